@@ -1,0 +1,29 @@
+# `make demo` installs and runs the main job; `make test` installs and runs the tests.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test docs clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -c constraints-dev.txt -e ".[test,doc,plot]"
+	touch $(STAMP)
+
+demo: install
+	$(PY) -m skmm benchmark --quick
+
+test: install
+	$(PY) -m pytest -n 2 --dist loadgroup
+
+docs: install
+	rm -rf doc/_build doc/auto_examples doc/generated
+	$(PY) -m sphinx -W --keep-going -b html doc doc/_build/html
+	@echo "Docs built: doc/_build/html/index.html"
+
+clean:
+	rm -rf $(VENV) doc/_build doc/auto_examples doc/generated skmm.egg-info

@@ -1,0 +1,11 @@
+"""skmm: scikit-learn estimators for multimodal data with missing modalities.
+
+Estimators live in subpackages (:mod:`skmm.cluster`, :mod:`skmm.impute`,
+:mod:`skmm.embed`, :mod:`skmm.compose`); this namespace holds the data container only.
+"""
+
+from ._data import MultiModalData
+
+__version__ = "0.1.0"
+
+__all__ = ["MultiModalData", "__version__"]

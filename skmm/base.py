@@ -1,0 +1,169 @@
+"""Base classes shared by skmm estimators: modality bookkeeping and container output."""
+
+from collections.abc import Mapping
+
+import numpy as np
+from sklearn import get_config
+from sklearn.base import TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._data import SEPARATOR, MultiModalData, _is_dataframe
+from .utils._validation import check_multimodal
+
+__all__ = ["MultiModalMixin", "MultiModalTransformerMixin"]
+
+
+def _is_multimodal_input(X):
+    if isinstance(X, Mapping):
+        return True
+    if isinstance(X, (list, tuple)) and X and all(
+        _is_dataframe(a) or (isinstance(a, np.ndarray) and a.ndim == 2) for a in X
+    ):
+        return True
+    return _is_dataframe(X) and len(X.columns) and all(
+        isinstance(c, str) and SEPARATOR in c for c in X.columns
+    )
+
+
+class MultiModalMixin:
+    """Record the modalities seen at fit and check them afterwards.
+
+    Fitted attributes set by :meth:`_validate_multimodal` with ``reset=True``:
+
+    - ``modalities_`` : tuple of str, modality names in order;
+    - ``n_features_per_modality_`` : dict, width of each modality;
+    - ``n_features_in_`` : int, total width;
+    - ``feature_names_in_`` : ndarray of ``"modality__feature"`` names (multimodal
+      input), or the DataFrame's column names (2-D input, as in scikit-learn).
+
+    A plain 2-D array is one modality named ``"x0"``; it goes through scikit-learn's
+    ``validate_data`` first so that the usual checks and messages apply.
+    """
+
+    def _validate_multimodal(self, X, *, reset, allow_empty_samples=True):
+        """Validate ``X``; return ``(MultiModalData, input_was_2d_array)``."""
+        as_array = not _is_multimodal_input(X)
+        if as_array:
+            X = validate_data(
+                self,
+                X,
+                reset=reset,
+                ensure_all_finite="allow-nan",
+                dtype=[np.float64, np.float32],
+            )
+        if reset:
+            self._fit_on_array = as_array
+            X = check_multimodal(
+                X, allow_empty_samples=allow_empty_samples, require_all_observed=True
+            )
+            self.modalities_ = X.modalities
+            self.n_features_per_modality_ = X.n_features
+            self.n_features_in_ = X.shape[1]
+            if not as_array:
+                self.feature_names_in_ = X.get_feature_names()
+        else:
+            check_is_fitted(self, "modalities_")
+            X = check_multimodal(
+                X,
+                modalities=self.modalities_,
+                n_features=self.n_features_per_modality_,
+                allow_empty_samples=allow_empty_samples,
+            )
+        return X, as_array
+
+    def _input_feature_names(self):
+        """``"modality__feature"`` names of the fitted input (``x0, x1, ...`` for 2-D)."""
+        check_is_fitted(self, "modalities_")
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None:
+            return np.asarray(names, dtype=object)
+        return np.asarray([f"x{j}" for j in range(self.n_features_in_)], dtype=object)
+
+    def _modality_feature_names(self, modality):
+        """Input feature names of one modality, without the modality prefix."""
+        names = self._input_feature_names()
+        if self._fit_on_array:
+            return names
+        prefix = f"{modality}{SEPARATOR}"
+        return np.asarray(
+            [n[len(prefix):] for n in names if n.startswith(prefix)], dtype=object
+        )
+
+    def _join_feature_names(self, names_per_modality):
+        """Flat output names from ``{modality: names}``: prefixed unless fit on 2-D."""
+        if self._fit_on_array:
+            return np.concatenate([np.asarray(v, dtype=object) for v in names_per_modality.values()])
+        return np.asarray(
+            [f"{m}{SEPARATOR}{f}" for m, fs in names_per_modality.items() for f in fs],
+            dtype=object,
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+
+class MultiModalTransformerMixin(TransformerMixin, auto_wrap_output_keys=None):
+    """Output handling for transformers that return a :class:`MultiModalData`.
+
+    The output follows the input: a 2-D array in gives a 2-D array out, multimodal data
+    in gives a :class:`MultiModalData` out. ``set_output(transform="pandas")`` (or the
+    global ``transform_output`` config) gives one DataFrame with ``"modality__feature"``
+    columns, which skmm estimators split back into modalities.
+    """
+
+    def set_output(self, *, transform=None):
+        """Set the output container of ``transform`` and ``fit_transform``.
+
+        Parameters
+        ----------
+        transform : {"default", "pandas"} or None
+            ``"default"``: MultiModalData (or ndarray for 2-D input); ``"pandas"``: a
+            DataFrame with ``get_feature_names_out()`` columns; None leaves it unchanged.
+
+        Returns
+        -------
+        self
+        """
+        if transform is None:
+            return self
+        if transform not in ("default", "pandas"):
+            raise ValueError(
+                f"transform must be 'default', 'pandas' or None; got {transform!r}."
+            )
+        self._sklearn_output_config = {"transform": transform}
+        return self
+
+    def get_feature_names_out(self, input_features=None):
+        """Output feature names, ``"modality__feature"`` (``x0, ...`` for 2-D input).
+
+        Parameters
+        ----------
+        input_features : array-like of str or None
+            Ignored unless it differs from the fitted names, which raises.
+
+        Returns
+        -------
+        ndarray of str objects
+        """
+        names = self._input_feature_names()
+        if input_features is not None and list(input_features) != list(names):
+            raise ValueError("input_features is not equal to feature_names_in_.")
+        return names
+
+    def _wrap_output(self, Xt, as_array, original=None):
+        """Return ``Xt`` (a MultiModalData) in the configured output container."""
+        config = getattr(self, "_sklearn_output_config", {}).get(
+            "transform", get_config()["transform_output"]
+        )
+        if config == "pandas":
+            import pandas as pd
+
+            index = original.index if _is_dataframe(original) else None
+            return pd.DataFrame(
+                np.asarray(Xt), columns=self.get_feature_names_out(), index=index
+            )
+        if as_array:
+            return np.asarray(Xt)
+        return Xt

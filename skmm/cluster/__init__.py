@@ -1,0 +1,3 @@
+"""skmm.cluster."""
+
+__all__ = []

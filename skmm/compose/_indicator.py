@@ -1,0 +1,104 @@
+"""Presence bits of each modality, to append to features or embeddings."""
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from ..base import MultiModalMixin
+
+__all__ = ["MissingModalityIndicator"]
+
+
+class MissingModalityIndicator(MultiModalMixin, TransformerMixin, BaseEstimator):
+    """Binary indicators of which modalities each sample has.
+
+    The multimodal analogue of :class:`sklearn.impute.MissingIndicator`: one column per
+    modality, 1.0 where the modality is observed and 0.0 where its row is missing
+    (or the reverse with ``presence=False``). Combine it with a zero-filled or imputed
+    representation in a :class:`~sklearn.pipeline.FeatureUnion`.
+
+    Parameters
+    ----------
+    features : {"all", "missing-only"}, default="all"
+        ``"all"``: one column per modality; ``"missing-only"``: only modalities that had
+        missing rows at fit.
+    presence : bool, default=True
+        True gives presence bits (1 = observed), False gives missingness bits.
+
+    Attributes
+    ----------
+    features_ : ndarray of int
+        Indices of the modalities that get a column.
+    modalities_ : tuple of str
+        Input modality names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm.compose import MissingModalityIndicator
+    >>> X = {"a": np.array([[1.0], [np.nan]]), "b": np.array([[2.0], [3.0]])}
+    >>> MissingModalityIndicator().fit_transform(X)
+    array([[1., 1.],
+           [0., 1.]])
+    """
+
+    def __init__(self, features="all", presence=True):
+        self.features = features
+        self.presence = presence
+
+    def fit(self, X, y=None):
+        """Record the modalities (and, for ``"missing-only"``, which had missing rows).
+
+        Parameters
+        ----------
+        X : MultiModalData, dict of arrays or 2-D array
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        if self.features not in ("all", "missing-only"):
+            raise ValueError(
+                f"features must be 'all' or 'missing-only'; got {self.features!r}."
+            )
+        X, _ = self._validate_multimodal(X, reset=True)
+        if self.features == "all":
+            self.features_ = np.arange(len(X.modalities))
+        else:
+            self.features_ = np.flatnonzero(~X.observed.all(axis=0))
+        return self
+
+    def transform(self, X):
+        """Return the indicator matrix.
+
+        Parameters
+        ----------
+        X : MultiModalData, dict of arrays or 2-D array
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_indicators), float64
+        """
+        check_is_fitted(self, "features_")
+        X, _ = self._validate_multimodal(X, reset=False)
+        bits = X.observed[:, self.features_]
+        return (bits if self.presence else ~bits).astype(np.float64)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names ``"present__<modality>"`` (or ``"missing__<modality>"``).
+
+        Parameters
+        ----------
+        input_features : None
+            Unused; present for API consistency.
+
+        Returns
+        -------
+        ndarray of str objects
+        """
+        check_is_fitted(self, "features_")
+        word = "present" if self.presence else "missing"
+        return np.asarray(
+            [f"{word}__{self.modalities_[j]}" for j in self.features_], dtype=object
+        )

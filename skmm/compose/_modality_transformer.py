@@ -1,0 +1,216 @@
+"""Apply a scikit-learn transformer to each modality, on its observed rows only."""
+
+from collections.abc import Mapping
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, clone
+from sklearn.utils.validation import check_is_fitted
+
+from .._data import SEPARATOR, MultiModalData
+from ..base import MultiModalMixin, MultiModalTransformerMixin
+
+__all__ = ["ModalityTransformer"]
+
+
+class ModalityTransformer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
+    """Fit one scikit-learn transformer per modality on the rows where it is observed.
+
+    Missing rows stay missing (NaN) in the output, so the result can go on to an skmm
+    imputer or embedder. Each transformer's parameters are reachable by name, e.g.
+    ``GridSearchCV(pipe, {"modalitytransformer__text__n_components": [8, 16]})``.
+
+    Parameters
+    ----------
+    transformers : dict
+        ``{modality: transformer}``; a transformer may be ``"passthrough"`` or
+        ``"drop"``. Modalities not named follow ``remainder``.
+    remainder : {"passthrough", "drop"}, default="passthrough"
+        What happens to modalities not named in ``transformers``.
+
+    Attributes
+    ----------
+    transformers_ : dict
+        Fitted clones, ``"passthrough"`` or ``"drop"`` for every input modality.
+    modalities_ : tuple of str
+        Input modality names.
+    n_features_per_modality_ : dict
+        Input width of each modality.
+    n_features_in_ : int
+        Total input width.
+    feature_names_in_ : ndarray of str
+        ``"modality__feature"`` input names (multimodal input only).
+
+    See Also
+    --------
+    sklearn.compose.ColumnTransformer : the same idea over column subsets.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.decomposition import PCA
+    >>> from skmm import MultiModalData
+    >>> from skmm.compose import ModalityTransformer
+    >>> rng = np.random.default_rng(0)
+    >>> X = MultiModalData(a=rng.normal(size=(20, 5)), b=rng.normal(size=(20, 3)))
+    >>> ModalityTransformer({"a": PCA(2)}).fit_transform(X).n_features
+    {'a': 2, 'b': 3}
+    """
+
+    def __init__(self, transformers=None, *, remainder="passthrough"):
+        self.transformers = transformers
+        self.remainder = remainder
+
+    # --- nested parameters ("text__n_components") ----------------------------------
+    def get_params(self, deep=True):
+        params = super().get_params(deep=False)
+        if deep and isinstance(self.transformers, Mapping):
+            for name, est in self.transformers.items():
+                params[name] = est
+                if hasattr(est, "get_params"):
+                    for key, value in est.get_params(deep=True).items():
+                        params[f"{name}{SEPARATOR}{key}"] = value
+        return params
+
+    def set_params(self, **params):
+        if isinstance(self.transformers, Mapping):
+            replaced = {k: params.pop(k) for k in list(params) if k in self.transformers}
+            if replaced:
+                self.transformers = {**self.transformers, **replaced}
+        return super().set_params(**params)
+
+    # --- fit / transform --------------------------------------------------------------
+    def _check_params(self, modalities):
+        transformers = {} if self.transformers is None else self.transformers
+        if not isinstance(transformers, Mapping):
+            raise TypeError(
+                "transformers must be a dict {modality: transformer}; got "
+                f"{type(transformers).__name__}."
+            )
+        unknown = [m for m in transformers if m not in modalities]
+        if unknown:
+            raise ValueError(
+                f"transformers names modalities {unknown} that are not in the data "
+                f"{list(modalities)}."
+            )
+        if self.remainder not in ("passthrough", "drop"):
+            raise ValueError(
+                f"remainder must be 'passthrough' or 'drop'; got {self.remainder!r}."
+            )
+        for m, est in transformers.items():
+            if isinstance(est, str) and est not in ("passthrough", "drop"):
+                raise ValueError(
+                    f"Transformer for modality {m!r} must be an estimator, "
+                    f"'passthrough' or 'drop'; got {est!r}."
+                )
+            if not isinstance(est, str) and not hasattr(est, "transform"):
+                raise TypeError(
+                    f"Transformer for modality {m!r} has no transform method: {est!r}."
+                )
+        return {m: transformers.get(m, self.remainder) for m in modalities}
+
+    def fit(self, X, y=None):
+        """Fit each modality's transformer on the rows where that modality is observed.
+
+        Parameters
+        ----------
+        X : MultiModalData, dict of arrays or 2-D array
+        y : array-like of shape (n_samples,), optional
+            Passed to each transformer, restricted to the same rows.
+
+        Returns
+        -------
+        self
+        """
+        self._fit(X, y)
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Fit, then transform ``X``; see :meth:`fit` and :meth:`transform`."""
+        return self.fit(X, y).transform(X)
+
+    def _fit(self, X, y):
+        X, _ = self._validate_multimodal(X, reset=True)
+        observed = X.observed
+        y = None if y is None else np.asarray(y)
+        self.transformers_ = {}
+        for j, (m, est) in enumerate(self._check_params(X.modalities).items()):
+            if isinstance(est, str):
+                self.transformers_[m] = est
+                continue
+            rows = observed[:, j]
+            self.transformers_[m] = clone(est).fit(
+                X[m][rows], None if y is None else y[rows]
+            )
+
+    def transform(self, X):
+        """Transform each modality's observed rows; missing rows stay NaN.
+
+        Parameters
+        ----------
+        X : MultiModalData, dict of arrays or 2-D array
+
+        Returns
+        -------
+        MultiModalData, ndarray or DataFrame
+            Same kind as the input (see :class:`~skmm.base.MultiModalTransformerMixin`).
+        """
+        check_is_fitted(self, "transformers_")
+        original = X
+        X, as_array = self._validate_multimodal(X, reset=False)
+        observed = X.observed
+        out = {}
+        for j, (m, est) in enumerate(self.transformers_.items()):
+            if est == "drop":
+                continue
+            if est == "passthrough":
+                out[m] = X[m]
+                continue
+            rows = observed[:, j]
+            block = est.transform(X[m][rows]) if rows.any() else None
+            if block is None:
+                width = len(self._modality_names_out(m, est))
+                out[m] = np.full((X.n_samples, width), np.nan)
+                continue
+            if sparse.issparse(block):
+                block = block.toarray()
+            block = np.asarray(block, dtype=np.float64 if block.dtype.kind != "f" else None)
+            full = np.full((X.n_samples, block.shape[1]), np.nan, dtype=block.dtype)
+            full[rows] = block
+            out[m] = full
+        if not out:
+            raise ValueError("Every modality was dropped; the output would be empty.")
+        Xt = MultiModalData(out)
+        for m in out:
+            Xt.feature_names[m] = self._modality_names_out(m, self.transformers_[m])
+        return self._wrap_output(Xt, as_array, original)
+
+    def _modality_names_out(self, modality, est):
+        names_in = self._modality_feature_names(modality)
+        if est == "passthrough":
+            return np.asarray(names_in, dtype=object)
+        if hasattr(est, "get_feature_names_out"):
+            return np.asarray(est.get_feature_names_out(names_in), dtype=object)
+        width = est.transform(np.zeros((1, len(names_in)))).shape[1]
+        return np.asarray([str(j) for j in range(width)], dtype=object)
+
+    def get_feature_names_out(self, input_features=None):
+        """Output names ``"modality__feature"`` (feature names from each transformer).
+
+        Parameters
+        ----------
+        input_features : None
+            Unused; present for API consistency.
+
+        Returns
+        -------
+        ndarray of str objects
+        """
+        check_is_fitted(self, "transformers_")
+        return self._join_feature_names(
+            {
+                m: self._modality_names_out(m, est)
+                for m, est in self.transformers_.items()
+                if est != "drop"
+            }
+        )

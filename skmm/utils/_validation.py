@@ -1,0 +1,180 @@
+"""The one place that knows skmm's input forms and checks them."""
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from .._data import SEPARATOR, MultiModalData, _is_dataframe
+
+__all__ = ["check_multimodal", "check_modality_param"]
+
+
+def _first_rows(rows, limit=5):
+    rows = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows)
+    shown = ", ".join(str(int(r)) for r in rows[:limit])
+    more = f" and {rows.size - limit} more" if rows.size > limit else ""
+    return f"[{shown}{more}]"
+
+
+def _to_container(X):
+    if isinstance(X, MultiModalData):
+        return X
+    if isinstance(X, Mapping):
+        if not X:
+            raise ValueError("Got an empty mapping: at least one modality is needed.")
+        return MultiModalData(X)
+    if _is_dataframe(X) and len(X.columns) and all(
+        isinstance(c, str) and SEPARATOR in c for c in X.columns
+    ):
+        return MultiModalData.from_frame(X)
+    if isinstance(X, (list, tuple)) and X and all(
+        _is_dataframe(a) or (isinstance(a, np.ndarray) and a.ndim == 2) for a in X
+    ):
+        return MultiModalData(X)
+    if X is None:
+        raise TypeError("Expected multimodal data or a 2-D array; got None.")
+    return MultiModalData({"x0": X})
+
+
+def check_multimodal(
+    X,
+    *,
+    modalities=None,
+    n_features=None,
+    allow_empty_samples=True,
+    require_all_observed=False,
+):
+    """Turn any accepted input into a validated :class:`~skmm.MultiModalData`.
+
+    Accepted inputs: a :class:`MultiModalData`, a mapping ``{name: 2-D array or
+    DataFrame}``, a list of 2-D arrays (names ``m0, m1, ...``), a DataFrame whose columns
+    are all ``"modality__feature"`` (the pandas output of skmm transformers), or any
+    other 2-D array-like, taken as a single modality named ``"x0"``.
+
+    Parameters
+    ----------
+    X : multimodal data or array-like
+    modalities : sequence of str, optional
+        Expected modality names (those seen at fit). Unknown or absent names raise.
+        The result follows this order.
+    n_features : dict, optional
+        Expected width of each modality.
+    allow_empty_samples : bool, default=True
+        Whether a sample may have no modality at all.
+    require_all_observed : bool, default=False
+        Whether every modality must be observed in at least one sample (true at fit).
+
+    Returns
+    -------
+    MultiModalData
+        A new container over the same arrays (never copied unless converted).
+
+    Raises
+    ------
+    ValueError
+        Differing row counts, zero samples, inf values, rows partly NaN, samples with
+        no modality (unless allowed), unobserved modalities (if required), unknown or
+        absent modality names, width mismatches. Each message names the modality and
+        the first offending rows.
+    TypeError
+        Non-numeric data, or an input that is not array-like.
+    """
+    X = MultiModalData(_to_container(X))
+    if modalities is not None:
+        expected = list(modalities)
+        unknown = [m for m in X.modalities if m not in expected]
+        absent = [m for m in expected if m not in X.modalities]
+        if unknown or absent:
+            parts = []
+            if unknown:
+                parts.append(f"unknown modalities {unknown}")
+            if absent:
+                parts.append(f"missing modalities {absent}")
+            raise ValueError(
+                f"Modalities do not match those seen at fit {expected}: "
+                + " and ".join(parts)
+                + ". Pass every fitted modality (all-NaN rows mark missing samples)."
+            )
+        reordered = MultiModalData({m: X[m] for m in expected})
+        reordered.feature_names = {m: X.feature_names[m] for m in expected}
+        X = reordered
+    if n_features is not None:
+        for m, d in X.n_features.items():
+            if m in n_features and d != n_features[m]:
+                raise ValueError(
+                    f"Modality {m!r} has {d} features, but {n_features[m]} were seen "
+                    "at fit."
+                )
+    if X.n_samples == 0:
+        raise ValueError(
+            f"Found 0 samples (modalities {list(X.modalities)}); at least 1 is required."
+        )
+    observed = []
+    for m, a in X.items():
+        if a.shape[1] == 0:
+            raise ValueError(f"Modality {m!r} has 0 features; at least 1 is required.")
+        nan = np.isnan(a)
+        n_nan = nan.sum(axis=1)
+        partial = (n_nan > 0) & (n_nan < a.shape[1])
+        if partial.any():
+            raise ValueError(
+                f"Modality {m!r} has rows that are only partly NaN: rows "
+                f"{_first_rows(partial)}. A missing modality is a whole row of NaN; "
+                "impute single features first or mark the whole row missing."
+            )
+        inf = np.isinf(a).any(axis=1)
+        if inf.any():
+            bad = inf
+            raise ValueError(
+                f"Modality {m!r} contains infinite values in rows {_first_rows(bad)}."
+            )
+        observed.append(n_nan == 0)
+    observed = np.column_stack(observed)
+    if not allow_empty_samples:
+        empty = ~observed.any(axis=1)
+        if empty.any():
+            raise ValueError(
+                f"{int(empty.sum())} samples have no observed modality: rows "
+                f"{_first_rows(empty)}. Drop them before fitting."
+            )
+    if require_all_observed:
+        never = [m for m, seen in zip(X.modalities, observed.any(axis=0)) if not seen]
+        if never:
+            raise ValueError(
+                f"Modalities {never} are missing in every sample; nothing can be "
+                "learnt from them. Drop them before fitting."
+            )
+    return X
+
+
+def check_modality_param(value, modalities, name):
+    """Expand a per-modality hyperparameter (scalar or ``{modality: value}``) to a dict.
+
+    Parameters
+    ----------
+    value : scalar or dict
+    modalities : sequence of str
+    name : str
+        Parameter name, for error messages.
+
+    Returns
+    -------
+    dict
+        ``{modality: value}`` for every modality.
+    """
+    if isinstance(value, Mapping):
+        unknown = [m for m in value if m not in modalities]
+        absent = [m for m in modalities if m not in value]
+        if unknown or absent:
+            raise ValueError(
+                f"Parameter {name!r}: unknown modalities {unknown}, missing modalities "
+                f"{absent}; give a value for every modality {list(modalities)} or a "
+                "single scalar."
+            )
+        return {m: value[m] for m in modalities}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        raise TypeError(
+            f"Parameter {name!r} takes a scalar or a dict {{modality: value}}, not a "
+            f"{type(value).__name__}."
+        )
+    return {m: value for m in modalities}
