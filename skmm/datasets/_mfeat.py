@@ -1,0 +1,78 @@
+"""The UCI Multiple Features handwritten digits, shipped with skmm."""
+
+from importlib import resources
+
+import numpy as np
+from sklearn.utils import Bunch
+
+from .._data import MultiModalData
+
+__all__ = ["load_multiple_features"]
+
+# (modality, description), in the order of the original files' documentation.
+MFEAT_MODALITIES = (
+    ("fou", "Fourier coefficients of the character shapes"),
+    ("fac", "profile correlations"),
+    ("kar", "Karhunen-Loeve coefficients"),
+    ("pix", "pixel averages in 2 x 3 windows"),
+    ("zer", "Zernike moments"),
+    ("mor", "morphological features"),
+)
+
+
+def load_multiple_features(*, return_X_y=False):
+    """Load the UCI Multiple Features digits: 2000 samples, 6 modalities, 10 classes.
+
+    Six feature sets computed from the same 2000 handwritten digits (200 per class):
+    ``fou`` (76 Fourier coefficients), ``fac`` (216 profile correlations), ``kar`` (64
+    Karhunen-Loeve coefficients), ``pix`` (240 pixel averages), ``zer`` (47 Zernike
+    moments) and ``mor`` (6 morphological features). The data ship with skmm (no
+    network access) and are complete; use
+    :func:`~skmm.datasets.make_missing_modalities` to hide modalities.
+
+    Parameters
+    ----------
+    return_X_y : bool, default=False
+        Return ``(data, target)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``data`` (:class:`~skmm.MultiModalData`), ``target`` (int digits 0-9),
+        ``target_names``, ``modality_descriptions`` and ``DESCR`` (with the citation).
+    (X, y) : tuple
+        If ``return_X_y`` is True.
+
+    Notes
+    -----
+    Source: UCI Machine Learning Repository, "Multiple Features" data set, donated by
+    Robert P.W. Duin (Delft University of Technology), DOI 10.24432/C5HC70, licence
+    CC BY 4.0.
+
+    Examples
+    --------
+    >>> from skmm.datasets import load_multiple_features
+    >>> X, y = load_multiple_features(return_X_y=True)
+    >>> X.n_features["pix"], X.shape
+    (240, (2000, 649))
+    """
+    folder = resources.files("skmm.datasets") / "data"
+    arrays, target = {}, None
+    for name, _ in MFEAT_MODALITIES:
+        with resources.as_file(folder / f"mfeat-{name}.csv.gz") as path:
+            table = np.loadtxt(path, delimiter=",", skiprows=1)
+        arrays[name] = np.ascontiguousarray(table[:, :-1])
+        labels = table[:, -1].astype(np.int64)
+        if target is not None and not np.array_equal(labels, target):
+            raise RuntimeError(f"Labels of modality {name!r} differ from the others.")
+        target = labels
+    X = MultiModalData(arrays)
+    if return_X_y:
+        return X, target
+    return Bunch(
+        data=X,
+        target=target,
+        target_names=np.array([str(d) for d in range(10)]),
+        modality_descriptions=dict(MFEAT_MODALITIES),
+        DESCR=(folder / "mfeat_README.md").read_text(encoding="utf-8"),
+    )
