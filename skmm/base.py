@@ -1,8 +1,12 @@
+# TEMP NOTE FOR ENGINEERS WORKING IN PARALLEL (lead will remove): before you continue, read
+# /tmp/common_prompt.md -- the shared rules your task prompt referred to as {COMMON}
+# (venv, git: commit only your own files, datasets/metrics API, tests, docs, report).
 """Base classes shared by skmm estimators: modality bookkeeping and container output."""
 
 from collections.abc import Mapping
 
 import numpy as np
+from scipy import sparse
 from sklearn import get_config
 from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -14,6 +18,8 @@ __all__ = ["MultiModalMixin", "MultiModalTransformerMixin"]
 
 
 def _is_multimodal_input(X):
+    if sparse.issparse(X):
+        return False
     if isinstance(X, Mapping):
         return True
     if isinstance(X, (list, tuple)) and X and all(
@@ -40,8 +46,14 @@ class MultiModalMixin:
     ``validate_data`` first so that the usual checks and messages apply.
     """
 
-    def _validate_multimodal(self, X, *, reset, allow_empty_samples=True):
-        """Validate ``X``; return ``(MultiModalData, input_was_2d_array)``."""
+    def _validate_multimodal(self, X, *, reset, allow_empty_samples=None):
+        """Validate ``X``; return ``(MultiModalData, input_was_2d_array)``.
+
+        A sample with no modality is an error at fit (``reset=True``) and allowed
+        afterwards unless ``allow_empty_samples`` says otherwise.
+        """
+        if allow_empty_samples is None:
+            allow_empty_samples = not reset
         as_array = not _is_multimodal_input(X)
         if as_array:
             X = validate_data(

@@ -25,8 +25,10 @@ class ModalityTransformer(MultiModalMixin, MultiModalTransformerMixin, BaseEstim
     transformers : dict
         ``{modality: transformer}``; a transformer may be ``"passthrough"`` or
         ``"drop"``. Modalities not named follow ``remainder``.
-    remainder : {"passthrough", "drop"}, default="passthrough"
-        What happens to modalities not named in ``transformers``.
+    remainder : {"passthrough", "drop"} or transformer, default="passthrough"
+        What happens to modalities not named in ``transformers``; a transformer is
+        cloned and fitted on each of them (``remainder=StandardScaler()`` scales every
+        modality).
 
     Attributes
     ----------
@@ -63,7 +65,7 @@ class ModalityTransformer(MultiModalMixin, MultiModalTransformerMixin, BaseEstim
 
     # --- nested parameters ("text__n_components") ----------------------------------
     def get_params(self, deep=True):
-        params = super().get_params(deep=False)
+        params = super().get_params(deep=deep)
         if deep and isinstance(self.transformers, Mapping):
             for name, est in self.transformers.items():
                 params[name] = est
@@ -93,19 +95,15 @@ class ModalityTransformer(MultiModalMixin, MultiModalTransformerMixin, BaseEstim
                 f"transformers names modalities {unknown} that are not in the data "
                 f"{list(modalities)}."
             )
-        if self.remainder not in ("passthrough", "drop"):
-            raise ValueError(
-                f"remainder must be 'passthrough' or 'drop'; got {self.remainder!r}."
-            )
-        for m, est in transformers.items():
+        for m, est in {**transformers, "remainder": self.remainder}.items():
             if isinstance(est, str) and est not in ("passthrough", "drop"):
                 raise ValueError(
-                    f"Transformer for modality {m!r} must be an estimator, "
+                    f"Transformer for {m!r} must be an estimator, "
                     f"'passthrough' or 'drop'; got {est!r}."
                 )
             if not isinstance(est, str) and not hasattr(est, "transform"):
                 raise TypeError(
-                    f"Transformer for modality {m!r} has no transform method: {est!r}."
+                    f"Transformer for {m!r} has no transform method: {est!r}."
                 )
         return {m: transformers.get(m, self.remainder) for m in modalities}
 

@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 
 import numpy as np
+from scipy import sparse
 
 from .._data import SEPARATOR, MultiModalData, _is_dataframe
 
@@ -17,6 +18,10 @@ def _first_rows(rows, limit=5):
 
 
 def _to_container(X):
+    if sparse.issparse(X):
+        raise TypeError(
+            "Sparse input is not supported: skmm needs dense arrays (X.toarray())."
+        )
     if isinstance(X, MultiModalData):
         return X
     if isinstance(X, Mapping):
@@ -130,19 +135,19 @@ def check_multimodal(
             )
         observed.append(n_nan == 0)
     observed = np.column_stack(observed)
-    if not allow_empty_samples:
-        empty = ~observed.any(axis=1)
-        if empty.any():
-            raise ValueError(
-                f"{int(empty.sum())} samples have no observed modality: rows "
-                f"{_first_rows(empty)}. Drop them before fitting."
-            )
     if require_all_observed:
         never = [m for m, seen in zip(X.modalities, observed.any(axis=0)) if not seen]
         if never:
             raise ValueError(
                 f"Modalities {never} are missing in every sample; nothing can be "
                 "learnt from them. Drop them before fitting."
+            )
+    if not allow_empty_samples:
+        empty = ~observed.any(axis=1)
+        if empty.any():
+            raise ValueError(
+                f"{int(empty.sum())} samples have no observed modality: rows "
+                f"{_first_rows(empty)}. Drop them before fitting."
             )
     return X
 
