@@ -1,0 +1,66 @@
+import numpy as np
+import pytest
+
+from skmm import MultiModalData
+from skmm.utils import check_modality_param, check_multimodal
+
+
+def test_accepted_forms():
+    a = np.ones((3, 2))
+    assert check_multimodal(a).modalities == ("x0",)
+    assert check_multimodal({"a": a}).modalities == ("a",)
+    assert check_multimodal([a, a]).modalities == ("m0", "m1")
+    assert check_multimodal(a.tolist()).modalities == ("x0",)
+
+
+def test_pandas_output_frame_is_split_back():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(np.ones((2, 3)), columns=["a__0", "a__1", "b__z"])
+    X = check_multimodal(frame)
+    assert X.n_features == {"a": 2, "b": 1}
+    assert list(X.feature_names["b"]) == ["z"]
+
+
+def test_fitted_modalities_reorder_and_check():
+    X = {"b": np.ones((2, 1)), "a": np.zeros((2, 2))}
+    out = check_multimodal(X, modalities=["a", "b"], n_features={"a": 2, "b": 1})
+    assert out.modalities == ("a", "b")
+    with pytest.raises(ValueError, match="'a' has 2 features, but 3"):
+        check_multimodal(X, n_features={"a": 3})
+
+
+def test_empty_samples_and_unobserved_modalities():
+    X = {"a": np.array([[1.0], [np.nan]]), "b": np.array([[np.nan], [np.nan]])}
+    with pytest.raises(ValueError, match=r"\['b'\] are missing in every sample"):
+        check_multimodal(X, require_all_observed=True)
+    with pytest.raises(ValueError, match=r"rows \[1\]"):
+        check_multimodal(X, allow_empty_samples=False)
+    assert check_multimodal(X).n_samples == 2
+
+
+def test_partial_rows_are_named():
+    a = np.ones((8, 2))
+    a[[2, 6], 0] = np.nan
+    with pytest.raises(ValueError, match=r"'a' has rows that are only partly NaN: rows \[2, 6\]"):
+        check_multimodal({"a": a})
+
+
+def test_input_not_modified_and_not_copied():
+    a = np.ones((3, 2))
+    X = check_multimodal({"a": a})
+    assert X["a"] is a
+
+
+def test_sparse_rejected():
+    sparse = pytest.importorskip("scipy.sparse")
+    with pytest.raises(TypeError, match="Sparse"):
+        check_multimodal(sparse.csr_matrix(np.eye(3)))
+
+
+def test_check_modality_param():
+    assert check_modality_param(2, ["a", "b"], "k") == {"a": 2, "b": 2}
+    assert check_modality_param({"b": 1, "a": 2}, ["a", "b"], "k") == {"a": 2, "b": 1}
+    with pytest.raises(ValueError, match="'k'"):
+        check_modality_param({"a": 1}, ["a", "b"], "k")
+    with pytest.raises(TypeError, match="'k'"):
+        check_modality_param([1, 2], ["a", "b"], "k")
