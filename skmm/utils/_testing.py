@@ -16,6 +16,7 @@ from .discovery import all_estimators
 # {estimator class name: callable returning constructor kwargs}; callables so that each
 # test gets fresh sub-estimators.
 TEST_PARAMS = {
+    "CalMRLImputer": lambda: {"n_components": 1, "random_state": 0},
     "MissingModalityIndicator": lambda: {},
     "ModalitySelector": lambda: {},
     "ModalityTransformer": lambda: {"remainder": StandardScaler()},
@@ -32,7 +33,7 @@ COMMON_EXPECTED_FAILED_CHECKS = {"check_estimators_pickle": _PARTLY_NAN}
 EXPECTED_FAILED_CHECKS = {}
 
 # Estimators whose transform fills missing modalities and returns a container.
-IMPUTERS = set()
+IMPUTERS = {"CalMRLImputer"}
 
 
 def registered_instances():

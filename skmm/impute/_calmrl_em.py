@@ -1,0 +1,442 @@
+"""Closed-form EM for the CalMRL shared-latent model, on plain numpy arrays.
+
+Model (one latent shared by all modalities, probabilistic-PCA style)::
+
+    beta ~ N(0, I_q),    z^m = W^m beta + mu^m + eps^m,    eps^m ~ N(0, sigma_m^2 I)
+
+The functions here know nothing about estimators, standardisation or containers: they take
+per-modality arrays of the *observed* rows (:func:`prepare`) and a :class:`SharedLatentParams`,
+so that :class:`~skmm.impute.CalMRLImputer` and the calibration step of the CalMRL embedder
+(warm-started EM on detached representations) share one implementation.
+
+Costs: the posterior covariance ``V`` depends only on the missing pattern and is factorised
+once per pattern; per iteration each modality costs two ``(n_m x d_m) @ (d_m x q)``
+products (E-step projection, M-step statistics) and nothing of size ``n x sum(d) x q`` is
+formed.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = [
+    "EMData",
+    "Posterior",
+    "SharedLatentParams",
+    "e_step",
+    "fit_em",
+    "init_params_pca",
+    "init_params_random",
+    "m_step",
+    "missing_patterns",
+    "noise_floors",
+    "pattern_covariances",
+    "predictive_mean",
+    "predictive_variance",
+    "prepare",
+    "sample_latent",
+]
+
+_LOG_2PI = np.log(2.0 * np.pi)
+
+
+class SharedLatentParams(NamedTuple):
+    """Parameters ``theta`` of the shared-latent model, one entry per modality.
+
+    components : tuple of ndarray (d_m, q)
+        Loadings ``W^m``.
+    means : tuple of ndarray (d_m,)
+        Offsets ``mu^m``.
+    noise_variance : ndarray (n_modalities,)
+        Isotropic noise variances ``sigma_m^2``.
+    """
+
+    components: tuple
+    means: tuple
+    noise_variance: np.ndarray
+
+    @property
+    def n_components(self):
+        return self.components[0].shape[1]
+
+
+class EMData(NamedTuple):
+    """Observed rows of each modality, laid out once for repeated E/M-steps.
+
+    rows : tuple of int ndarray
+        Indices of the samples that observe each modality.
+    values : tuple of float64 ndarray (n_m, d_m)
+        Those samples' rows (C-contiguous, no NaN).
+    sq_norms : tuple of ndarray (n_m,)
+        Squared norms of the rows.
+    col_sums : tuple of ndarray (d_m,)
+        Column sums of the rows.
+    patterns : bool ndarray (n_patterns, n_modalities)
+        Distinct observed patterns.
+    pattern_index : int ndarray (n_samples,)
+        Pattern of each sample.
+    pattern_rows : tuple of int ndarray
+        Samples of each pattern.
+    """
+
+    rows: tuple
+    values: tuple
+    sq_norms: tuple
+    col_sums: tuple
+    patterns: np.ndarray
+    pattern_index: np.ndarray
+    pattern_rows: tuple
+
+    @property
+    def n_samples(self):
+        return self.pattern_index.shape[0]
+
+    @property
+    def n_features(self):
+        return tuple(v.shape[1] for v in self.values)
+
+
+class Posterior(NamedTuple):
+    """Posterior ``N(mean_n, cov[pattern_index[n]])`` of the latent, and likelihoods.
+
+    mean : ndarray (n_samples, q)
+    cov : ndarray (n_patterns, q, q)
+        ``V`` of each pattern (identity for the empty pattern).
+    log_likelihood : ndarray (n_samples,)
+        Observed-data log-likelihood of each sample (0 for a sample with nothing
+        observed).
+    """
+
+    mean: np.ndarray
+    cov: np.ndarray
+    log_likelihood: np.ndarray
+
+
+def missing_patterns(observed):
+    """Distinct rows of the ``(n, M)`` observed mask, each row's pattern, each pattern's rows.
+
+    Returns
+    -------
+    patterns : bool ndarray (n_patterns, n_modalities)
+    pattern_index : int ndarray (n_samples,)
+    pattern_rows : tuple of int ndarray
+    """
+    observed = np.asarray(observed, dtype=bool)
+    patterns, index = np.unique(observed, axis=0, return_inverse=True)
+    index = index.reshape(-1)
+    order = np.argsort(index, kind="stable")
+    counts = np.bincount(index, minlength=len(patterns))
+    return patterns, index, tuple(np.split(order, np.cumsum(counts)[:-1]))
+
+
+def prepare(arrays, observed, *, center=None, scale=None):
+    """Gather the observed rows of each modality as float64, for :func:`fit_em`.
+
+    Parameters
+    ----------
+    arrays : sequence of ndarray (n_samples, d_m)
+        One array per modality; rows of missing samples are ignored (may be NaN).
+    observed : bool ndarray (n_samples, n_modalities)
+    center, scale : sequence of ndarray (d_m,), optional
+        Per-feature affine map applied to the gathered rows, ``(z - center) / scale``.
+
+    Returns
+    -------
+    EMData
+    """
+    observed = np.asarray(observed, dtype=bool)
+    rows, values = [], []
+    for j, a in enumerate(arrays):
+        idx = np.flatnonzero(observed[:, j])
+        # fancy indexing copies, so the in-place scaling below never touches ``a``
+        v = np.asarray(a)[idx].astype(np.float64, order="C", copy=False)
+        if center is not None:
+            v -= center[j]
+        if scale is not None:
+            v /= scale[j]
+        rows.append(idx)
+        values.append(v)
+    patterns, index, groups = missing_patterns(observed)
+    return EMData(
+        rows=tuple(rows),
+        values=tuple(values),
+        sq_norms=tuple(np.einsum("ij,ij->i", v, v) for v in values),
+        col_sums=tuple(v.sum(axis=0) for v in values),
+        patterns=patterns,
+        pattern_index=index,
+        pattern_rows=groups,
+    )
+
+
+def noise_floors(data, relative_floor):
+    """``relative_floor`` times each modality's mean per-feature variance (1 if zero)."""
+    floors = []
+    for v in data.values:
+        var = float(v.var(axis=0).mean()) if v.shape[0] else 0.0
+        floors.append(relative_floor * (var if var > 0 else 1.0))
+    return np.asarray(floors)
+
+
+# --- initialisation --------------------------------------------------------------------
+def _finish_init(data, W_full, floors):
+    """Split stacked loadings per modality; noise = leftover variance per modality."""
+    bounds = np.cumsum((0,) + data.n_features)
+    components, means, noise = [], [], []
+    for j, v in enumerate(data.values):
+        W = np.ascontiguousarray(W_full[bounds[j]:bounds[j + 1]])
+        mean = v.mean(axis=0) if v.shape[0] else np.zeros(v.shape[1])
+        total = float(v.var(axis=0).sum()) if v.shape[0] else 1.0
+        explained = float(np.sum(W * W))
+        if explained > 0.9 * total:  # leave the noise a tenth of the variance at least
+            W *= np.sqrt(0.9 * total / explained)
+            explained = 0.9 * total
+        components.append(W)
+        means.append(mean)
+        noise.append(max((total - explained) / v.shape[1], floors[j]))
+    return SharedLatentParams(tuple(components), tuple(means), np.asarray(noise))
+
+
+def _top_right_singular(X, k, rng, n_oversamples=10, n_iter=3):
+    """Top ``k`` singular values and right vectors of ``X`` by randomised subspace
+    iteration (Halko et al. 2011), in numpy only (see :func:`pattern_covariances`)."""
+    width = min(k + n_oversamples, *X.shape)
+    Q = np.linalg.qr(X @ rng.standard_normal((X.shape[1], width)))[0]
+    for _ in range(n_iter):
+        Q = np.linalg.qr(X @ np.linalg.qr(X.T @ Q)[0])[0]
+    _, s, Vt = np.linalg.svd(Q.T @ X, full_matrices=False)
+    return s[:k], Vt[:k]
+
+
+def init_params_pca(data, n_components, *, floors, random_state, max_rows=20000):
+    """PCA of the mean-filled stacked data (a random subset of ``max_rows`` rows).
+
+    Loadings are the top principal axes scaled by ``sqrt(eigenvalue - leftover)``
+    (Tipping & Bishop's closed form), each modality's block divided by the square root of
+    its observed fraction to undo the shrinkage of mean filling.
+    """
+    n = data.n_samples
+    rng = random_state
+    position = np.arange(n)  # row of each sample in the subset, -1 if left out
+    if n > max_rows:
+        position = np.full(n, -1)
+        position[np.sort(rng.choice(n, max_rows, replace=False))] = np.arange(max_rows)
+    widths = data.n_features
+    bounds = np.cumsum((0,) + widths)
+    n_rows = min(n, max_rows)
+    filled = np.zeros((n_rows, bounds[-1]))
+    fractions = []
+    for j, (rows, v) in enumerate(zip(data.rows, data.values)):
+        pos = position[rows]
+        hit = pos >= 0
+        filled[pos[hit], bounds[j]:bounds[j + 1]] = v[hit] - v.mean(axis=0)
+        fractions.append(max(rows.size / n, 1.0 / n))
+    k = min(n_components, *filled.shape)
+    s, Vt = _top_right_singular(filled, k, rng)
+    eig = s**2 / n_rows
+    total = float(np.sum(filled * filled)) / n_rows
+    rest = filled.shape[1] - k
+    leftover = max((total - eig.sum()) / rest, 0.0) if rest > 0 else 0.0
+    W_full = np.zeros((bounds[-1], n_components))
+    W_full[:, :k] = Vt.T * np.sqrt(np.maximum(eig - leftover, 1e-3 * eig.max()))
+    if k < n_components:  # more components than rows or features: small random columns
+        W_full[:, k:] = 1e-2 * rng.standard_normal((bounds[-1], n_components - k))
+    for j in range(len(widths)):
+        W_full[bounds[j]:bounds[j + 1]] /= np.sqrt(fractions[j])
+    return _finish_init(data, W_full, floors)
+
+
+def init_params_random(data, n_components, *, floors, random_state):
+    """Gaussian loadings with variance a tenth of each modality's mean feature variance."""
+    blocks = []
+    for v in data.values:
+        var = float(v.var(axis=0).mean()) if v.shape[0] else 1.0
+        scale = np.sqrt(0.1 * (var if var > 0 else 1.0) / n_components)
+        blocks.append(scale * random_state.standard_normal((v.shape[1], n_components)))
+    return _finish_init(data, np.vstack(blocks), floors)
+
+
+# --- E-step ------------------------------------------------------------------------------
+def _precisions(params):
+    """``W^mT W^m / sigma_m^2`` for each modality."""
+    return [W.T @ W / s2 for W, s2 in zip(params.components, params.noise_variance)]
+
+
+def pattern_covariances(params, patterns):
+    """Posterior covariance ``V`` of each pattern and ``log det V``, by batched Cholesky.
+
+    Parameters
+    ----------
+    params : SharedLatentParams
+    patterns : bool ndarray (n_patterns, n_modalities)
+
+    Returns
+    -------
+    cov : ndarray (n_patterns, q, q)
+    logdet : ndarray (n_patterns,)
+    """
+    # numpy.linalg only: alternating numpy's and scipy's OpenBLAS makes their thread
+    # pools fight, which made small scipy calls here a hundred times slower.
+    q = params.n_components
+    precisions = np.stack(_precisions(params))
+    P = np.eye(q) + np.tensordot(np.asarray(patterns, dtype=float), precisions, axes=1)
+    L = np.linalg.cholesky(P)
+    L_inv = np.linalg.solve(L, np.broadcast_to(np.eye(q), P.shape))
+    cov = np.matmul(L_inv.transpose(0, 2, 1), L_inv)
+    logdet = -2.0 * np.log(np.diagonal(L, axis1=1, axis2=2)).sum(axis=1)
+    return cov, logdet
+
+
+def e_step(data, params):
+    """Posterior of the shared latent for every sample, and its log-likelihood.
+
+    ``V_p = (I + sum_{m in O} W^mT W^m / sigma_m^2)^-1`` once per pattern,
+    ``m_n = V_p sum_{m in O} W^mT (z^m - mu^m) / sigma_m^2``, and
+    ``log p(z^O) = -1/2 [D log 2pi + sum d_m log sigma_m^2 - log det V
+    + sum ||r^m||^2 / sigma_m^2 - c^T V c]``.
+
+    Parameters
+    ----------
+    data : EMData
+    params : SharedLatentParams
+
+    Returns
+    -------
+    Posterior
+    """
+    n, q = data.n_samples, params.n_components
+    c = np.zeros((n, q))
+    # quad accumulates sum_m ||r^m||^2 / sigma_m^2 + d_m log(2 pi sigma_m^2)
+    quad = np.zeros(n)
+    for j, (rows, v, sq) in enumerate(zip(data.rows, data.values, data.sq_norms)):
+        if not rows.size:
+            continue
+        W, mu, s2 = params.components[j], params.means[j], params.noise_variance[j]
+        proj = v @ np.column_stack([W, mu])  # one pass over the data for W^T z and mu^T z
+        c[rows] += (proj[:, :q] - W.T @ mu) / s2
+        resid = sq - 2.0 * proj[:, q] + mu @ mu
+        quad[rows] += resid / s2 + v.shape[1] * (_LOG_2PI + np.log(s2))
+    cov, logdet = pattern_covariances(params, data.patterns)
+    mean = np.empty((n, q))
+    for p, idx in enumerate(data.pattern_rows):
+        mean[idx] = c[idx] @ cov[p]
+    cVc = np.einsum("ij,ij->i", c, mean)
+    log_likelihood = -0.5 * (quad - logdet[data.pattern_index] - cVc)
+    return Posterior(mean, cov, log_likelihood)
+
+
+# --- M-step ------------------------------------------------------------------------------
+def m_step(data, posterior, floors):
+    """Closed-form update of every modality from the samples that observe it.
+
+    ``A = sum_n [[V_n + m_n m_n^T, m_n], [m_n^T, 1]]``, ``[W, mu] = (sum_n z_n b_n^T) A^-1``
+    and ``sigma^2 = (sum_n ||z_n||^2 - tr([W, mu]^T sum_n z_n b_n^T)) / (|N_m| d_m)``,
+    floored at ``floors``.
+
+    Parameters
+    ----------
+    data : EMData
+    posterior : Posterior
+    floors : ndarray (n_modalities,)
+
+    Returns
+    -------
+    SharedLatentParams
+    """
+    q = posterior.mean.shape[1]
+    counts = np.array([idx.size for idx in data.pattern_rows])
+    components, means, noise = [], [], []
+    for j, (rows, v) in enumerate(zip(data.rows, data.values)):
+        n_m, d_m = v.shape
+        M = posterior.mean[rows]
+        weights = counts * data.patterns[:, j]
+        A = np.empty((q + 1, q + 1))
+        A[:q, :q] = np.tensordot(weights, posterior.cov, axes=1) + M.T @ M
+        A[:q, q] = A[q, :q] = M.sum(axis=0)
+        A[q, q] = n_m
+        B = np.empty((d_m, q + 1))
+        B[:, :q] = v.T @ M
+        B[:, q] = data.col_sums[j]
+        Wt = np.linalg.solve(A, B.T).T
+        s2 = (data.sq_norms[j].sum() - np.sum(Wt * B)) / (n_m * d_m)
+        components.append(np.ascontiguousarray(Wt[:, :q]))
+        means.append(Wt[:, q].copy())
+        noise.append(max(s2, floors[j]))
+    return SharedLatentParams(tuple(components), tuple(means), np.asarray(noise))
+
+
+# --- the loop ----------------------------------------------------------------------------
+def fit_em(data, params, *, floors, max_iter=100, tol=1e-4, verbose=0):
+    """Run EM from ``params`` until the relative log-likelihood change is below ``tol``.
+
+    Parameters
+    ----------
+    data : EMData
+    params : SharedLatentParams
+        Starting point (an initialisation or warm-started parameters).
+    floors : ndarray (n_modalities,)
+        Lower bounds of the noise variances.
+    max_iter : int
+        Most M-steps.
+    tol : float
+        Stop when ``|L_t - L_{t-1}| <= tol * |L_{t-1}|``, ``L`` the total log-likelihood.
+    verbose : int
+        Print the log-likelihood of each iteration when positive.
+
+    Returns
+    -------
+    params : SharedLatentParams
+        Final parameters (those of ``history[-1]``).
+    posterior : Posterior
+        E-step under the final parameters.
+    history : list of float
+        Mean log-likelihood per sample, before the first M-step and after each one.
+    converged : bool
+    """
+    posterior = e_step(data, params)
+    history = [float(posterior.log_likelihood.mean())]
+    converged = False
+    for it in range(1, max_iter + 1):
+        params = m_step(data, posterior, floors)
+        posterior = e_step(data, params)
+        history.append(float(posterior.log_likelihood.mean()))
+        change = abs(history[-1] - history[-2])
+        if verbose:
+            print(f"[CalMRL EM] iteration {it}: log-likelihood {history[-1]:.6f}")
+        if change <= tol * abs(history[-2]):
+            converged = True
+            break
+    return params, posterior, history, converged
+
+
+# --- predictions -------------------------------------------------------------------------
+def predictive_mean(params, latent_mean, modality):
+    """Posterior predictive mean ``W^m m + mu^m`` of one modality (index)."""
+    return latent_mean @ params.components[modality].T + params.means[modality]
+
+
+def predictive_variance(params, cov, modality):
+    """Per-feature predictive variance ``diag(W^m V W^mT) + sigma_m^2`` for each ``V``.
+
+    Parameters
+    ----------
+    params : SharedLatentParams
+    cov : ndarray (n_patterns, q, q)
+    modality : int
+
+    Returns
+    -------
+    ndarray (n_patterns, d_m)
+    """
+    W = params.components[modality]
+    return np.einsum("jk,pkl,jl->pj", W, cov, W) + params.noise_variance[modality]
+
+
+def sample_latent(posterior, pattern_rows, rng):
+    """One draw ``beta_n ~ N(m_n, V_{p(n)})`` for every sample."""
+    mean, cov = posterior.mean, posterior.cov
+    out = mean.copy()
+    for p, idx in enumerate(pattern_rows):
+        if idx.size:
+            L = np.linalg.cholesky(cov[p])
+            out[idx] += rng.standard_normal((idx.size, mean.shape[1])) @ L.T
+    return out
