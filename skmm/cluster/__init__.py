@@ -1,3 +1,5 @@
 """skmm.cluster."""
 
-__all__ = []
+from ._partial_kmeans import PartialModalityKMeans
+
+__all__ = ["PartialModalityKMeans"]

@@ -20,6 +20,8 @@ TEST_PARAMS = {
     "MissingModalityIndicator": lambda: {},
     "ModalitySelector": lambda: {},
     "ModalityTransformer": lambda: {"remainder": StandardScaler()},
+    "PartialModalityKMeans": lambda: {"n_clusters": 3, "random_state": 0},
+    "PartialModalityKMeansImputer": lambda: {"n_clusters": 3, "random_state": 0},
 }
 
 # Checks every estimator fails by design: {check name: reason}.
@@ -33,7 +35,7 @@ COMMON_EXPECTED_FAILED_CHECKS = {"check_estimators_pickle": _PARTLY_NAN}
 EXPECTED_FAILED_CHECKS = {}
 
 # Estimators whose transform fills missing modalities and returns a container.
-IMPUTERS = {"CalMRLImputer"}
+IMPUTERS = {"CalMRLImputer", "PartialModalityKMeansImputer"}
 
 
 def registered_instances():

@@ -1,0 +1,717 @@
+"""Partial-modality k-means: k-means where samples and centres may lack modalities.
+
+The partial distance between a sample ``i`` and a centre ``j`` averages per-modality
+squared distances over the modalities both have, each divided by its width::
+
+    d(i, j)**2 = mean over m in S_ij of ||z_i^m - c_j^m||**2 / d_m
+
+(infinite when ``S_ij`` is empty), in a per-modality standardised space ``z``. Distances
+to all centres are computed in chunks of samples with one matrix product per modality
+(``||z||**2 - 2 z.c + ||c||**2``, folded so the raw input is never copied or
+standardised as a whole), masked by which modalities each sample and centre have.
+"""
+
+import numbers
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state, gen_batches
+from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import ThreadpoolController
+
+from .._data import MultiModalData
+from ..base import MultiModalMixin
+from ..utils._validation import check_multimodal
+
+__all__ = ["PartialModalityKMeans"]
+
+# Added to each feature's standard deviation (the specification's 1e-8).
+_STD_EPS = 1e-8
+# Chunk sizes: at most this many (sample, centre) entries per distance table and
+# this many input values per standardisation temporary.
+_TABLE_ENTRIES = 2**18
+_INPUT_ENTRIES = 2**22
+
+
+def _chunk_rows(n_samples, n_entries_per_row, budget):
+    return int(max(1, min(n_samples, budget // max(1, n_entries_per_row))))
+
+
+class _Threads:
+    """Threads over chunks of rows, with BLAS single-threaded inside each.
+
+    One thread per BLAS thread the user allows (so ``threadpoolctl`` limits and the
+    usual environment variables apply), as scikit-learn's KMeans does with OpenMP.
+    Use as a context manager around one public call.
+    """
+
+    def __enter__(self):
+        controller = ThreadpoolController()
+        blas = controller.select(user_api="blas")
+        self.n_threads = max([info["num_threads"] for info in blas.info()], default=1)
+        self._limiter = controller.limit(limits=1, user_api="blas")
+        self._pool = ThreadPoolExecutor(self.n_threads) if self.n_threads > 1 else None
+        return self
+
+    def __exit__(self, *exc):
+        if self._pool is not None:
+            self._pool.shutdown()
+        self._limiter.restore_original_limits()
+
+    def map(self, work, n_samples, step):
+        """``work(list of row slices)`` on contiguous groups of chunks, in row order."""
+        step = max(1, min(step, -(-n_samples // self.n_threads)))
+        chunks = list(gen_batches(n_samples, step))
+        n_groups = min(self.n_threads, len(chunks))
+        bounds = np.linspace(0, len(chunks), n_groups + 1).round().astype(int)
+        groups = [chunks[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+        if n_groups == 1:
+            return [work(groups[0])]
+        return list(self._pool.map(work, groups))
+
+
+class _CentreGeometry:
+    """The terms of the partial squared distance to one fixed set of partial centres.
+
+    For a sample with standardised modality ``z = (x - mean) / scale`` and a centre
+    ``c``, ``||z - c||**2 / d = zz + x @ coef + offset`` with ``zz = ||z||**2 / d``,
+    ``coef = -2 c / (scale d)`` and ``offset = (||c||**2 + 2 mean @ (c / scale)) / d``;
+    the product works on the raw input, so nothing of size ``n x d`` is copied.
+
+    Parameters
+    ----------
+    centers : list of ndarray of shape (n_centres, d_m)
+        Standardised centres, one array per modality (rows of absent modalities are
+        ignored).
+    presence : ndarray of shape (n_centres, n_modalities), dtype bool
+    mean, scale : list of ndarray of shape (d_m,)
+    dtypes : list of dtype
+        Dtype of each modality's input, used for the matrix products.
+    """
+
+    def __init__(self, centers, presence, mean, scale, dtypes):
+        n_modalities = presence.shape[1]
+        present = presence.astype(np.float64)
+        offset = np.zeros(presence.shape)
+        self.coef = []
+        for m in range(n_modalities):
+            c = centers[m]
+            d = c.shape[1]
+            a = np.where(presence[:, m, None], c / scale[m], 0.0)
+            self.coef.append(np.ascontiguousarray((-2.0 / d) * a.T, dtype=dtypes[m]))
+            sq = np.where(presence[:, m], np.einsum("ij,ij->i", c, c), 0.0)
+            offset[:, m] = (sq + 2.0 * (a @ mean[m])) / d
+        self.presence = presence
+        self.full = bool(presence.all())
+        # [obs * zz, obs] @ weights gives the zz and offset terms; obs @ counts the sizes.
+        self.weights = np.vstack([present.T, (present * offset).T])
+        self.counts = present.T
+
+    def tables(self, arrays, obs, stacked):
+        """Sums and counts of per-modality terms for one chunk of samples.
+
+        Parameters
+        ----------
+        arrays : list of ndarray of shape (n_chunk, d_m)
+            Raw input rows (NaN rows where a modality is missing).
+        obs : ndarray of shape (n_chunk, n_modalities), dtype bool
+        stacked : ndarray of shape (n_chunk, 2 * n_modalities)
+            ``[obs * zz, obs]`` as floats (see :func:`_stacked_norms`).
+
+        Returns
+        -------
+        num : ndarray of shape (n_chunk, n_centres)
+            ``sum over m in S_ij of ||z_i^m - c_j^m||**2 / d_m``.
+        count : ndarray of shape (n_chunk, n_centres)
+            ``|S_ij|``, the number of modalities sample and centre share.
+        """
+        num = stacked @ self.weights
+        for m, x in enumerate(arrays):
+            product = x @ self.coef[m]
+            if obs[:, m].all():
+                num += product
+            else:
+                np.add(num, product, out=num, where=obs[:, m, None])
+        count = stacked[:, obs.shape[1]:] @ self.counts
+        return num, count
+
+    def squared(self, num, count, obs):
+        """Turn :meth:`tables` into squared partial distances, in place in ``num``."""
+        if self.full:
+            # Every centre has every modality: |S_ij| is the number of modalities of i.
+            size = obs.sum(axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                num /= size[:, None]
+            num[size == 0] = np.inf
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                num /= count
+            num[count == 0] = np.inf
+        np.maximum(num, 0.0, out=num)
+        return num
+
+
+def _stacked_norms(arrays, obs, mean, scale, rows=slice(None)):
+    """``[obs * ||z||**2 / d, obs]`` per modality for some rows, shape (n, 2 M)."""
+    n = obs[rows].shape[0]
+    n_modalities = obs.shape[1]
+    out = np.zeros((n, 2 * n_modalities))
+    out[:, n_modalities:] = obs[rows]
+    for m, a in enumerate(arrays):
+        d = a.shape[1]
+        o = obs[rows, m]
+        step = _chunk_rows(n, d, _INPUT_ENTRIES)
+        for sub in gen_batches(n, step):
+            z = (a[rows][sub] - mean[m]) / scale[m]
+            out[sub, m] = np.where(o[sub], np.einsum("ij,ij->i", z, z) / d, 0.0)
+    return out
+
+
+def _modality_stats(arrays, obs):
+    """Per-feature mean and ``std + 1e-8`` of each modality over its observed rows."""
+    means, scales = [], []
+    for m, a in enumerate(arrays):
+        n, d = a.shape
+        o = obs[:, m]
+        n_obs = int(o.sum())
+        step = _chunk_rows(n, d, _INPUT_ENTRIES)
+        total = np.zeros(d)
+        for sl in gen_batches(n, step):
+            total += a[sl][o[sl]].sum(axis=0, dtype=np.float64)
+        mean = total / n_obs
+        sq = np.zeros(d)
+        for sl in gen_batches(n, step):
+            sq += ((a[sl][o[sl]] - mean) ** 2).sum(axis=0)
+        means.append(mean)
+        scales.append(np.sqrt(sq / n_obs) + _STD_EPS)
+    return means, scales
+
+
+def _check_int(value, name, low):
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}; got {value!r}.")
+    return int(value)
+
+
+class PartialModalityKMeans(
+    MultiModalMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
+    BaseEstimator,
+):
+    """K-means on multimodal data whose samples may lack whole modalities.
+
+    Centres are partial too: a centre holds the modalities its members observe. The
+    distance between a sample and a centre is the *partial-modality distance*::
+
+        d(i, j) = sqrt(mean over m in S_ij of ||z_i^m - c_j^m||**2 / d_m)
+
+    over the modalities ``S_ij`` that both have (infinite if they share none), where
+    ``z`` is each modality standardised feature-wise over its observed rows. Dividing
+    by the width ``d_m`` makes wide and narrow modalities count equally; averaging
+    makes samples with few and many modalities comparable. This is stage 1 of UL4M4;
+    :class:`~skmm.impute.PartialModalityKMeansImputer` adds the completion stage.
+
+    Read more in the :ref:`User Guide <partial_kmeans>`.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        Number of clusters; must not exceed the number of training samples.
+    init : "k-means++" or multimodal data of shape (n_clusters, ...), default="k-means++"
+        ``"k-means++"``: seeding on the partial distance. The first centre is a
+        uniformly drawn sample; each next one is drawn with probability proportional to
+        its squared partial distance to the nearest centre chosen so far, except that
+        samples sharing no modality with any chosen centre (infinite distance) are
+        drawn first, uniformly. If all remaining distances are zero the draw is
+        uniform. A centre takes exactly the modalities of its seed sample.
+        Otherwise the initial centres in input space (a :class:`~skmm.MultiModalData`,
+        dict or, for 2-D input, an array); NaN rows mark modalities a centre lacks,
+        and each centre needs at least one modality.
+    n_init : int or "auto", default=1
+        Number of k-means++ runs; the one with the lowest inertia is kept (the first
+        among equals). ``"auto"`` means 1. Ignored (with a warning) when ``init`` gives
+        the centres.
+    max_iter : int, default=300
+        Maximum number of Lloyd iterations (assignment and update) per run.
+    tol : float, default=1e-4
+        Convergence threshold on the largest squared partial distance, in standardised
+        units, between a centre and its update (a centre that gained a modality has
+        moved by an infinite amount). Iterations also stop when no assignment changes.
+    verbose : int, default=0
+        Print the inertia after each iteration when positive.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the k-means++ draws. The draws use ``randint`` and ``uniform`` of a
+        :class:`numpy.random.RandomState`, in that order, once per centre.
+
+    Attributes
+    ----------
+    cluster_centers_ : MultiModalData of shape (n_clusters, n_features_in_)
+        Centres in *input* space, with a NaN row where a centre lacks a modality.
+        After fitting, every modality is present in at least one centre (each observed
+        modality joins the centre of any sample that observes it).
+    labels_ : ndarray of shape (n_samples,)
+        Cluster of each training sample (consistent with :meth:`predict`).
+    inertia_ : float
+        Sum of squared partial distances of the training samples to their centres.
+    n_iter_ : int
+        Number of Lloyd iterations of the kept run.
+    mean_ : dict of ndarray
+        Per-modality feature means over the observed rows.
+    scale_ : dict of ndarray
+        Per-modality feature standard deviations over the observed rows, plus 1e-8.
+    modalities_ : tuple of str
+        Input modality names (``("x0",)`` for a 2-D array).
+    n_features_per_modality_ : dict
+        Width of each modality.
+    n_features_in_ : int
+        Total input width.
+    feature_names_in_ : ndarray of str
+        Input feature names, when known.
+
+    See Also
+    --------
+    skmm.impute.PartialModalityKMeansImputer : completes missing modalities from these
+        clusters.
+    sklearn.cluster.KMeans : the complete-data special case (up to the standardisation
+        and the per-modality weighting).
+
+    Notes
+    -----
+    Each sample is assigned to the centre at the smallest partial distance (ties go to
+    the lowest index). Each centre's modality becomes the mean of its members that
+    observe it; if none does, the centre keeps its previous value and presence for
+    that modality, and an empty cluster keeps its previous centre.
+
+    A sample with no modality has an infinite distance to every centre:
+    :meth:`transform` gives it a row of ``inf``, :meth:`predict` the label ``-1``, and
+    :meth:`score` raises. Such samples are an error at :meth:`fit`.
+
+    Distances are computed in chunks of samples by one matrix product per modality; the
+    input is neither copied nor standardised as a whole, so the memory used beyond the
+    input is ``O(n_samples * n_modalities)`` plus fixed-size chunk buffers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm import MultiModalData
+    >>> from skmm.cluster import PartialModalityKMeans
+    >>> rng = np.random.default_rng(0)
+    >>> a = np.r_[rng.normal(0, 1, (20, 3)), rng.normal(5, 1, (20, 3))]
+    >>> b = np.r_[rng.normal(0, 1, (20, 2)), rng.normal(5, 1, (20, 2))]
+    >>> a[::3] = np.nan  # a third of the samples lack modality "a"
+    >>> km = PartialModalityKMeans(n_clusters=2, random_state=0).fit({"a": a, "b": b})
+    >>> np.bincount(km.labels_)
+    array([20, 20])
+    >>> km.cluster_centers_.shape
+    (2, 5)
+    """
+
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        init="k-means++",
+        n_init=1,
+        max_iter=300,
+        tol=1e-4,
+        verbose=0,
+        random_state=None,
+    ):
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.random_state = random_state
+
+    # --- fitting -----------------------------------------------------------------------
+    def _check_params(self, n_samples):
+        k = _check_int(self.n_clusters, "n_clusters", 1)
+        if k > n_samples:
+            raise ValueError(
+                f"n_samples={n_samples} should be >= n_clusters={k}: n_clusters cannot "
+                "exceed the number of training samples."
+            )
+        n_init = 1 if self.n_init == "auto" else _check_int(self.n_init, "n_init", 1)
+        _check_int(self.max_iter, "max_iter", 1)
+        if (
+            not isinstance(self.tol, numbers.Real)
+            or isinstance(self.tol, bool)
+            or not self.tol >= 0
+        ):
+            raise ValueError(f"tol must be a real number >= 0; got {self.tol!r}.")
+        if isinstance(self.init, str):
+            if self.init != "k-means++":
+                raise ValueError(
+                    f"init must be 'k-means++' or initial centres; got {self.init!r}."
+                )
+        elif n_init > 1:
+            warnings.warn(
+                "Explicit initial centres passed: performing only one init instead of "
+                f"n_init={n_init}.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            n_init = 1
+        return k, n_init
+
+    def _initial_centres(self):
+        """Standardised centres and presence from the ``init`` parameter."""
+        k = self.n_clusters
+        init = check_multimodal(
+            self.init,
+            modalities=self.modalities_,
+            n_features=self.n_features_per_modality_,
+            allow_empty_samples=False,
+        )
+        if init.n_samples != k:
+            raise ValueError(
+                f"init has {init.n_samples} centres but n_clusters={k}."
+            )
+        presence = init.observed
+        centres = [
+            np.where(
+                presence[:, m, None],
+                (init[name] - self.mean_[name]) / self.scale_[name],
+                0.0,
+            )
+            for m, name in enumerate(self.modalities_)
+        ]
+        return centres, presence
+
+    def _kmeans_plusplus(self, arrays, obs, stacked, rng, threads):
+        """k-means++ seeding on the partial distance (see ``init``)."""
+        n = obs.shape[0]
+        k = self.n_clusters
+        mean, scale = self._stats()
+        dtypes = [a.dtype for a in arrays]
+        centres = [np.zeros((k, a.shape[1])) for a in arrays]
+        presence = np.zeros((k, len(arrays)), dtype=bool)
+        closest = np.full(n, np.inf)
+        step = _chunk_rows(n, 1, _TABLE_ENTRIES)
+        for j in range(k):
+            far = np.flatnonzero(np.isinf(closest))
+            if j == 0:
+                seed = rng.randint(n)
+            elif far.size:
+                seed = far[rng.randint(far.size)]
+            else:
+                cumulative = np.cumsum(closest)
+                if cumulative[-1] > 0:
+                    draw = rng.uniform() * cumulative[-1]
+                    seed = min(np.searchsorted(cumulative, draw, side="right"), n - 1)
+                else:
+                    seed = rng.randint(n)
+            presence[j] = obs[seed]
+            for m, a in enumerate(arrays):
+                if obs[seed, m]:
+                    centres[m][j] = (a[seed] - mean[m]) / scale[m]
+            geometry = _CentreGeometry(
+                [c[j : j + 1] for c in centres], presence[j : j + 1], mean, scale, dtypes
+            )
+
+            def work(chunks):
+                for sl in chunks:
+                    num, count = geometry.tables(
+                        [a[sl] for a in arrays], obs[sl], stacked[sl]
+                    )
+                    d2 = geometry.squared(num, count, obs[sl])[:, 0]
+                    np.minimum(closest[sl], d2, out=closest[sl])
+
+            threads.map(work, n, step)
+            closest[seed] = 0.0
+        return centres, presence
+
+    def _lloyd_pass(self, arrays, obs, stacked, geometry, with_sums, threads):
+        """Assign every sample; optionally sum members' input per centre and modality."""
+        n = obs.shape[0]
+        k = geometry.presence.shape[0]
+        labels = np.empty(n, dtype=np.intp)
+        distances = np.empty(n)
+
+        def work(chunks):
+            sums = [np.zeros((k, a.shape[1])) for a in arrays] if with_sums else None
+            for sl in chunks:
+                obs_c = obs[sl]
+                chunk = [a[sl] for a in arrays]
+                num, count = geometry.tables(chunk, obs_c, stacked[sl])
+                if geometry.full:
+                    # |S_ij| does not depend on j: the argmin needs no division.
+                    best = num.argmin(axis=1)
+                    d2 = num[np.arange(best.size), best] / obs_c.sum(axis=1)
+                else:
+                    d2_all = geometry.squared(num, count, obs_c)
+                    best = d2_all.argmin(axis=1)
+                    d2 = d2_all[np.arange(best.size), best]
+                labels[sl] = best
+                distances[sl] = np.maximum(d2, 0.0)
+                if with_sums:
+                    for m, x in enumerate(chunk):
+                        members = np.flatnonzero(obs_c[:, m])
+                        onehot = sparse.csr_matrix(
+                            (np.ones(members.size, x.dtype), (best[members], members)),
+                            shape=(k, x.shape[0]),
+                        )
+                        sums[m] += onehot @ x
+            return sums
+
+        results = threads.map(work, n, _chunk_rows(n, k, _TABLE_ENTRIES))
+        sums = None
+        if with_sums:
+            sums = [sum(r[m] for r in results) for m in range(len(arrays))]
+        return labels, distances, sums
+
+    def _run(self, arrays, obs, stacked, centres, presence, threads):
+        """Lloyd iterations from one initialisation; returns the fitted run."""
+        mean, scale = self._stats()
+        dtypes = [a.dtype for a in arrays]
+        k = presence.shape[0]
+        previous = None
+        converged = False
+        for n_iter in range(1, self.max_iter + 1):
+            geometry = _CentreGeometry(centres, presence, mean, scale, dtypes)
+            labels, distances, sums = self._lloyd_pass(
+                arrays, obs, stacked, geometry, with_sums=True, threads=threads
+            )
+            if self.verbose:
+                print(f"Iteration {n_iter}, inertia {distances.sum():.6g}.")
+            if previous is not None and np.array_equal(labels, previous):
+                converged = True
+                break
+            new_centres = [c.copy() for c in centres]
+            new_presence = presence.copy()
+            for m in range(len(arrays)):
+                members = np.bincount(labels[obs[:, m]], minlength=k)
+                has = members > 0
+                new_centres[m][has] = (
+                    sums[m][has] / members[has, None] - mean[m]
+                ) / scale[m]
+                new_presence[has, m] = True
+            shift = _centre_shift(centres, presence, new_centres, new_presence)
+            centres, presence, previous = new_centres, new_presence, labels
+            if shift <= self.tol:
+                break
+        if not converged:
+            geometry = _CentreGeometry(centres, presence, mean, scale, dtypes)
+            labels, distances, _ = self._lloyd_pass(
+                arrays, obs, stacked, geometry, with_sums=False, threads=threads
+            )
+        return centres, presence, labels, float(distances.sum()), n_iter
+
+    def fit(self, X, y=None):
+        """Cluster the samples.
+
+        Parameters
+        ----------
+        X : MultiModalData, dict of arrays or 2-D array
+            Training data; a missing modality is a whole row of NaN. Every sample needs
+            at least one modality and every modality at least one sample.
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        X, _ = self._validate_multimodal(X, reset=True, allow_empty_samples=False)
+        k, n_init = self._check_params(X.n_samples)
+        arrays = [X[m] for m in self.modalities_]
+        obs = X.observed
+        means, scales = _modality_stats(arrays, obs)
+        self.mean_ = dict(zip(self.modalities_, means))
+        self.scale_ = dict(zip(self.modalities_, scales))
+        stacked = _stacked_norms(arrays, obs, means, scales)
+        rng = check_random_state(self.random_state)
+        best = None
+        with _Threads() as threads:
+            for _ in range(n_init):
+                if isinstance(self.init, str):
+                    centres, presence = self._kmeans_plusplus(
+                        arrays, obs, stacked, rng, threads
+                    )
+                else:
+                    centres, presence = self._initial_centres()
+                if self.verbose:
+                    print("Initialization complete.")
+                run = self._run(arrays, obs, stacked, centres, presence, threads)
+                if best is None or run[3] < best[3]:
+                    best = run
+        centres, presence, labels, inertia, n_iter = best
+        self._z_centers = centres
+        self._presence = presence
+        self.cluster_centers_ = self._centres_in_input_space()
+        self.labels_ = labels
+        self.inertia_ = inertia
+        self.n_iter_ = n_iter
+        self._n_features_out = k
+        n_distinct = np.unique(labels).size
+        if n_distinct < k:
+            warnings.warn(
+                f"Number of distinct clusters ({n_distinct}) found smaller than "
+                f"n_clusters ({k}): some clusters ended empty and kept their previous "
+                "centre (duplicate points in X or too many clusters).",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        return self
+
+    def _stats(self):
+        return (
+            [self.mean_[m] for m in self.modalities_],
+            [self.scale_[m] for m in self.modalities_],
+        )
+
+    def _centres_in_input_space(self):
+        mean, scale = self._stats()
+        return MultiModalData(
+            {
+                name: np.where(
+                    self._presence[:, m, None],
+                    self._z_centers[m] * scale[m] + mean[m],
+                    np.nan,
+                )
+                for m, name in enumerate(self.modalities_)
+            }
+        )
+
+    # --- distances to the fitted centres ----------------------------------------------
+    def _map_tables(self, X, func):
+        """Call ``func(rows, observed, num, count)`` on chunks of validated ``X``.
+
+        ``num`` and ``count`` are :meth:`_CentreGeometry.tables` against the fitted
+        centres: the observed part of the partial distance of each sample to each
+        centre, and the number of modalities they share. Chunks run in threads; the
+        results come back as one list in row order.
+        """
+        arrays = [X[m] for m in self.modalities_]
+        obs = X.observed
+        mean, scale = self._stats()
+        geometry = self._geometry([a.dtype for a in arrays])
+        n = X.n_samples
+
+        def work(chunks):
+            out = []
+            for sl in chunks:
+                stacked = _stacked_norms(arrays, obs, mean, scale, rows=sl)
+                num, count = geometry.tables([a[sl] for a in arrays], obs[sl], stacked)
+                out.append(func(sl, obs[sl], num, count))
+            return out
+
+        with _Threads() as threads:
+            results = threads.map(work, n, _chunk_rows(n, self.n_clusters, _TABLE_ENTRIES))
+        return [r for group in results for r in group]
+
+    def _geometry(self, dtypes):
+        mean, scale = self._stats()
+        return _CentreGeometry(self._z_centers, self._presence, mean, scale, dtypes)
+
+    def _map_squared(self, X, func):
+        """Like :meth:`_map_tables` with ``func(rows, observed, squared distances)``."""
+        geometry = self._geometry([X[m].dtype for m in self.modalities_])
+        return self._map_tables(
+            X, lambda sl, obs, num, count: func(sl, obs, geometry.squared(num, count, obs))
+        )
+
+    def predict(self, X):
+        """Index of the closest centre for each sample (``-1`` for a sample with none).
+
+        Parameters
+        ----------
+        X : MultiModalData, dict of arrays or 2-D array
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self, "_z_centers")
+        X, _ = self._validate_multimodal(X, reset=False)
+        labels = np.empty(X.n_samples, dtype=np.intp)
+
+        def assign(sl, obs, d2):
+            labels[sl] = np.where(obs.any(axis=1), d2.argmin(axis=1), -1)
+
+        self._map_squared(X, assign)
+        return labels
+
+    def fit_predict(self, X, y=None):
+        """Fit and return :attr:`labels_`.
+
+        Parameters
+        ----------
+        X : MultiModalData, dict of arrays or 2-D array
+        y : ignored
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        return self.fit(X).labels_
+
+    def transform(self, X):
+        """Partial-modality distances to every centre (``inf`` where none is shared).
+
+        Parameters
+        ----------
+        X : MultiModalData, dict of arrays or 2-D array
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_clusters)
+        """
+        check_is_fitted(self, "_z_centers")
+        X, _ = self._validate_multimodal(X, reset=False)
+        out = np.empty((X.n_samples, self.n_clusters))
+        self._map_squared(X, lambda sl, obs, d2: np.sqrt(d2, out=out[sl]))
+        return out
+
+    def fit_transform(self, X, y=None):
+        """Fit, then return :meth:`transform` of the training data.
+
+        Parameters
+        ----------
+        X : MultiModalData, dict of arrays or 2-D array
+        y : ignored
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_clusters)
+        """
+        return self.fit(X).transform(X)
+
+    def score(self, X, y=None):
+        """Opposite of the inertia of ``X`` on the fitted centres.
+
+        Parameters
+        ----------
+        X : MultiModalData, dict of arrays or 2-D array
+            Every sample needs at least one modality.
+        y : ignored
+
+        Returns
+        -------
+        float
+            Minus the sum of squared partial distances to the closest centres.
+        """
+        check_is_fitted(self, "_z_centers")
+        X, _ = self._validate_multimodal(X, reset=False, allow_empty_samples=False)
+        parts = self._map_squared(X, lambda sl, obs, d2: d2.min(axis=1).sum())
+        return -float(sum(parts))
+
+
+def _centre_shift(old, old_presence, new, new_presence):
+    """Largest squared partial distance between a centre and its update."""
+    if not np.array_equal(old_presence, new_presence):
+        return np.inf
+    per_modality = np.column_stack(
+        [((n - o) ** 2).sum(axis=1) / o.shape[1] for o, n in zip(old, new)]
+    )
+    shift = (per_modality * new_presence).sum(axis=1) / new_presence.sum(axis=1)
+    return float(shift.max())

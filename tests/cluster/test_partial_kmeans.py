@@ -1,0 +1,338 @@
+"""Tests for PartialModalityKMeans, against a per-sample reference of the specification."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+from skmm import MultiModalData
+from skmm.cluster import PartialModalityKMeans
+from skmm.cluster import _partial_kmeans
+
+
+# --- reference: UL4M4 stage 1 straight from the specification (loops, no tricks) -------
+def standardise(X):
+    """Samples as {modality: z vector or None}, and {modality: (mean, std + 1e-8)}."""
+    stats = {}
+    for m, a in X.items():
+        rows = a[~np.isnan(a).all(axis=1)]
+        stats[m] = (rows.mean(axis=0), rows.std(axis=0) + 1e-8)
+    n = len(next(iter(X.values())))
+    samples = [
+        {
+            m: None if np.isnan(a[i]).all() else (a[i] - stats[m][0]) / stats[m][1]
+            for m, a in X.items()
+        }
+        for i in range(n)
+    ]
+    return samples, stats
+
+
+def partial_d2(u, v):
+    """Squared partial-modality distance between two {modality: vector or None}."""
+    shared = [m for m in u if u[m] is not None and v[m] is not None]
+    if not shared:
+        return np.inf
+    return sum(np.sum((u[m] - v[m]) ** 2) / u[m].size for m in shared) / len(shared)
+
+
+def reference_kmeans(X, k, max_iter=100, tol=0.0, seed=0):
+    """Returns centres (z-space dicts), labels, inertia, n_iter, stats."""
+    samples, stats = standardise(X)
+    n = len(samples)
+    rng = np.random.RandomState(seed)
+    centres = [dict(samples[rng.randint(n)])]
+    while len(centres) < k:
+        d2 = np.array([min(partial_d2(s, c) for c in centres) for s in samples])
+        far = np.flatnonzero(np.isinf(d2))
+        if far.size:
+            chosen = far[rng.randint(far.size)]
+        elif d2.sum() == 0:
+            chosen = rng.randint(n)
+        else:
+            cumulative = np.cumsum(d2)
+            chosen = np.searchsorted(cumulative, rng.uniform() * cumulative[-1], "right")
+        centres.append(dict(samples[chosen]))
+    labels = None
+    for n_iter in range(1, max_iter + 1):
+        new = [int(np.argmin([partial_d2(s, c) for c in centres])) for s in samples]
+        if new == labels:
+            break
+        labels = new
+        old, centres = centres, []
+        for j, c in enumerate(old):
+            c = dict(c)
+            for m in c:
+                members = [s[m] for s, lab in zip(samples, labels) if lab == j]
+                members = [v for v in members if v is not None]
+                if members:
+                    c[m] = np.mean(members, axis=0)
+            centres.append(c)
+        shift = max(
+            np.inf
+            if [v is None for v in a.values()] != [v is None for v in b.values()]
+            else partial_d2(a, b)
+            for a, b in zip(old, centres)
+        )
+        if shift <= tol:
+            break
+    d2 = np.array([[partial_d2(s, c) for c in centres] for s in samples])
+    return centres, d2.argmin(axis=1), d2.min(axis=1).sum(), n_iter, stats
+
+
+def to_input_space(z_dicts, stats):
+    """{modality: array} in input space from z-space dicts (NaN rows for None)."""
+    out = {}
+    for m, (mean, scale) in stats.items():
+        out[m] = np.array(
+            [np.full(mean.shape, np.nan) if z[m] is None else z[m] * scale + mean
+             for z in z_dicts]
+        )
+    return out
+
+
+# --- data -------------------------------------------------------------------------------
+def make_data(n=60, seed=0, partial_groups=False, dtype=np.float64):
+    """Three modalities (widths 2, 3, 4), several missing patterns, offset features.
+
+    With ``partial_groups``, a third of the samples form a far group with only "a" and
+    another third a far group with only "b", so that fitted centres lack modalities.
+    """
+    rng = np.random.default_rng(seed)
+    widths = {"a": 2, "b": 3, "c": 4}
+    group = rng.integers(3, size=n)
+    X = {
+        m: rng.normal(size=(n, d)) + 3.0 * group[:, None] * (j + 1) + 10.0 * j
+        for j, (m, d) in enumerate(widths.items())
+    }
+    observed = rng.random((n, 3)) < 0.6
+    if partial_groups:
+        observed[group == 1] = [True, False, False]
+        observed[group == 2] = [False, True, False]
+        X["a"][group == 1] += 20.0
+        X["b"][group == 2] -= 20.0
+    observed[~observed.any(axis=1), rng.integers(3)] = True
+    for j, m in enumerate(widths):
+        X[m][~observed[:, j]] = np.nan
+        X[m] = X[m].astype(dtype)
+    return MultiModalData(X)
+
+
+def assert_matches_reference(X, k, max_iter, seed, tol=0.0):
+    km = PartialModalityKMeans(k, max_iter=max_iter, tol=tol, random_state=seed).fit(X)
+    centres, labels, inertia, n_iter, stats = reference_kmeans(X, k, max_iter, tol, seed)
+    np.testing.assert_array_equal(km.labels_, labels)
+    expected = to_input_space(centres, stats)
+    for m in X.modalities:
+        np.testing.assert_allclose(km.mean_[m], stats[m][0], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(km.scale_[m], stats[m][1], rtol=1e-12)
+        np.testing.assert_allclose(
+            km.cluster_centers_[m], expected[m], rtol=1e-9, atol=1e-9
+        )
+    assert km.inertia_ == pytest.approx(inertia, rel=1e-9, abs=1e-12)
+    assert km.n_iter_ == n_iter
+    return km
+
+
+# --- equality with the reference --------------------------------------------------------
+# Some runs end with an empty cluster (which keeps its centre): a warning, and tested too.
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_matches_reference_on_random_missing_patterns(seed):
+    X = make_data(seed=seed)
+    assert len({tuple(r) for r in X.observed}) >= 5  # several missing patterns
+    assert_matches_reference(X, k=4, max_iter=20, seed=seed)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_matches_reference_with_partial_centres(seed):
+    X = make_data(seed=seed, partial_groups=True)
+    km = assert_matches_reference(X, k=5, max_iter=20, seed=seed)
+    assert not km.cluster_centers_.observed.all()  # some centre lacks a modality
+
+
+def test_matches_reference_after_one_iteration_and_with_tolerance():
+    X = make_data(seed=5, partial_groups=True)
+    assert_matches_reference(X, k=6, max_iter=1, seed=1)
+    assert_matches_reference(X, k=6, max_iter=50, seed=2, tol=1e-2)
+
+
+def test_seeding_draws_samples_sharing_no_modality_first():
+    # "a"-only and "b"-only samples: after a first centre of one kind, every sample of
+    # the other kind is at infinite distance, so the second centre must be one of them.
+    rng = np.random.default_rng(0)
+    a = np.r_[rng.normal(size=(10, 2)), np.full((10, 2), np.nan)]
+    b = np.r_[np.full((10, 2), np.nan), rng.normal(size=(10, 2))]
+    X = MultiModalData(a=a, b=b)
+    for seed in range(5):
+        km = PartialModalityKMeans(2, max_iter=1, random_state=seed).fit(X)
+        assert len(set(km.labels_[:10])) == len(set(km.labels_[10:])) == 1
+        assert km.labels_[0] != km.labels_[10]
+        assert np.isfinite(km.inertia_)
+    assert_matches_reference(X, k=2, max_iter=5, seed=3)
+
+
+# --- behaviour --------------------------------------------------------------------------
+def test_fitted_attributes_and_methods_agree():
+    X = make_data(seed=1)
+    km = PartialModalityKMeans(4, random_state=0).fit(X)
+    centres = km.cluster_centers_
+    assert isinstance(centres, MultiModalData)
+    assert centres.modalities == X.modalities
+    assert centres.shape == (4, X.shape[1])
+    np.testing.assert_array_equal(km.predict(X), km.labels_)
+    np.testing.assert_array_equal(km.fit_predict(X), km.labels_)
+    D = km.transform(X)
+    assert D.shape == (X.n_samples, 4)
+    np.testing.assert_array_equal(D.argmin(axis=1), km.labels_)
+    assert km.score(X) == pytest.approx(-km.inertia_)
+    assert (D.min(axis=1) ** 2).sum() == pytest.approx(km.inertia_)
+    np.testing.assert_allclose(km.fit_transform(X), D)
+    names = [f"partialmodalitykmeans{j}" for j in range(4)]
+    assert list(km.get_feature_names_out()) == names
+
+
+def test_transform_is_the_partial_distance_to_the_centres():
+    X = make_data(seed=2, partial_groups=True)
+    km = PartialModalityKMeans(5, random_state=0).fit(X)
+    samples, _ = standardise(X)
+    z_centres = [
+        {m: None if np.isnan(km.cluster_centers_[m][j]).all()
+         else (km.cluster_centers_[m][j] - km.mean_[m]) / km.scale_[m] for m in X}
+        for j in range(5)
+    ]
+    expected = np.sqrt([[partial_d2(s, c) for c in z_centres] for s in samples])
+    np.testing.assert_allclose(km.transform(X), expected, rtol=1e-9, atol=1e-9)
+
+
+def test_sample_with_no_modality_at_predict_transform_score():
+    X = make_data(seed=3)
+    km = PartialModalityKMeans(3, random_state=0).fit(X)
+    Y = {m: a[:4].copy() for m, a in X.items()}
+    for a in Y.values():
+        a[1] = np.nan
+    assert np.isinf(km.transform(Y)[1]).all()
+    assert np.isfinite(km.transform(Y)[[0, 2, 3]]).all()
+    labels = km.predict(Y)
+    assert labels[1] == -1 and (labels[[0, 2, 3]] >= 0).all()
+    with pytest.raises(ValueError, match=r"no observed modality: rows \[1\]"):
+        km.score(Y)
+
+
+def test_n_clusters_larger_than_n_samples_is_a_clear_error():
+    X = make_data(n=5)
+    with pytest.raises(ValueError, match="n_clusters=6"):
+        PartialModalityKMeans(6).fit(X)
+    PartialModalityKMeans(5, random_state=0).fit(X)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"n_clusters": 0}, "n_clusters"),
+        ({"n_clusters": 2.5}, "n_clusters"),
+        ({"n_init": 0}, "n_init"),
+        ({"max_iter": 0}, "max_iter"),
+        ({"tol": -1.0}, "tol"),
+        ({"init": "random"}, "init"),
+    ],
+)
+def test_invalid_parameters(params, match):
+    with pytest.raises(ValueError, match=match):
+        PartialModalityKMeans(**params).fit(make_data())
+
+
+def test_every_observed_modality_joins_a_centre():
+    # Modality "c" is observed by a single sample: a centre gets it, so no sample is at
+    # infinite distance from every centre and the imputer always has a value for it.
+    X = make_data(seed=4, partial_groups=True)
+    a, b = X["a"].copy(), X["b"].copy()
+    a[np.isnan(a).all(axis=1) & np.isnan(b).all(axis=1)] = 0.0
+    c = np.full_like(X["c"], np.nan)
+    c[7] = 1.0
+    X = MultiModalData(a=a, b=b, c=c)
+    km = PartialModalityKMeans(4, random_state=0).fit(X)
+    assert km.cluster_centers_.observed[:, 2].any()
+    assert np.isfinite(km.inertia_)
+
+
+def test_explicit_init_with_partial_centres():
+    X = make_data(seed=6, partial_groups=True)
+    init = {m: X[m][[0, 1, 2]].copy() for m in X.modalities}
+    km = PartialModalityKMeans(3, init=init, max_iter=10).fit(X)
+    ref = PartialModalityKMeans(3, init=MultiModalData(init), max_iter=10).fit(X)
+    np.testing.assert_array_equal(km.labels_, ref.labels_)
+    with pytest.warns(RuntimeWarning, match="only one init"):
+        PartialModalityKMeans(3, init=init, n_init=3).fit(X)
+    with pytest.raises(ValueError, match="n_clusters=4"):
+        PartialModalityKMeans(4, init=init).fit(X)
+
+
+def test_n_init_keeps_the_lowest_inertia():
+    X = make_data(n=80, seed=7)
+    one = PartialModalityKMeans(5, n_init=1, random_state=3).fit(X)
+    many = PartialModalityKMeans(5, n_init=6, random_state=3).fit(X)
+    assert many.inertia_ <= one.inertia_
+
+
+def test_reproducible_with_random_state():
+    X = make_data(n=80, seed=8)
+    a = PartialModalityKMeans(5, n_init=2, random_state=11).fit(X)
+    b = PartialModalityKMeans(5, n_init=2, random_state=11).fit(X)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    assert a.cluster_centers_ == b.cluster_centers_
+    assert a.inertia_ == b.inertia_
+
+
+def test_row_permutation_permutes_transform_and_predict():
+    X = make_data(n=80, seed=9, partial_groups=True)
+    km = PartialModalityKMeans(5, random_state=0).fit(X)
+    perm = np.random.default_rng(0).permutation(X.n_samples)
+    np.testing.assert_array_equal(km.transform(X[perm]), km.transform(X)[perm])
+    np.testing.assert_array_equal(km.predict(X[perm]), km.predict(X)[perm])
+
+
+def test_chunks_and_threads_do_not_change_the_result(monkeypatch):
+    X = make_data(n=300, seed=10, partial_groups=True)
+    with threadpool_limits(1, user_api="blas"):
+        one = PartialModalityKMeans(6, random_state=0).fit(X)
+    monkeypatch.setattr(_partial_kmeans, "_TABLE_ENTRIES", 6 * 7)
+    monkeypatch.setattr(_partial_kmeans, "_INPUT_ENTRIES", 20)
+    with threadpool_limits(2, user_api="blas"):
+        many = PartialModalityKMeans(6, random_state=0).fit(X)
+        D = many.transform(X)
+    np.testing.assert_array_equal(one.labels_, many.labels_)
+    for m in X.modalities:
+        np.testing.assert_allclose(one.cluster_centers_[m], many.cluster_centers_[m])
+    np.testing.assert_allclose(one.transform(X), D)
+
+
+def test_float32_input_and_2d_array():
+    X = make_data(seed=11, dtype=np.float32)
+    km = PartialModalityKMeans(3, random_state=0).fit(X)
+    ref = PartialModalityKMeans(3, random_state=0).fit(
+        {m: a.astype(np.float64) for m, a in X.items()}
+    )
+    np.testing.assert_array_equal(km.labels_, ref.labels_)
+    flat = np.random.default_rng(0).normal(size=(30, 4))
+    km = PartialModalityKMeans(3, random_state=0).fit(flat)
+    assert km.cluster_centers_.modalities == ("x0",)
+    np.testing.assert_array_equal(km.predict(flat), km.labels_)
+
+
+def test_no_sample_by_centre_by_feature_tensor():
+    # n x k x d float64 would be 20000 * 16 * 96 * 8 bytes = 245 MB.
+    rng = np.random.default_rng(0)
+    X = {m: rng.normal(size=(20000, 32)) for m in "abc"}
+    for j, a in enumerate(X.values()):
+        a[rng.random(20000) < 0.3] = np.nan
+    X["a"][np.isnan(X["b"]).all(1) & np.isnan(X["c"]).all(1)] = 0.0
+    tracemalloc.start()
+    km = PartialModalityKMeans(16, max_iter=3, random_state=0).fit(X)
+    km.transform(X)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 40e6, f"peak {peak / 1e6:.0f} MB"
