@@ -1,7 +1,5 @@
 """Training curves of skmm's torch embedders."""
 
-from sklearn.utils.validation import check_is_fitted
-
 from ._base import axes_or_new
 
 
@@ -27,8 +25,12 @@ class TrainingCurveDisplay:
     @classmethod
     def from_estimator(cls, estimator, *, keys=None, ax=None):
         """Plot the curves of a fitted torch embedder."""
-        check_is_fitted(estimator, "history_")
-        return cls(estimator.history_, keys).plot(ax=ax)
+        history = getattr(estimator, "history_", None)
+        if history is None:
+            raise ValueError(
+                f"{type(estimator).__name__} has no history_: fit a torch embedder first."
+            )
+        return cls(history, keys).plot(ax=ax)
 
     def plot(self, *, ax=None):
         """Draw one line per loss entry against the epoch."""
