@@ -11,7 +11,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml constraints-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
-	$(PY) -m pip install -c constraints-dev.txt -e ".[test,doc,plot]"
+	$(PY) -m pip install -c constraints-dev.txt -e ".[test,doc,plot,dask]"
 	touch $(STAMP)
 
 demo: install

@@ -1,0 +1,51 @@
+"""Estimators and MultiModalData through joblib's process backend and a real Dask cluster."""
+
+import numpy as np
+import pytest
+from joblib import parallel_config
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+
+from skmm import MultiModalData
+from skmm.compose import MissingModalityIndicator, ModalityTransformer
+from skmm.datasets import make_missing_modalities
+
+
+def _search():
+    pipe = make_pipeline(
+        ModalityTransformer(), SimpleImputer(), LogisticRegression()
+    )
+    return GridSearchCV(pipe, {"logisticregression__C": [0.1, 1.0, 10.0]}, cv=3, n_jobs=2)
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    y = np.arange(90) % 3
+    X = MultiModalData(a=rng.normal(size=(90, 4)) + y[:, None], b=rng.normal(size=(90, 2)))
+    return make_missing_modalities(X, 0.3, random_state=0), y
+
+
+def test_grid_search_with_loky_processes():
+    X, y = _data()
+    with parallel_config(backend="loky"):
+        search = _search().fit(X, y)
+    assert search.best_score_ > 0.5
+
+
+@pytest.mark.slow
+def test_grid_search_on_a_local_dask_cluster():
+    distributed = pytest.importorskip("distributed")
+    X, y = _data()
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster, distributed.Client(cluster):
+        with parallel_config(backend="dask"):
+            search = _search().fit(X, y)
+    with parallel_config(backend="loky"):
+        local = _search().fit(X, y)
+    assert search.best_params_ == local.best_params_
+    np.testing.assert_allclose(search.best_score_, local.best_score_)
+    assert MissingModalityIndicator().fit_transform(X).shape == (90, 2)
