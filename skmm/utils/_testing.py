@@ -39,15 +39,13 @@ IMPUTERS = {"CalMRLImputer", "PartialModalityKMeansImputer"}
 
 
 def registered_instances():
-    """Return ``[estimator instance]`` for every registered public estimator."""
-    out = []
-    for name, cls in all_estimators():
-        if name not in TEST_PARAMS:
-            raise KeyError(
-                f"{name} is public but not registered in skmm.utils._testing.TEST_PARAMS."
-            )
-        out.append(cls(**TEST_PARAMS[name]()))
-    return out
+    """Return an instance of every registered public estimator.
+
+    Unregistered public estimators are left out here; ``test_common`` fails on them.
+    """
+    return [
+        cls(**TEST_PARAMS[name]()) for name, cls in all_estimators() if name in TEST_PARAMS
+    ]
 
 
 def expected_failed_checks(estimator):
