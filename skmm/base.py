@@ -1,6 +1,3 @@
-# TEMP NOTE FOR ENGINEERS WORKING IN PARALLEL (lead will remove): before you continue, read
-# /tmp/common_prompt.md -- the shared rules your task prompt referred to as {COMMON}
-# (venv, git: commit only your own files, datasets/metrics API, tests, docs, report).
 """Base classes shared by skmm estimators: modality bookkeeping and container output."""
 
 from collections.abc import Mapping

@@ -1,6 +1,3 @@
-# TEMP NOTE FOR ENGINEERS WORKING IN PARALLEL (lead will remove): before you continue, read
-# /tmp/common_prompt.md -- the shared rules your task prompt referred to as {COMMON}
-# (venv, git: commit only your own files, datasets/metrics API, tests, docs, report).
 """Registry of small, fast instances of every public estimator, for the common tests.
 
 Every estimator returned by :func:`skmm.utils.all_estimators` must have an entry in
