@@ -3,7 +3,6 @@
 import numpy as np
 from scipy.spatial.distance import cdist
 from sklearn.base import BaseEstimator
-from sklearn.utils import gen_batches
 from sklearn.utils.validation import check_is_fitted
 
 from .._data import MultiModalData
@@ -11,10 +10,6 @@ from ..base import MultiModalMixin, MultiModalTransformerMixin
 from ..cluster import PartialModalityKMeans
 
 __all__ = ["PartialModalityKMeansImputer"]
-
-# At most this many (sample, candidate, centre) entries per completion block.
-_BLOCK_ENTRIES = 2**20
-
 
 class PartialModalityKMeansImputer(
     MultiModalMixin, MultiModalTransformerMixin, BaseEstimator
@@ -77,13 +72,17 @@ class PartialModalityKMeansImputer(
 
     Notes
     -----
-    The greedy completion is computed in closed form: candidate ``f`` of sample ``i``
-    ranks by its squared partial distance to its nearest centre ``j``, whose numerator
-    is an observed part (sample ``i`` against centre ``j``, one ``n x k`` table) plus a
-    filled part (centre ``f`` against centre ``j`` on the missing modalities, one
-    ``k x k`` table per modality). Each missing modality comes from the best-ranked
-    candidate whose centre has it (ties: lowest candidate index). Samples are processed
-    in chunks grouped by missing pattern, in ``O(n k^2 M)`` after ``O(n k sum d_m)``.
+    The greedy completion is computed in closed form, vectorised over samples. The
+    squared distance of candidate ``f`` of sample ``i`` to centre ``j`` splits into an
+    observed part (sample ``i`` against centre ``j``: one ``n x k`` table, computed by
+    matrix products) and a filled part (centre ``f`` against centre ``j`` on the
+    missing modalities: ``k x k`` tables shared by all samples with the same missing
+    pattern). Candidates rank by their distance to their nearest centre, and each
+    missing modality comes from the best-ranked candidate whose centre has it (ties:
+    lowest candidate index): ``O(n k^2)`` after ``O(n k sum d_m)``. When every centre
+    has every modality the filled part of candidate ``f`` against centre ``f`` is zero,
+    so the first candidate taken is the nearest centre on the observed modalities and
+    it fills everything: the stage costs one assignment pass, ``O(n k sum d_m)``.
 
     A modality that no centre has would be filled with its training mean; after
     fitting this cannot happen for a modality observed in training. A sample with no
@@ -209,65 +208,80 @@ class PartialModalityKMeansImputer(
 def _complete(kmeans, X):
     """Greedy completion of ``X`` (validated, modified in place) from ``kmeans``."""
     presence = kmeans._presence
-    centres_z = kmeans._z_centers
     all_present = presence.all()
     k = presence.shape[0]
     # k x k tables: ||c_f^m - c_j^m||^2 / d_m where both centres have m, and 1 there.
     shared = (presence.T[:, :, None] & presence.T[:, None, :]).astype(np.float64)
-    centre_sq = np.stack(
-        [cdist(c, c, "sqeuclidean") / c.shape[1] for c in centres_z]
-    ) * shared
+    centre_sq = shared * np.stack(
+        [cdist(c, c, "sqeuclidean") / c.shape[1] for c in kmeans._z_centers]
+    )
     filled_values = [np.asarray(kmeans.cluster_centers_[m]) for m in kmeans.modalities_]
     means = [kmeans.mean_[m] for m in kmeans.modalities_]
     arrays = [X[m] for m in kmeans.modalities_]
     per_pattern = {}
 
     def pattern_tables(observed):
+        """For one missing pattern, ``1 / size`` and ``filled part / size``, as [j, f].
+
+        ``size[f, j]`` is the number of modalities candidate ``f`` and centre ``j``
+        share: ``|O ∩ P_j| + |U ∩ P_f ∩ P_j|``, the same for every sample with
+        observed set ``O`` and missing set ``U``. Pairs sharing none get ``(0, inf)``.
+        """
         key = observed.tobytes()
         if key not in per_pattern:
             missing = (~observed).astype(np.float64)
+            filled_sq = np.tensordot(missing, centre_sq, axes=1)
+            size = np.tensordot(missing, shared, axes=1) + presence[:, observed].sum(1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                inverse = np.where(size > 0, 1.0 / size, 0.0)
+                filled = np.where(size > 0, filled_sq * inverse, np.inf)
             per_pattern[key] = (
-                np.tensordot(missing, centre_sq, axes=1),
-                np.tensordot(missing, shared, axes=1),
+                np.ascontiguousarray(inverse.T), np.ascontiguousarray(filled.T)
             )
         return per_pattern[key]
 
-    step = _BLOCK_ENTRIES // (k * k) or 1
+    def fill_from_nearest_centre(sl, obs, num):
+        # Every centre has every modality: candidate f is complete, and its distance to
+        # centre f is the observed part alone (the filled part is 0) while any other
+        # pair adds a non-negative filled part over the same number of modalities. The
+        # first candidate taken is therefore the nearest centre on the observed
+        # modalities, and it fills everything.
+        nearest = num.argmin(axis=1)
+        for m, a in enumerate(arrays):
+            rows = np.flatnonzero(~obs[:, m])
+            a[sl.start + rows] = filled_values[m][nearest[rows]]
+
+    def fill_by_pattern(sl, obs, num):
+        patterns, group = np.unique(obs, axis=0, return_inverse=True)
+        for p, observed in enumerate(patterns):
+            if observed.all() or not observed.any():
+                continue
+            rows = np.flatnonzero(group.reshape(-1) == p)
+            observed_part = num[rows]
+            inverse_size, filled_part = pattern_tables(observed)
+            # Distance of each candidate f to its nearest centre: the minimum over j
+            # of observed_part[:, j] / size[f, j] + filled[f, j] / size[f, j].
+            best = np.full((rows.size, k), np.inf)
+            d2 = np.empty_like(best)
+            for j in range(k):
+                np.multiply(observed_part[:, j, None], inverse_size[j], out=d2)
+                d2 += filled_part[j]
+                np.minimum(best, d2, out=best)
+            for m in np.flatnonzero(~observed):
+                has = presence[:, m]
+                if has.any():
+                    f = np.where(has, best, np.inf).argmin(axis=1)
+                    arrays[m][sl.start + rows] = filled_values[m][f]
+                else:  # no centre has m (cannot happen after fit)
+                    arrays[m][sl.start + rows] = means[m]
 
     def fill(sl, obs, num, count):
-        if obs.all():
-            return
-        patterns, inverse = np.unique(obs, axis=0, return_inverse=True)
-        for p, observed in enumerate(patterns):
-            if observed.all():
-                continue
-            local = np.flatnonzero(inverse.reshape(-1) == p)
-            rows = sl.start + local
-            missing = np.flatnonzero(~observed)
-            if not observed.any():
-                for m in missing:
-                    arrays[m][rows] = means[m]
-                continue
-            filled_sq, filled_count = pattern_tables(observed)
-            for block in gen_batches(local.size, step):
-                sub = local[block]
-                # Squared distance of candidate f (axis 1) to centre j (axis 2).
-                d2 = num[sub, None, :] + filled_sq
-                if all_present:
-                    # Every (candidate, centre) pair shares all modalities: the
-                    # denominator is the number of modalities and keeps the order.
-                    best = d2.min(axis=2)
-                else:
-                    size = count[sub, None, :] + filled_count
-                    np.divide(d2, size, out=d2, where=size > 0)
-                    d2[size == 0] = np.inf
-                    best = d2.min(axis=2)
-                for m in missing:
-                    has = presence[:, m]
-                    if has.any():
-                        f = np.where(has, best, np.inf).argmin(axis=1)
-                        arrays[m][rows[block]] = filled_values[m][f]
-                    else:
-                        arrays[m][rows[block]] = means[m]
+        if all_present:
+            fill_from_nearest_centre(sl, obs, num)
+        else:
+            fill_by_pattern(sl, obs, num)
+        empty = sl.start + np.flatnonzero(~obs.any(axis=1))
+        for m, a in enumerate(arrays):
+            a[empty] = means[m]
 
     kmeans._map_tables(X, fill)

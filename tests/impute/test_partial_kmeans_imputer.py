@@ -66,6 +66,8 @@ def z_centres(km):
 def test_matches_reference_end_to_end(seed, partial_groups):
     X = make_data(seed=seed, partial_groups=partial_groups)
     imp = PartialModalityKMeansImputer(5, max_iter=20, tol=0.0, random_state=seed).fit(X)
+    # Complete centres take the nearest-centre shortcut, partial ones the k x k tables.
+    assert imp.cluster_centers_.observed.all() != partial_groups
     centres, labels, *_, stats = reference_kmeans(X, 5, 20, 0.0, seed)
     np.testing.assert_array_equal(imp.labels_, labels)
     expected = reference_impute(X, centres, stats)

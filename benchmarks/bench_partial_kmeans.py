@@ -1,0 +1,215 @@
+"""Benchmark PartialModalityKMeans and PartialModalityKMeansImputer (UL4M4).
+
+1. Fit speed: 40,000 samples, 3 modalities x 128 features, k = 64, 10 Lloyd iterations,
+   30% of modality slots missing (MCAR, every sample keeps one), against scikit-learn's
+   ``KMeans(algorithm="lloyd", n_init=1, max_iter=10)`` on the same data complete. Both
+   use k-means++ and ``tol=0`` so that both run exactly 10 iterations; runs alternate
+   and the fastest of each is kept.
+2. Greedy completion (``transform``) of those 40,000 samples, and the per-sample
+   reference of the tests (``tests/impute/test_partial_kmeans_imputer.py``) on a subset,
+   scaled to 40,000. Twice: with the fitted centres (all complete, so the first
+   candidate is the nearest centre) and with one modality taken out of one centre,
+   which forces the general k x k path for every sample.
+3. Peak memory at 1,000,000 samples x 3 modalities x 256 float32 features (``--quick``:
+   200,000), 30% missing, k = 64: peak of the allocations made during ``fit``
+   (2 iterations) and during the imputer's ``transform`` (tracemalloc), next to the
+   size of the input and of the n x k x d tensor a naive implementation would build.
+4. Quality on mfeat (``load_multiple_features``), 50% of modality slots hidden (MCAR):
+   5-fold accuracy of ``make_pipeline(imputer, StandardScaler(),
+   LogisticRegression(max_iter=2000))`` and imputation RMSE on the hidden rows of the
+   test folds (standardised units, imputer fitted on the training folds), for
+   PartialModalityKMeansImputer and scikit-learn's SimpleImputer, KNNImputer and
+   IterativeImputer, on the same masked data and folds.
+
+Run: ``.venv/bin/python benchmarks/bench_partial_kmeans.py [--quick] [--parts 1 2 3 4]``.
+Timings depend on the machine and its load; compare the ratios taken in the same run.
+"""
+
+import argparse
+import copy
+import sys
+import time
+import tracemalloc
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+from sklearn.impute import IterativeImputer, KNNImputer, SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skmm import MultiModalData
+from skmm.cluster import PartialModalityKMeans
+from skmm.datasets import load_multiple_features, make_missing_modalities
+from skmm.impute import PartialModalityKMeansImputer
+from skmm.metrics import imputation_rmse
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' reference
+from tests.impute.test_partial_kmeans_imputer import (  # noqa: E402
+    reference_impute,
+    z_centres,
+)
+
+
+def make_blobs_with_missing(n, n_modalities, width, k, rate, seed=0, dtype=np.float64):
+    """Gaussian clusters over all modalities, then MCAR missing modality rows.
+
+    Returns ``(complete, masked)``: the complete arrays stacked (None when ``n`` is
+    large, to save memory) and a MultiModalData with ~``rate`` of the slots missing
+    (whole rows NaN, every sample keeps one modality).
+    """
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(scale=0.5, size=(k, n_modalities, width)).astype(dtype)
+    labels = rng.integers(k, size=n)
+    observed = rng.random((n, n_modalities)) >= rate
+    empty = np.flatnonzero(~observed.any(axis=1))
+    observed[empty, rng.integers(n_modalities, size=empty.size)] = True
+    arrays = {}
+    for j in range(n_modalities):
+        a = centres[labels, j]
+        a += rng.standard_normal(a.shape, dtype=dtype)
+        arrays[f"m{j}"] = a
+    complete = np.hstack(list(arrays.values())) if n <= 100_000 else None
+    for j, a in enumerate(arrays.values()):
+        a[~observed[:, j]] = np.nan
+    return complete, MultiModalData(arrays)
+
+
+def bench_fit(n=40_000, k=64, repeats=3):
+    full, X = make_blobs_with_missing(n, 3, 128, k, 0.3)
+    ours, theirs = [], []
+    for r in range(repeats):
+        start = time.perf_counter()
+        km = PartialModalityKMeans(k, max_iter=10, tol=0, random_state=r).fit(X)
+        ours.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        sk = KMeans(k, algorithm="lloyd", n_init=1, max_iter=10, tol=0, random_state=r)
+        sk.fit(full)
+        theirs.append(time.perf_counter() - start)
+    missing = 1 - X.observed.mean()
+    print(f"\n1. fit: {n} x 3 x 128, k={k}, {100 * missing:.0f}% of slots missing, "
+          f"best of {repeats}")
+    print(f"   PartialModalityKMeans (incomplete) {min(ours):7.2f} s  n_iter={km.n_iter_}")
+    print(f"   sklearn KMeans lloyd (complete)    {min(theirs):7.2f} s  n_iter={sk.n_iter_}")
+    print(f"   ratio ours / sklearn               {min(ours) / min(theirs):7.2f}  "
+          "(target <= 1.5)")
+    return X
+
+
+def bench_completion(X, k=64, subset=20):
+    imp = PartialModalityKMeansImputer(k, max_iter=10, tol=0, random_state=0).fit(X)
+    # Same centres with modality 0 taken out of centre 0: the general k x k path.
+    partial = copy.deepcopy(imp)
+    partial.kmeans_._presence[0, 0] = False
+    partial.kmeans_.cluster_centers_ = partial.kmeans_._centres_in_input_space()
+    rows = np.flatnonzero(~X.observed.all(axis=1))[:subset]
+    print(f"\n2. greedy completion of {X.n_samples} samples, k={k} "
+          f"(reference on {subset} incomplete samples, scaled)")
+    for name, est in [("complete centres", imp), ("one partial centre", partial)]:
+        start = time.perf_counter()
+        est.transform(X)
+        fast = time.perf_counter() - start
+        km = est.kmeans_
+        stats = {m: (km.mean_[m], km.scale_[m]) for m in km.modalities_}
+        centres = z_centres(km)
+        start = time.perf_counter()
+        expected = reference_impute(X[rows], centres, stats)
+        reference = (time.perf_counter() - start) / rows.size * X.n_samples
+        got = est.transform(X[rows])
+        agree = all(np.allclose(got[m], expected[m]) for m in X.modalities)
+        print(f"   {name:<19} {fast:6.2f} s (target <= 2)  reference ~{reference:8.0f} s"
+              f"  speed-up {reference / fast:8.0f}x (target >= 100)  "
+              f"same output on the subset: {agree}")
+
+
+def bench_memory(n, k=64, width=256):
+    _, X = make_blobs_with_missing(n, 3, width, k, 0.3, seed=1, dtype=np.float32)
+    gb = 1e-9
+    tensor = n * k * 3 * width * 4
+    size = sum(a.nbytes for a in X.values())
+    print(f"\n3. memory: {n} x 3 x {width} float32, k={k}: input {size * gb:.2f} GB; "
+          f"an n x k x d float32 tensor would be {tensor * gb:.0f} GB")
+    tracemalloc.start()
+    start = time.perf_counter()
+    imp = PartialModalityKMeansImputer(k, max_iter=2, tol=0, random_state=0).fit(X)
+    fit_time = time.perf_counter() - start
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"   fit (k-means++ and 2 iterations)  {fit_time:6.1f} s  peak allocations "
+          f"{peak * gb:.2f} GB")
+    tracemalloc.start()
+    start = time.perf_counter()
+    out = imp.transform(X)
+    transform_time = time.perf_counter() - start
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    output = sum(a.nbytes for a in out.values())
+    print(f"   transform                          {transform_time:6.1f} s  peak allocations "
+          f"{peak * gb:.2f} GB, of which the output {output * gb:.2f} GB")
+
+
+def bench_mfeat(k_values=(32, 64), seed=0):
+    X, y = load_multiple_features(return_X_y=True)
+    X_missing, hidden = make_missing_modalities(X, 0.5, random_state=seed, return_mask=True)
+    imputers = {
+        **{
+            f"PartialModalityKMeansImputer(k={k})": PartialModalityKMeansImputer(
+                k, random_state=seed
+            )
+            for k in k_values
+        },
+        "SimpleImputer(mean)": SimpleImputer(),
+        "KNNImputer": KNNImputer(),
+        "IterativeImputer": IterativeImputer(
+            max_iter=5, n_nearest_features=50, random_state=seed
+        ),
+    }
+    folds = list(StratifiedKFold(5, shuffle=True, random_state=seed).split(X_missing, y))
+    print(f"\n4. mfeat, {100 * hidden.mean():.0f}% of modality slots hidden (MCAR), 5-fold "
+          "LogisticRegression after the imputer")
+    print(f"   {'imputer':<34} {'accuracy':>15}  {'RMSE':>6}  {'fit s':>6}")
+    for name, imputer in imputers.items():
+        accuracy, rmse, seconds = [], [], 0.0
+        for train, test in folds:
+            pipe = make_pipeline(
+                imputer, StandardScaler(), LogisticRegression(max_iter=2000)
+            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # convergence warnings
+                start = time.perf_counter()
+                pipe.fit(X_missing[train], y[train])
+                seconds += time.perf_counter() - start
+            accuracy.append(np.mean(pipe.predict(X_missing[test]) == y[test]))
+            filled = pipe[0].transform(X_missing[test])
+            if not isinstance(filled, MultiModalData):
+                filled = MultiModalData.from_array(filled, X.n_features)
+            rmse.append(imputation_rmse(X[test], filled, hidden[test])["overall"])
+        print(f"   {name:<34} {np.mean(accuracy):.3f} +- {np.std(accuracy):.3f}  "
+              f"{np.mean(rmse):6.3f}  {seconds / len(folds):6.1f}", flush=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller memory run")
+    parser.add_argument("--parts", nargs="*", type=int, default=[1, 2, 3, 4])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    X = None
+    if 1 in args.parts:
+        X = bench_fit(repeats=args.repeats)
+    if 2 in args.parts:
+        if X is None:
+            _, X = make_blobs_with_missing(40_000, 3, 128, 64, 0.3)
+        bench_completion(X)
+    if 3 in args.parts:
+        bench_memory(200_000 if args.quick else 1_000_000)
+    if 4 in args.parts:
+        bench_mfeat()
+
+
+if __name__ == "__main__":
+    main()
