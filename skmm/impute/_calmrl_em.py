@@ -325,18 +325,26 @@ def e_step(data, params):
 
 
 # --- M-step ------------------------------------------------------------------------------
-def m_step(data, posterior, floors):
+def m_step(data, posterior, floors, *, expand=True):
     """Closed-form update of every modality from the samples that observe it.
 
     ``A = sum_n [[V_n + m_n m_n^T, m_n], [m_n^T, 1]]``, ``[W, mu] = (sum_n z_n b_n^T) A^-1``
     and ``sigma^2 = (sum_n ||z_n||^2 - tr([W, mu]^T sum_n z_n b_n^T)) / (|N_m| d_m)``,
     floored at ``floors``.
 
+    With ``expand`` (parameter-expanded EM, Liu, Rubin & Wu 1998), the latent prior is
+    also fitted, ``eta = mean_n m_n`` and ``S = mean_n (V_n + m_n m_n^T) - eta eta^T``
+    over all samples, and folded back into the loadings, ``W <- W chol(S)``,
+    ``mu <- mu + W eta``. This is an exact EM step of the expanded model, so the
+    likelihood still never decreases, and it removes the stall of plain EM along the
+    scale of ``W`` when the noise is small.
+
     Parameters
     ----------
     data : EMData
     posterior : Posterior
     floors : ndarray (n_modalities,)
+    expand : bool, default=True
 
     Returns
     -------
@@ -361,11 +369,18 @@ def m_step(data, posterior, floors):
         components.append(np.ascontiguousarray(Wt[:, :q]))
         means.append(Wt[:, q].copy())
         noise.append(max(s2, floors[j]))
+    if expand:
+        M = posterior.mean
+        eta = M.mean(axis=0)
+        S = (np.tensordot(counts, posterior.cov, axes=1) + M.T @ M) / len(M)
+        L = np.linalg.cholesky(S - np.outer(eta, eta))
+        means = [mu + W @ eta for W, mu in zip(components, means)]
+        components = [W @ L for W in components]
     return SharedLatentParams(tuple(components), tuple(means), np.asarray(noise))
 
 
 # --- the loop ----------------------------------------------------------------------------
-def fit_em(data, params, *, floors, max_iter=100, tol=1e-4, verbose=0):
+def fit_em(data, params, *, floors, max_iter=100, tol=1e-3, expand=True, verbose=0):
     """Run EM from ``params`` until the relative log-likelihood change is below ``tol``.
 
     Parameters
@@ -378,7 +393,12 @@ def fit_em(data, params, *, floors, max_iter=100, tol=1e-4, verbose=0):
     max_iter : int
         Most M-steps.
     tol : float
-        Stop when ``|L_t - L_{t-1}| <= tol * |L_{t-1}|``, ``L`` the total log-likelihood.
+        Stop when an iteration's gain ``L_t - L_{t-1}`` is at most ``tol`` times the
+        total gain ``L_t - L_0`` since the start (``L`` the mean log-likelihood); unlike
+        ``|dL| / |L|``, this is invariant to the units (and offset) of the data. A warm
+        start near convergence has little total gain, so give it a small ``max_iter``.
+    expand : bool
+        Parameter-expanded M-steps (see :func:`m_step`).
     verbose : int
         Print the log-likelihood of each iteration when positive.
 
@@ -396,13 +416,12 @@ def fit_em(data, params, *, floors, max_iter=100, tol=1e-4, verbose=0):
     history = [float(posterior.log_likelihood.mean())]
     converged = False
     for it in range(1, max_iter + 1):
-        params = m_step(data, posterior, floors)
+        params = m_step(data, posterior, floors, expand=expand)
         posterior = e_step(data, params)
         history.append(float(posterior.log_likelihood.mean()))
-        change = abs(history[-1] - history[-2])
         if verbose:
             print(f"[CalMRL EM] iteration {it}: log-likelihood {history[-1]:.6f}")
-        if change <= tol * abs(history[-2]):
+        if history[-1] - history[-2] <= tol * (history[-1] - history[0]):
             converged = True
             break
     return params, posterior, history, converged

@@ -37,9 +37,10 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         Size ``q`` of the shared latent; at most the total number of features.
     max_iter : int, default=100
         Maximum number of EM iterations (M-steps).
-    tol : float, default=1e-4
-        Stop when the mean log-likelihood changes by less than ``tol`` times its
-        absolute value between two iterations.
+    tol : float, default=1e-3
+        Relative convergence tolerance: stop when an iteration raises the mean
+        log-likelihood by at most ``tol`` times the total rise since the
+        initialisation (invariant to the units of the data).
     init : {"pca", "random"}, default="pca"
         Starting loadings: PCA of the mean-filled (standardised) data, or Gaussian
         noise. PCA usually needs far fewer iterations.
@@ -127,7 +128,7 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         n_components=10,
         *,
         max_iter=100,
-        tol=1e-4,
+        tol=1e-3,
         init="pca",
         standardize=True,
         min_noise_variance=1e-6,

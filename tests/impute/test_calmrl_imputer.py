@@ -1,0 +1,314 @@
+"""Tests of CalMRLImputer and of the EM functions it shares with the CalMRL embedder."""
+
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+from scipy.stats import multivariate_normal
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+
+from skmm import MultiModalData
+from skmm.datasets import make_missing_modalities, make_shared_latent
+from skmm.impute import CalMRLImputer
+from skmm.impute import _calmrl_em as em
+
+WIDTHS = {"a": 8, "b": 12, "c": 10}
+
+
+def _data(n=400, q=3, noise=0.1, rate=0.4, seed=0):
+    X, params = make_shared_latent(
+        n, WIDTHS, n_components=q, noise=noise, random_state=seed, return_params=True
+    )
+    Xm, hidden = make_missing_modalities(X, rate, random_state=seed, return_mask=True)
+    return X, Xm, hidden, params
+
+
+def _all_patterns(X):
+    """``X`` with rows cycling through every pattern of observed modalities, empty one
+    included."""
+    patterns = [p for p in itertools.product([True, False], repeat=len(X.modalities))]
+    mask = np.array([patterns[i % len(patterns)] for i in range(X.n_samples)])
+    return MultiModalData(
+        {m: np.where(mask[:, [j]], X[m], np.nan) for j, m in enumerate(X.modalities)}
+    ), mask
+
+
+def _joint(imputer):
+    """Mean and covariance ``W W^T + diag(noise)`` of the stacked modalities, from the
+    public (input-unit) attributes."""
+    W = np.vstack([imputer.components_[m] for m in imputer.modalities_])
+    mu = np.concatenate([imputer.mean_[m] for m in imputer.modalities_])
+    noise = np.concatenate([imputer.noise_variance_[m] for m in imputer.modalities_])
+    return mu, W @ W.T + np.diag(noise)
+
+
+@pytest.mark.parametrize("init", ["pca", "random"])
+@pytest.mark.parametrize("standardize", [True, False])
+def test_log_likelihood_never_decreases(init, standardize):
+    # tol=0: run until no iteration gains anything (or max_iter)
+    _, Xm, _, _ = _data(n=300, noise=1.0, rate=0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        imputer = CalMRLImputer(
+            3, init=init, standardize=standardize, max_iter=60, tol=0, random_state=0
+        ).fit(Xm)
+    ll = imputer.log_likelihood_
+    assert ll.shape == (imputer.n_iter_ + 1,)
+    assert imputer.n_iter_ >= 10
+    assert np.all(np.diff(ll) >= -1e-10 * np.abs(ll[:-1])), np.diff(ll).min()
+    assert ll[-1] > ll[0]
+
+
+@pytest.mark.parametrize("standardize", [True, False])
+def test_matches_gaussian_conditional_by_schur_complement(standardize):
+    # A small problem; every pattern, the empty one included, at transform.
+    X, Xm, _, _ = _data(n=200)
+    imputer = CalMRLImputer(2, standardize=standardize, max_iter=20, random_state=0)
+    imputer.fit(Xm)
+    X_test, mask = _all_patterns(X[:16])
+    out, std = imputer.transform(X_test, return_std=True)
+    scores = imputer.score_samples(X_test)
+    mu, Sigma = _joint(imputer)
+    bounds = np.cumsum([0] + list(WIDTHS.values()))
+    full, full_std = np.asarray(out), np.asarray(std)
+    x = np.asarray(X_test)
+    for i, pattern in enumerate(mask):
+        o = np.concatenate(
+            [np.arange(bounds[j], bounds[j + 1]) for j in np.flatnonzero(pattern)]
+            + [np.zeros(0, dtype=int)]
+        )
+        h = np.setdiff1d(np.arange(bounds[-1]), o)
+        gain = Sigma[np.ix_(h, o)] @ np.linalg.inv(Sigma[np.ix_(o, o)]) if o.size else 0
+        cond_mean = mu[h] + gain @ (x[i, o] - mu[o]) if o.size else mu[h]
+        cond_cov = Sigma[np.ix_(h, h)] - (gain @ Sigma[np.ix_(o, h)] if o.size else 0)
+        np.testing.assert_allclose(full[i, h], cond_mean, rtol=1e-8, atol=1e-8)
+        np.testing.assert_allclose(full_std[i, h], np.sqrt(np.diag(cond_cov)), rtol=1e-8)
+        np.testing.assert_array_equal(full[i, o], x[i, o])
+        np.testing.assert_array_equal(full_std[i, o], 0.0)
+        expected = (
+            multivariate_normal(mu[o], Sigma[np.ix_(o, o)]).logpdf(x[i, o]) if o.size else 0
+        )
+        np.testing.assert_allclose(scores[i], expected, rtol=1e-8, atol=1e-8)
+
+
+def test_sample_with_no_modality_at_transform_gets_the_prior():
+    _, Xm, _, _ = _data(n=200)
+    imputer = CalMRLImputer(3, random_state=0).fit(Xm)
+    empty = {m: np.full((2, d), np.nan) for m, d in WIDTHS.items()}
+    out = imputer.transform(empty)
+    for m in WIDTHS:
+        np.testing.assert_allclose(out[m], np.tile(imputer.mean_[m], (2, 1)))
+    np.testing.assert_array_equal(imputer.transform_latent(empty), 0.0)
+    np.testing.assert_array_equal(imputer.score_samples(empty), 0.0)
+
+
+def test_recovers_parameters_of_the_generating_model():
+    noise = {"a": 0.1, "b": 0.2, "c": 0.3}
+    X, params = make_shared_latent(
+        3000, WIDTHS, n_components=3, noise=noise, random_state=1, return_params=True
+    )
+    Xm = make_missing_modalities(X, 0.3, random_state=1)
+    imputer = CalMRLImputer(3, standardize=False, tol=1e-6, random_state=0)
+    imputer.fit(Xm)
+    for m in WIDTHS:
+        np.testing.assert_allclose(
+            imputer.noise_variance_[m], params["noise_variance"][m], rtol=0.1
+        )
+        np.testing.assert_allclose(imputer.mean_[m], params["mean"][m], atol=0.15)
+    W_true, W_hat = params["components"], imputer.components_
+    for m, k in itertools.product(WIDTHS, repeat=2):
+        true = W_true[m] @ W_true[k].T
+        err = np.linalg.norm(W_hat[m] @ W_hat[k].T - true) / np.linalg.norm(true)
+        assert err < 0.1, (m, k, err)
+
+
+def test_imputation_error_near_noise_floor_and_far_below_mean_imputation():
+    X, Xm, hidden, _ = _data(n=1000, q=3, noise=0.1, rate=0.4)
+    imputer = CalMRLImputer(3, standardize=False, random_state=0).fit(Xm)
+    out, std = imputer.transform(Xm, return_std=True)
+    for j, m in enumerate(X.modalities):
+        rows = hidden[:, j]
+        rmse = np.sqrt(np.mean((out[m][rows] - X[m][rows]) ** 2))
+        mean_fill = np.nanmean(Xm[m], axis=0)
+        rmse_mean = np.sqrt(np.mean((mean_fill - X[m][rows]) ** 2))
+        assert rmse < 1.5 * 0.1, (m, rmse)  # noise floor: 0.1
+        assert rmse < 0.1 * rmse_mean, (m, rmse, rmse_mean)
+        # and the predictive standard deviation is calibrated
+        predicted = np.sqrt(np.mean(std[m][rows] ** 2))
+        assert 0.85 < rmse / predicted < 1.15, (m, rmse, predicted)
+
+
+def test_sample_observing_one_modality_and_latent_embedding():
+    X, Xm, hidden, params = _data(n=600, q=3, rate=0.6)
+    only_one = Xm.observed.sum(axis=1) == 1
+    assert only_one.sum() > 50
+    imputer = CalMRLImputer(3, random_state=0).fit(Xm)
+    out = imputer.transform(Xm)
+    for j, m in enumerate(X.modalities):
+        rows = hidden[:, j] & only_one
+        rmse = np.sqrt(np.mean((out[m][rows] - X[m][rows]) ** 2))
+        assert rmse < 0.25, (m, rmse)
+    # the posterior latent is a linear image of the true one
+    latent = imputer.transform_latent(Xm)
+    coef, *_ = np.linalg.lstsq(latent, params["latent"], rcond=None)
+    resid = params["latent"] - latent @ coef
+    assert 1 - resid.var() / params["latent"].var() > 0.95
+
+
+def test_multiple_imputation_draws_match_the_predictive_distribution():
+    X, Xm, hidden, _ = _data(n=150)
+    imputer = CalMRLImputer(3, random_state=0).fit(Xm)
+    mean, std = imputer.transform(Xm, return_std=True)
+    draws = imputer.sample(Xm, n_imputations=300, random_state=0)
+    assert len(draws) == 300
+    stack = {m: np.stack([d[m] for d in draws]) for m in X.modalities}
+    for j, m in enumerate(X.modalities):
+        seen = Xm.observed[:, j]
+        assert all(np.array_equal(d[m][seen], Xm[m][seen]) for d in draws[:5])
+        missing = ~seen
+        np.testing.assert_allclose(
+            stack[m][:, missing].mean(axis=0), mean[m][missing],
+            atol=4 * std[m][missing].max() / np.sqrt(300),
+        )
+        np.testing.assert_allclose(
+            stack[m][:, missing].std(axis=0), std[m][missing], rtol=0.2
+        )
+    again = imputer.sample(Xm, n_imputations=2, random_state=0)
+    assert again[0] == draws[0] and again[1] == draws[1]
+    assert not imputer.sample(Xm, 1, random_state=1)[0] == draws[0]
+
+
+@pytest.mark.parametrize("n_imputations", [0, 1.5])
+def test_sample_rejects_bad_n_imputations(n_imputations):
+    _, Xm, _, _ = _data(n=50)
+    imputer = CalMRLImputer(2, random_state=0).fit(Xm)
+    with pytest.raises(ValueError, match="n_imputations"):
+        imputer.sample(Xm, n_imputations=n_imputations)
+
+
+def test_float32_input_gives_float32_output_close_to_float64():
+    _, Xm, _, _ = _data(n=300)
+    X32 = MultiModalData({m: a.astype(np.float32) for m, a in Xm.items()})
+    imp32 = CalMRLImputer(3, random_state=0).fit(X32)
+    imp64 = CalMRLImputer(3, random_state=0).fit(
+        MultiModalData({m: a.astype(np.float64) for m, a in X32.items()})
+    )
+    out32, std32 = imp32.transform(X32, return_std=True)
+    out64 = imp64.transform(X32)
+    for j, m in enumerate(Xm.modalities):
+        assert out32[m].dtype == np.float32 and std32[m].dtype == np.float32
+        seen = X32.observed[:, j]
+        np.testing.assert_array_equal(out32[m][seen], X32[m][seen])
+        np.testing.assert_allclose(out32[m], out64[m], rtol=1e-4, atol=1e-4)
+    assert imp32.transform_latent(X32).dtype == np.float64
+
+
+def test_deterministic_with_random_state():
+    _, Xm, _, _ = _data(n=200)
+    for init in ("pca", "random"):
+        a = CalMRLImputer(3, init=init, random_state=3).fit(Xm)
+        b = CalMRLImputer(3, init=init, random_state=3).fit(Xm)
+        np.testing.assert_array_equal(a.log_likelihood_, b.log_likelihood_)
+        assert a.transform(Xm) == b.transform(Xm)
+        for m in WIDTHS:
+            np.testing.assert_array_equal(a.components_[m], b.components_[m])
+
+
+def test_grid_search_on_score_picks_the_true_latent_size():
+    # standardize=False: the data have isotropic noise in input units, which
+    # standardisation would make heteroscedastic (extra components would then help)
+    _, Xm, _, _ = _data(n=600, q=3, noise=0.3)
+    search = GridSearchCV(
+        CalMRLImputer(standardize=False, random_state=0), {"n_components": [1, 3, 8]}, cv=3
+    ).fit(Xm)
+    assert search.best_params_ == {"n_components": 3}
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+def test_score_is_the_mean_of_score_samples_and_the_last_history_entry():
+    _, Xm, _, _ = _data(n=200)
+    imputer = CalMRLImputer(3, random_state=0).fit(Xm)
+    samples = imputer.score_samples(Xm)
+    assert samples.shape == (Xm.n_samples,)
+    assert imputer.score(Xm) == pytest.approx(samples.mean())
+    assert imputer.score(Xm) == pytest.approx(imputer.log_likelihood_[-1], rel=1e-12)
+
+
+def test_convergence_warning_and_attributes():
+    _, Xm, _, _ = _data(n=100)
+    with pytest.warns(ConvergenceWarning, match="max_iter=2"):
+        imputer = CalMRLImputer(2, max_iter=2, tol=0, random_state=0).fit(Xm)
+    assert imputer.n_iter_ == 2 and not imputer.converged_
+    imputer = CalMRLImputer(2, tol=1e-3, random_state=0).fit(Xm)
+    assert imputer.converged_ and imputer.n_iter_ < imputer.max_iter
+    for m, d in WIDTHS.items():
+        assert imputer.components_[m].shape == (d, 2)
+        assert imputer.mean_[m].shape == imputer.noise_variance_[m].shape == (d,)
+
+
+def test_single_2d_array_with_missing_rows():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 4)) @ rng.normal(size=(4, 6))
+    X[::5] = np.nan
+    with pytest.raises(ValueError, match="no observed modality"):
+        CalMRLImputer(2).fit(X)
+    imputer = CalMRLImputer(2, random_state=0).fit(X[~np.isnan(X[:, 0])])
+    out, std = imputer.transform(X, return_std=True)
+    assert isinstance(out, np.ndarray) and isinstance(std, np.ndarray)
+    np.testing.assert_allclose(out[::5], np.tile(imputer.mean_["x0"], (10, 1)))
+
+
+def test_return_std_with_pandas_output():
+    pd = pytest.importorskip("pandas")
+    _, Xm, _, _ = _data(n=80)
+    imputer = CalMRLImputer(2, random_state=0).set_output(transform="pandas").fit(Xm)
+    out, std = imputer.transform(Xm, return_std=True)
+    assert isinstance(out, pd.DataFrame) and isinstance(std, pd.DataFrame)
+    assert list(std.columns) == list(imputer.get_feature_names_out())
+    assert (std.to_numpy() >= 0).all()
+
+
+@pytest.mark.parametrize(
+    "params, error, match",
+    [
+        ({"n_components": 0}, ValueError, "n_components"),
+        ({"n_components": 31}, ValueError, "exceeds the 30 features"),
+        ({"n_components": 2.0}, TypeError, "n_components"),
+        ({"max_iter": 0}, ValueError, "max_iter"),
+        ({"tol": -1.0}, ValueError, "tol"),
+        ({"min_noise_variance": -1.0}, ValueError, "min_noise_variance"),
+        ({"init": "svd"}, ValueError, "init"),
+    ],
+)
+def test_invalid_parameters(params, error, match):
+    _, Xm, _, _ = _data(n=50)
+    with pytest.raises(error, match=match):
+        CalMRLImputer(**{"n_components": 2, **params}).fit(Xm)
+
+
+# --- the EM functions, as the CalMRL embedder uses them ----------------------------------
+def test_em_functions_warm_start_and_empty_pattern():
+    _, Xm, _, _ = _data(n=300)
+    observed = Xm.observed
+    data = em.prepare(list(Xm.values()), observed)
+    floors = em.noise_floors(data, 1e-6)
+    rng = np.random.RandomState(0)
+    params = em.init_params_pca(data, 3, floors=floors, random_state=rng)
+    params, post, history, _ = em.fit_em(data, params, floors=floors, max_iter=30)
+    # a warm start resumes where the last run stopped and keeps climbing
+    params2, _, history2, _ = em.fit_em(data, params, floors=floors, max_iter=3, tol=0)
+    assert history2[0] == pytest.approx(history[-1], rel=1e-12)
+    assert np.all(np.diff(history2) >= -1e-10 * abs(history2[0]))
+    assert post.mean.shape == (Xm.n_samples, 3)
+    assert post.cov.shape == (len(data.patterns), 3, 3)
+    # an empty pattern has the prior: V = I, log det V = 0
+    cov, logdet = em.pattern_covariances(params, np.zeros((1, 3), dtype=bool))
+    np.testing.assert_allclose(cov[0], np.eye(3))
+    assert logdet[0] == 0.0
+    # V is the inverse of the posterior precision
+    precision = np.eye(3) + sum(W.T @ W / s2 for W, s2 in zip(params.components,
+                                                               params.noise_variance))
+    cov, _ = em.pattern_covariances(params, np.ones((1, 3), dtype=bool))
+    np.testing.assert_allclose(cov[0] @ precision, np.eye(3), atol=1e-10)
