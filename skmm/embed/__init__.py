@@ -1,3 +1,5 @@
 """skmm.embed."""
 
-__all__ = []
+from ._coral import COrALEmbedder
+
+__all__ = ["COrALEmbedder"]

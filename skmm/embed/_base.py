@@ -1,0 +1,786 @@
+"""The one torch training base of skmm's embedders.
+
+:class:`BaseTorchEmbedder` owns everything an embedder shares: input validation,
+per-modality standardisation, zero-filling of missing rows with a presence mask, device
+placement, mini-batching, AdamW, the epoch loop with history, early stopping,
+``warm_start`` and ``partial_fit``, determinism, chunked ``transform`` and pickling.
+``import skmm.embed`` never imports torch: torch is imported inside methods, and the
+``torch.nn`` classes live in :mod:`skmm.embed._modules` (losses in
+:mod:`skmm.embed._losses`), which only methods import.
+
+Writing an embedder
+-------------------
+A subclass defines its network and its loss, nothing else::
+
+    class MyEmbedder(BaseTorchEmbedder):
+        def __init__(self, embedding_dim=32, *, temperature=0.1, max_epochs=100,
+                     batch_size=256, lr=1e-3, weight_decay=1e-3, device="cpu",
+                     random_state=None, verbose=0, early_stopping=False,
+                     validation_fraction=0.1, n_iter_no_change=10, tol=1e-4,
+                     warm_start=False):
+            super().__init__(max_epochs=max_epochs, batch_size=batch_size, lr=lr,
+                             weight_decay=weight_decay, device=device,
+                             random_state=random_state, verbose=verbose,
+                             early_stopping=early_stopping,
+                             validation_fraction=validation_fraction,
+                             n_iter_no_change=n_iter_no_change, tol=tol,
+                             warm_start=warm_start)
+            self.embedding_dim = embedding_dim
+            self.temperature = temperature
+
+        def _check_params(self):                      # optional, called by fit
+            check_scalar_param(self.temperature, "temperature", float, low=0,
+                               include_low=False)
+
+        def _build_module(self, n_features):           # {modality: d_m} -> nn.Module
+            from ._modules import ModalityEncoders
+            return ModalityEncoders(list(n_features.values()), 128, self.embedding_dim)
+
+        def _batch_loss(self, module, xs, present, generator):
+            from ._losses import info_nce
+            z = module(xs)                            # (n, M, d)
+            both = present[:, 0] & present[:, 1]
+            loss = info_nce(z[both, 0], z[both, 1], self.temperature)
+            return loss, {"clip": loss}
+
+        def _encode(self, module, xs, present):
+            z = module(xs) * present[..., None]
+            return z.sum(1) / present.sum(1, keepdim=True).clamp_min(1)
+
+        def _feature_names(self):
+            return [f"emb{i}" for i in range(self.embedding_dim)]
+
+The scikit-learn rules for ``__init__`` hold: list every parameter (the base ones too)
+explicitly in the signature, store them unchanged, validate nothing there.
+
+Hooks (``xs`` is a list of ``(n, d_m)`` float32 tensors in ``modalities_`` order,
+standardised, with the rows of missing modalities filled with zeros; ``present`` is the
+``(n, M)`` bool presence mask; NaN never reaches torch):
+
+``_build_module(n_features) -> torch.nn.Module``  (required)
+    Called once per fresh fit, with the global torch RNG seeded from ``random_state``
+    (inside ``torch.random.fork_rng``, so the caller's RNG is left untouched). The base
+    moves it to the device. Parameters with fewer than 2 dimensions, and those named by
+    an optional ``module.no_weight_decay()``, get no weight decay.
+``_batch_loss(module, xs, present, generator) -> (loss, components)``  (required)
+    The training loss of one mini-batch: a scalar tensor and a ``{name: scalar
+    tensor or float}`` dict of its parts, recorded as ``train_<name>`` and
+    ``valid_<name>`` in ``history_``. Draw every random number from ``generator`` (a
+    ``torch.Generator`` on the training device): ``torch.rand(..., generator=generator,
+    device=generator.device)``. The validation loss calls it too, under
+    ``torch.no_grad()`` with the module in eval mode and a generator reseeded
+    identically at each epoch, so validation losses are comparable across epochs.
+``_encode(module, xs, present) -> Tensor (n, n_features_out)``  (required)
+    The embedding used by ``transform``, called on chunks under
+    ``torch.inference_mode()`` in eval mode; no randomness.
+``_feature_names() -> list of str``  (required unless ``_n_features_out`` is set)
+    Output feature names; the default is ``"<classname><i>"``.
+``_check_params()``  (optional)
+    Validate the subclass's own parameters (raise ``ValueError`` naming them).
+``_on_epoch_begin(module, data, epoch, generator)``  (optional)
+    Called before each training epoch (``epoch`` counts from 1 over all fits). ``data``
+    is the :class:`TensorData` of the training rows; :meth:`BaseTorchEmbedder._embed_data`
+    encodes it in chunks. Use it for work between epochs (e.g. refitting an EM model on
+    the current, detached representations every few epochs); store the result in a
+    fitted attribute ending in ``_`` so that it pickles with the estimator.
+
+Shared building blocks: :mod:`skmm.embed._modules` (``MLP``, ``ModalityEncoders``,
+``TransformerBlock``, ``AttentionPool``) and :mod:`skmm.embed._losses` (``nt_xent``,
+``info_nce``, ``squared_cosine``, ``l2_normalize``).
+
+Register a new public embedder in ``skmm.utils._testing.TEST_PARAMS`` with tiny
+parameters (e.g. ``max_epochs=2``) so that the common checks run fast.
+"""
+
+import copy
+import numbers
+import sys
+import time
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from ..base import MultiModalMixin
+
+__all__ = ["BaseTorchEmbedder", "TensorData", "check_scalar_param"]
+
+_DEVICES = ("cpu", "cuda", "auto")
+# Rows per chunk in transform (results do not depend on it beyond float rounding).
+_TRANSFORM_CHUNK = 2048
+
+TRAINING_PARAMETERS_DOC = """\
+max_epochs : int, default={max_epochs}
+        Epochs (passes over the training rows) per call to ``fit``; ``partial_fit``
+        trains one epoch.
+    batch_size : int, default={batch_size}
+        Mini-batch size. An epoch's rows are split into ``ceil(n / batch_size)``
+        batches of near-equal size (none much smaller than the others).
+    lr : float, default={lr}
+        AdamW learning rate.
+    weight_decay : float, default={weight_decay}
+        AdamW weight decay (not applied to biases, norm weights and embeddings).
+    device : {{"cpu", "cuda", "auto"}}, default="cpu"
+        Where to train and transform (``"cuda:1"`` also works); ``"auto"`` takes CUDA
+        when available. Fitted modules are stored on the CPU when pickled.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation, batching, augmentation and the validation split; fixed
+        for reproducible results on the CPU. The global torch and numpy RNGs are left
+        untouched.
+    verbose : int, default=0
+        0 silent, 1 one line per epoch, 2 also a progress bar within each epoch.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows, stop when the validation loss has
+        not improved by ``tol`` for ``n_iter_no_change`` epochs, and keep the weights of
+        the best epoch. When False, exactly ``max_epochs`` epochs are trained.
+    validation_fraction : float, default=0.1
+        Fraction of rows held out for early stopping.
+    n_iter_no_change : int, default=10
+        Epochs without improvement before early stopping.
+    tol : float, default=1e-4
+        Improvement of the validation loss that counts (early stopping only).
+    warm_start : bool, default=False
+        When True, ``fit`` continues training the fitted network (the standardisation
+        of the first fit is kept) instead of starting afresh."""
+
+TRAINING_ATTRIBUTES_DOC = """\
+module_ : torch.nn.Module
+        The trained network (on ``device_``; on the CPU after unpickling).
+    history_ : list of dict
+        One dict per epoch: ``epoch``, ``train_loss``, ``train_<component>``, with
+        early stopping ``valid_loss`` and ``valid_<component>``, and ``dur`` (seconds).
+    loss_curve_ : list of float
+        Training loss of each epoch.
+    validation_loss_curve_ : list of float or None
+        Validation loss of each epoch (None without early stopping).
+    best_epoch_ : int
+        Epoch whose weights are kept (the last one without early stopping).
+    n_iter_ : int
+        Epochs trained in total (over warm starts and ``partial_fit`` calls).
+    device_ : str
+        Device used by the last fit.
+    mean_, scale_ : dict of ndarray
+        Per-modality feature means and standard deviations over observed rows, from
+        the first fit (a zero standard deviation is replaced by 1).
+    modalities_ : tuple of str
+        Input modality names.
+    n_features_per_modality_ : dict
+        Input width of each modality.
+    n_features_in_ : int
+        Total input width.
+    feature_names_in_ : ndarray of str
+        ``"modality__feature"`` input names (multimodal input only)."""
+
+
+def fill_training_doc(**defaults):
+    """Class decorator: replace ``{training_parameters}`` / ``{training_attributes}``.
+
+    The placeholders must sit at the indentation of a parameter name in the class
+    docstring; ``defaults`` gives the class's own defaults for ``max_epochs``,
+    ``batch_size``, ``lr`` and ``weight_decay``.
+    """
+
+    def decorate(cls):
+        if cls.__doc__:
+            cls.__doc__ = cls.__doc__.replace(
+                "{training_parameters}", TRAINING_PARAMETERS_DOC.format(**defaults)
+            ).replace("{training_attributes}", TRAINING_ATTRIBUTES_DOC)
+        return cls
+
+    return decorate
+
+
+def check_scalar_param(value, name, kind, *, low=None, high=None, include_low=True,
+                       include_high=True):
+    """Check one scalar parameter; raise a ``ValueError`` naming it.
+
+    Parameters
+    ----------
+    value : object
+    name : str
+    kind : {int, float, bool}
+        ``int`` accepts integers (not bools); ``float`` accepts any real number;
+        ``bool`` accepts True / False only.
+    low, high : number, optional
+        Bounds, inclusive unless ``include_low`` / ``include_high`` is False.
+    """
+    if kind is bool:
+        if not isinstance(value, (bool, np.bool_)):
+            raise ValueError(f"{name} must be True or False; got {value!r}.")
+        return
+    if kind is int:
+        ok = isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+        what = "an integer"
+    else:
+        ok = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+        ok = ok and np.isfinite(value)
+        what = "a finite real number"
+    if not ok:
+        raise ValueError(f"{name} must be {what}; got {value!r}.")
+    if low is not None and (value < low or (value == low and not include_low)):
+        sign = ">=" if include_low else ">"
+        raise ValueError(f"{name} must be {sign} {low}; got {value!r}.")
+    if high is not None and (value > high or (value == high and not include_high)):
+        sign = "<=" if include_high else "<"
+        raise ValueError(f"{name} must be {sign} {high}; got {value!r}.")
+
+
+def _import_torch():
+    try:
+        import torch
+    except ImportError as exc:  # pragma: no cover - torch is a dependency
+        raise ImportError(
+            "skmm's embedders need PyTorch; install it with `pip install torch`."
+        ) from exc
+    return torch
+
+
+def _to_cpu(obj):
+    """Copy of a nested dict/list structure with every tensor moved to the CPU."""
+    torch = _import_torch()
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().cpu()
+    if isinstance(obj, dict):
+        return {k: _to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_cpu(v) for v in obj)
+    return obj
+
+
+def _batch_sizes(n, batch_size):
+    """``ceil(n / batch_size)`` near-equal batch sizes adding up to ``n``."""
+    n_batches = max(1, -(-n // batch_size))
+    base, extra = divmod(n, n_batches)
+    return [base + 1] * extra + [base] * (n_batches - extra)
+
+
+class TensorData:
+    """Standardised, zero-filled modality tensors and presence mask of a set of rows.
+
+    Attributes
+    ----------
+    tensors : list of Tensor
+        One ``(n, d_m)`` float32 tensor per modality, zeros where it is missing.
+    present : bool Tensor of shape (n, M)
+    """
+
+    def __init__(self, tensors, present):
+        self.tensors = tensors
+        self.present = present
+
+    @property
+    def n_samples(self):
+        return self.present.shape[0]
+
+    def take(self, rows):
+        """Rows ``rows`` (index tensor or slice) as a new :class:`TensorData`."""
+        return TensorData([t[rows] for t in self.tensors], self.present[rows])
+
+    def chunks(self, size):
+        """Consecutive slices of at most ``size`` rows."""
+        for start in range(0, self.n_samples, size):
+            yield self.take(slice(start, start + size))
+
+
+class _Progress:
+    """Minimal text progress bar on stderr (``verbose=2``)."""
+
+    def __init__(self, total, epoch, width=30):
+        self.total, self.epoch, self.width = total, epoch, width
+
+    def update(self, done, loss):
+        filled = int(self.width * done / self.total)
+        bar = "#" * filled + "." * (self.width - filled)
+        sys.stderr.write(
+            f"\repoch {self.epoch:4d} [{bar}] {done}/{self.total} loss {loss:.4f}"
+        )
+        sys.stderr.flush()
+
+    def close(self):
+        sys.stderr.write("\r" + " " * (self.width + 50) + "\r")
+        sys.stderr.flush()
+
+
+class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
+    """Base class of skmm's torch embedders (see the module docstring for the hooks).
+
+    Parameters
+    ----------
+    {training_parameters}
+
+    Attributes
+    ----------
+    {training_attributes}
+    """
+
+    def __init__(
+        self,
+        *,
+        max_epochs=100,
+        batch_size=256,
+        lr=1e-3,
+        weight_decay=1e-3,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        warm_start=False,
+    ):
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.warm_start = warm_start
+
+    # --- hooks -------------------------------------------------------------------
+    def _check_params(self):
+        """Validate the subclass's own parameters (called at each fit)."""
+
+    def _build_module(self, n_features):
+        raise NotImplementedError
+
+    def _batch_loss(self, module, xs, present, generator):
+        raise NotImplementedError
+
+    def _encode(self, module, xs, present):
+        raise NotImplementedError
+
+    def _on_epoch_begin(self, module, data, epoch, generator):
+        """Called before each training epoch; does nothing by default."""
+
+    def _feature_names(self):
+        prefix = type(self).__name__.lower()
+        return [f"{prefix}{i}" for i in range(self._n_features_out)]
+
+    # --- parameters, device, data ------------------------------------------------
+    def _check_base_params(self):
+        check_scalar_param(self.max_epochs, "max_epochs", int, low=1)
+        check_scalar_param(self.batch_size, "batch_size", int, low=1)
+        check_scalar_param(self.lr, "lr", float, low=0, include_low=False)
+        check_scalar_param(self.weight_decay, "weight_decay", float, low=0)
+        check_scalar_param(self.verbose, "verbose", int, low=0)
+        check_scalar_param(self.early_stopping, "early_stopping", bool)
+        check_scalar_param(
+            self.validation_fraction, "validation_fraction", float, low=0, high=1,
+            include_low=False, include_high=False,
+        )
+        check_scalar_param(self.n_iter_no_change, "n_iter_no_change", int, low=1)
+        check_scalar_param(self.tol, "tol", float, low=0)
+        check_scalar_param(self.warm_start, "warm_start", bool)
+        self._check_device_param()
+
+    def _check_device_param(self):
+        device = self.device
+        ok = isinstance(device, str) and (
+            device in _DEVICES
+            or (device.startswith("cuda:") and device[5:].isdigit())
+        )
+        if not ok:
+            raise ValueError(
+                f"device must be 'cpu', 'cuda', 'cuda:<index>' or 'auto'; got {device!r}."
+            )
+
+    def _resolve_device(self):
+        """The torch device string for ``self.device``; a clear error if CUDA is absent."""
+        self._check_device_param()
+        torch = _import_torch()
+        if self.device == "cpu":
+            return "cpu"
+        if self.device == "auto":
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={self.device!r} but CUDA is not available in this torch "
+                f"installation ({torch.__version__}); use device='cpu' or 'auto' "
+                "(set_params(device='cpu') for a model fitted elsewhere)."
+            )
+        return self.device
+
+    def _set_standardization(self, X):
+        observed = X.observed
+        self.mean_, self.scale_ = {}, {}
+        for j, m in enumerate(self.modalities_):
+            rows = X[m][observed[:, j]].astype(np.float64)
+            mean = rows.mean(axis=0)
+            scale = rows.std(axis=0)
+            scale[~(scale > 1e-12 * np.maximum(1.0, np.abs(mean)))] = 1.0
+            self.mean_[m], self.scale_[m] = mean, scale
+
+    def _to_tensors(self, X, device):
+        """Standardise, zero-fill missing rows (in numpy) and build a TensorData."""
+        torch = _import_torch()
+        observed = X.observed
+        tensors = []
+        for j, m in enumerate(self.modalities_):
+            z = (np.asarray(X[m], dtype=np.float64) - self.mean_[m]) / self.scale_[m]
+            z = np.where(observed[:, j : j + 1], z, 0.0).astype(np.float32)
+            tensors.append(torch.from_numpy(np.ascontiguousarray(z)).to(device))
+        present = torch.from_numpy(np.ascontiguousarray(observed)).to(device)
+        return TensorData(tensors, present)
+
+    def _embed_data(self, module, data, chunk_size=_TRANSFORM_CHUNK):
+        """``_encode`` over a :class:`TensorData` in chunks, in eval mode (a tensor).
+
+        The module is put back in training mode afterwards if it was in it.
+        """
+        torch = _import_torch()
+        was_training = module.training
+        module.eval()
+        try:
+            with torch.inference_mode():
+                parts = [
+                    self._encode(module, chunk.tensors, chunk.present)
+                    for chunk in data.chunks(chunk_size)
+                ]
+        finally:
+            module.train(was_training)
+        return torch.cat(parts, dim=0)
+
+    # --- training ----------------------------------------------------------------
+    def _make_optimizer(self, module):
+        torch = _import_torch()
+        named = getattr(module, "no_weight_decay", lambda: set())()
+        decay, no_decay = [], []
+        for name, param in module.named_parameters():
+            if not param.requires_grad:
+                continue
+            (no_decay if param.ndim < 2 or name in named else decay).append(param)
+        groups = [
+            {"params": decay, "weight_decay": self.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ]
+        optimizer = torch.optim.AdamW(groups, lr=self.lr)
+        state = getattr(self, "_optimizer_state", None)
+        if state is not None:
+            optimizer.load_state_dict(state)
+            for group, wd in zip(optimizer.param_groups, (self.weight_decay, 0.0)):
+                group["lr"] = self.lr
+                group["weight_decay"] = wd
+        return optimizer
+
+    def _loss_parts(self, module, xs, present, generator):
+        loss, components = self._batch_loss(module, xs, present, generator)
+        torch = _import_torch()
+        values = [loss.detach()] + [
+            c.detach() if isinstance(c, torch.Tensor) else torch.tensor(float(c))
+            for c in components.values()
+        ]
+        return loss, list(components), values
+
+    def _epoch_error(self, epoch, batch, value):
+        return FloatingPointError(
+            f"{type(self).__name__}: the training loss became {value} at epoch {epoch} "
+            f"(batch {batch}). Lower lr, check the input scale, or use a smaller "
+            "temperature-free setting; the weights of the previous step are kept."
+        )
+
+    def _validation_loss(self, module, data):
+        """Mean loss and components over ``data``, deterministic across epochs."""
+        torch = _import_torch()
+        generator = torch.Generator(device=self.device_)
+        generator.manual_seed(self._valid_seed)
+        module.eval()
+        totals, names = None, []
+        try:
+            with torch.no_grad():
+                start = 0
+                for size in _batch_sizes(data.n_samples, self.batch_size):
+                    chunk = data.take(slice(start, start + size))
+                    start += size
+                    _, names, values = self._loss_parts(
+                        module, chunk.tensors, chunk.present, generator
+                    )
+                    values = torch.stack([v.float().to(self.device_) for v in values]) * size
+                    totals = values if totals is None else totals + values
+        finally:
+            module.train()
+        means = (totals / data.n_samples).tolist()
+        return means[0], dict(zip(names, means[1:]))
+
+    def fit(self, X, y=None):
+        """Train the network for ``max_epochs`` epochs (fewer with early stopping).
+
+        Parameters
+        ----------
+        X : MultiModalData, dict of arrays or 2-D array
+            Training data; whole NaN rows mark missing modalities. Every sample needs
+            at least one observed modality.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        fresh = not (self.warm_start and hasattr(self, "module_"))
+        self._fit(X, n_epochs=None, fresh=fresh, allow_validation=True)
+        return self
+
+    def partial_fit(self, X, y=None):
+        """Train one more epoch on ``X`` (starting a fresh model if not fitted).
+
+        Use it to stream chunks: the first call fixes the modalities and the
+        standardisation; no validation split is made (``early_stopping`` is ignored).
+
+        Parameters
+        ----------
+        X : MultiModalData, dict of arrays or 2-D array
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        fresh = not hasattr(self, "module_")
+        self._fit(X, n_epochs=1, fresh=fresh, allow_validation=False)
+        return self
+
+    def _fit(self, X, *, n_epochs, fresh, allow_validation):
+        self._check_base_params()
+        self._check_params()
+        torch = _import_torch()
+        X, _ = self._validate_multimodal(X, reset=fresh, allow_empty_samples=False)
+        if X.n_samples < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 samples to train; got "
+                f"n_samples = {X.n_samples} (1 sample)."
+            )
+        if n_epochs is None:
+            n_epochs = self.max_epochs
+        if fresh:
+            seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+            self._rng = np.random.RandomState(seed)
+            self._set_standardization(X)
+            self._optimizer_state = None
+            self.history_, self.loss_curve_ = [], []
+            self.validation_loss_curve_ = None
+            self.n_iter_ = 0
+            self.best_epoch_ = 0
+        device = self._resolve_device()
+        self.device_ = device
+
+        # validation split (numpy RNG of the estimator, reproducible)
+        early = allow_validation and self.early_stopping
+        data = self._to_tensors(X, device)
+        valid = None
+        if early:
+            n_valid = max(1, int(round(self.validation_fraction * X.n_samples)))
+            if X.n_samples - n_valid < 2:
+                raise ValueError(
+                    f"validation_fraction={self.validation_fraction} leaves fewer than 2 "
+                    f"training samples out of {X.n_samples}; lower it or turn off "
+                    "early_stopping."
+                )
+            perm = torch.from_numpy(self._rng.permutation(X.n_samples)).to(device)
+            valid, data = data.take(perm[:n_valid]), data.take(perm[n_valid:])
+            if self.validation_loss_curve_ is None:
+                self.validation_loss_curve_ = []
+        seed = int(self._rng.randint(np.iinfo(np.int32).max))
+        self._valid_seed = int(self._rng.randint(np.iinfo(np.int32).max))
+
+        cuda_devices = []
+        if device.startswith("cuda"):
+            index = torch.device(device).index
+            cuda_devices = [torch.cuda.current_device() if index is None else index]
+        with torch.random.fork_rng(devices=cuda_devices):
+            # Only the generators that fork_rng restores are seeded: the caller's global
+            # RNG state is unchanged after fit.
+            torch.default_generator.manual_seed(seed)
+            for index in cuda_devices:
+                torch.cuda.default_generators[index].manual_seed(seed)
+            if fresh:
+                self.module_ = self._build_module(dict(self.n_features_per_modality_))
+            self.module_ = self.module_.to(device)
+            generator = torch.Generator(device=device)
+            generator.manual_seed(seed)
+            self._train(data, valid, n_epochs, generator)
+        return self
+
+    def _train(self, data, valid, n_epochs, generator):
+        torch = _import_torch()
+        module = self.module_
+        optimizer = self._make_optimizer(module)
+        module.train()
+        best_state, no_improve = None, 0
+        # Each fit call draws a new validation split: losses of earlier calls are not
+        # comparable, so the best loss starts afresh.
+        best_valid = np.inf
+        stopped = False
+        for _ in range(n_epochs):
+            epoch = self.n_iter_ + 1
+            start_time = time.perf_counter()
+            self._on_epoch_begin(module, data, epoch, generator)
+            module.train()
+            sizes = _batch_sizes(data.n_samples, self.batch_size)
+            perm = torch.randperm(data.n_samples, generator=generator, device=generator.device)
+            progress = _Progress(len(sizes), epoch) if self.verbose >= 2 else None
+            totals, names = None, []
+            for b, rows in enumerate(perm.split(sizes), start=1):
+                batch = data.take(rows)
+                loss, names, values = self._loss_parts(
+                    module, batch.tensors, batch.present, generator
+                )
+                values = torch.stack([v.float().to(loss.device) for v in values])
+                value = values[0].item()
+                if not np.isfinite(value):
+                    if progress is not None:
+                        progress.close()
+                    raise self._epoch_error(epoch, b, value)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                values = values * rows.numel()
+                totals = values if totals is None else totals + values
+                if progress is not None:
+                    progress.update(b, value)
+            if progress is not None:
+                progress.close()
+            means = (totals / data.n_samples).tolist()
+            record = {"epoch": epoch, "train_loss": means[0]}
+            record.update({f"train_{k}": v for k, v in zip(names, means[1:])})
+            self.n_iter_ = epoch
+            self.loss_curve_.append(means[0])
+            if valid is not None:
+                valid_loss, parts = self._validation_loss(module, valid)
+                record["valid_loss"] = valid_loss
+                record.update({f"valid_{k}": v for k, v in parts.items()})
+                self.validation_loss_curve_.append(valid_loss)
+                if not valid_loss < best_valid - self.tol:
+                    no_improve += 1
+                else:
+                    no_improve = 0
+                if valid_loss < best_valid:
+                    best_valid = valid_loss
+                    self.best_epoch_ = epoch
+                    best_state = copy.deepcopy(module.state_dict())
+            else:
+                self.best_epoch_ = epoch
+            record["dur"] = time.perf_counter() - start_time
+            self.history_.append(record)
+            if self.verbose:
+                print(self._format_record(record), flush=True)
+            if valid is not None and no_improve >= self.n_iter_no_change:
+                stopped = True
+                if self.verbose:
+                    print(
+                        f"Validation loss did not improve by more than tol={self.tol} "
+                        f"for {self.n_iter_no_change} epochs; stopping and keeping "
+                        f"epoch {self.best_epoch_}.",
+                        flush=True,
+                    )
+                break
+        if valid is not None:
+            if best_state is not None:
+                module.load_state_dict(best_state)
+            if not stopped:
+                warnings.warn(
+                    f"{type(self).__name__}: max_epochs={self.max_epochs} reached and "
+                    "the validation loss was still improving; consider increasing "
+                    "max_epochs.",
+                    ConvergenceWarning,
+                )
+        self._optimizer_state = optimizer.state_dict()
+
+    @staticmethod
+    def _format_record(record):
+        parts = [f"epoch {record['epoch']:4d}"]
+        for key, value in record.items():
+            if key in ("epoch", "dur"):
+                continue
+            parts.append(f"{key} {value:.4f}")
+        parts.append(f"{record['dur']:.2f}s")
+        return " | ".join(parts)
+
+    # --- transform ---------------------------------------------------------------
+    def transform(self, X):
+        """Embed ``X``.
+
+        Parameters
+        ----------
+        X : MultiModalData, dict of arrays or 2-D array
+            The fitted modalities; whole NaN rows mark missing modalities.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features_out), float64
+        """
+        check_is_fitted(self, "module_")
+        X, _ = self._validate_multimodal(X, reset=False)
+        device = self._resolve_device()
+        module = self.module_ = self.module_.to(device)
+        torch = _import_torch()
+        was_training = module.training
+        module.eval()
+        out = []
+        try:
+            with torch.inference_mode():
+                for start in range(0, X.n_samples, _TRANSFORM_CHUNK):
+                    chunk = self._to_tensors(X[start : start + _TRANSFORM_CHUNK], device)
+                    z = self._encode(module, chunk.tensors, chunk.present)
+                    out.append(z.double().cpu().numpy())
+        finally:
+            module.train(was_training)
+        return np.concatenate(out, axis=0)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the embedding's columns.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None
+            Checked against the fitted input (length and, when known, names); unused.
+
+        Returns
+        -------
+        ndarray of str objects
+        """
+        check_is_fitted(self, "module_")
+        if input_features is not None:
+            input_features = np.asarray(input_features, dtype=object)
+            if len(input_features) != self.n_features_in_:
+                raise ValueError(
+                    "input_features should have length equal to number of features "
+                    f"({self.n_features_in_}), got {len(input_features)}"
+                )
+            names = getattr(self, "feature_names_in_", None)
+            if names is not None and not np.array_equal(input_features, names):
+                raise ValueError("input_features is not equal to feature_names_in_")
+        return np.asarray(self._feature_names(), dtype=object)
+
+    # --- pickling ----------------------------------------------------------------
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        module = state.get("module_")
+        if module is not None:
+            on_cpu = all(p.device.type == "cpu" for p in module.parameters()) and all(
+                b.device.type == "cpu" for b in module.buffers()
+            )
+            if not on_cpu:
+                state["module_"] = copy.deepcopy(module).cpu()
+        if state.get("_optimizer_state") is not None:
+            state["_optimizer_state"] = _to_cpu(state["_optimizer_state"])
+        return state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = self.device != "cpu"
+        return tags
+
+
+BaseTorchEmbedder = fill_training_doc(
+    max_epochs=100, batch_size=256, lr=1e-3, weight_decay=1e-3
+)(BaseTorchEmbedder)

@@ -1,0 +1,339 @@
+"""Tests of the shared torch training base (skmm/embed/_base.py)."""
+
+import pickle
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+
+from skmm import MultiModalData  # noqa: E402
+from skmm.datasets import make_missing_modalities  # noqa: E402
+from skmm.embed import _base  # noqa: E402
+from skmm.embed._base import BaseTorchEmbedder, TensorData, _batch_sizes  # noqa: E402
+
+
+class TinyEmbedder(BaseTorchEmbedder):
+    """Minimal subclass: per-modality linear encoders, pairwise InfoNCE, mean fusion."""
+
+    def __init__(self, dim=3, *, nan_at_epoch=None, max_epochs=3, batch_size=32, lr=1e-2,
+                 weight_decay=1e-3, device="cpu", random_state=None, verbose=0,
+                 early_stopping=False, validation_fraction=0.2, n_iter_no_change=3,
+                 tol=1e-4, warm_start=False):
+        super().__init__(max_epochs=max_epochs, batch_size=batch_size, lr=lr,
+                         weight_decay=weight_decay, device=device,
+                         random_state=random_state, verbose=verbose,
+                         early_stopping=early_stopping,
+                         validation_fraction=validation_fraction,
+                         n_iter_no_change=n_iter_no_change, tol=tol,
+                         warm_start=warm_start)
+        self.dim = dim
+        self.nan_at_epoch = nan_at_epoch
+
+    def _build_module(self, n_features):
+        from skmm.embed._modules import ModalityEncoders
+
+        return ModalityEncoders(list(n_features.values()), 8, self.dim)
+
+    def _on_epoch_begin(self, module, data, epoch, generator):
+        self.epochs_seen_ = getattr(self, "epochs_seen_", []) + [epoch]
+        self._epoch = epoch
+
+    def _batch_loss(self, module, xs, present, generator):
+        from skmm.embed._losses import info_nce
+
+        assert all(torch.isfinite(x).all() for x in xs), "NaN reached torch"
+        noise = [x + 0.1 * torch.randn(x.shape, generator=generator) for x in xs]
+        z = module(noise)
+        both = present[:, 0] & present[:, 1]
+        loss = info_nce(z[both, 0], z[both, 1], 0.5)
+        if self.nan_at_epoch is not None and self._epoch >= self.nan_at_epoch:
+            loss = loss * float("nan")
+        return loss, {"clip": loss, "constant": 1.0}
+
+    def _encode(self, module, xs, present):
+        z = module(xs) * present[..., None]
+        return z.sum(1) / present.sum(1, keepdim=True).clamp_min(1)
+
+    def _feature_names(self):
+        return [f"tiny{i}" for i in range(self.dim)]
+
+
+def _data(n=100, seed=0, missing=0.3):
+    rng = np.random.default_rng(seed)
+    latent = rng.normal(size=(n, 2))
+    X = MultiModalData(
+        a=latent @ rng.normal(size=(2, 4)) + 0.1 * rng.normal(size=(n, 4)) + 5.0,
+        b=3.0 * (latent @ rng.normal(size=(2, 3))) + 0.1 * rng.normal(size=(n, 3)),
+    )
+    return make_missing_modalities(X, missing, random_state=seed) if missing else X
+
+
+# --- parameters ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "param, value",
+    [
+        ("max_epochs", 0), ("max_epochs", 2.5), ("batch_size", 0), ("lr", 0.0),
+        ("lr", -1.0), ("lr", "big"), ("weight_decay", -0.1), ("device", "gpu"),
+        ("device", "cuda:x"), ("verbose", -1), ("early_stopping", "yes"),
+        ("validation_fraction", 0.0), ("validation_fraction", 1.0),
+        ("n_iter_no_change", 0), ("tol", -1.0), ("warm_start", 1),
+    ],
+)
+def test_bad_parameter_raises_naming_it(param, value):
+    est = TinyEmbedder(**{param: value})  # __init__ validates nothing
+    with pytest.raises(ValueError, match=param):
+        est.fit(_data())
+
+
+def test_cuda_requested_without_cuda_is_a_clear_error():
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        TinyEmbedder(device="cuda").fit(_data())
+    est = TinyEmbedder(device="auto", max_epochs=1).fit(_data())
+    assert est.device_ == "cpu"
+
+
+def test_batch_sizes_are_near_equal():
+    assert _batch_sizes(10, 4) == [4, 3, 3]
+    assert _batch_sizes(3, 10) == [3]
+    assert sum(_batch_sizes(1001, 64)) == 1001
+    assert max(_batch_sizes(1001, 64)) <= 64
+
+
+def test_needs_two_samples():
+    with pytest.raises(ValueError, match="1 sample"):
+        TinyEmbedder().fit(_data(missing=0)[:1])
+
+
+# --- data handling ---------------------------------------------------------------------
+def test_standardisation_over_observed_rows_and_zero_fill():
+    X = _data()
+    est = TinyEmbedder(max_epochs=1, random_state=0).fit(X)
+    for m in X.modalities:
+        np.testing.assert_allclose(est.mean_[m], np.nanmean(X[m], axis=0))
+        np.testing.assert_allclose(est.scale_[m], np.nanstd(X[m], axis=0))
+    data = est._to_tensors(X, "cpu")
+    assert isinstance(data, TensorData)
+    for j, (m, t) in enumerate(zip(X.modalities, data.tensors)):
+        assert torch.isfinite(t).all()
+        missing = ~X.observed[:, j]
+        assert (t[torch.from_numpy(missing)] == 0).all()
+        np.testing.assert_allclose(t[~missing].mean(0).numpy(), 0, atol=1e-5)
+    np.testing.assert_array_equal(data.present.numpy(), X.observed)
+
+
+def test_constant_feature_gets_unit_scale():
+    X = _data(missing=0)
+    a = X["a"].copy()
+    a[:, 0] = 7.0
+    est = TinyEmbedder(max_epochs=1).fit({"a": a, "b": X["b"]})
+    assert est.scale_["a"][0] == 1.0
+
+
+def test_missing_rows_handled_in_fit_and_transform():
+    X = _data(missing=0.5)
+    assert not X.observed.all()
+    est = TinyEmbedder(random_state=0).fit(X)  # _batch_loss asserts finite inputs
+    Z = est.transform(X)
+    assert Z.shape == (100, 3) and Z.dtype == np.float64 and np.isfinite(Z).all()
+
+
+def test_sample_with_no_modality_at_transform_gets_a_finite_row():
+    X = _data(missing=0)
+    est = TinyEmbedder(max_epochs=1, random_state=0).fit(X)
+    empty = {m: np.full((2, d), np.nan) for m, d in X.n_features.items()}
+    Z = est.transform(empty)
+    assert np.isfinite(Z).all()
+
+
+def test_inputs_not_modified():
+    X = _data()
+    copy = X.copy()
+    TinyEmbedder(max_epochs=1).fit(X).transform(X)
+    assert X == copy
+
+
+def test_transform_in_chunks_matches_one_pass(monkeypatch):
+    X = _data()
+    est = TinyEmbedder(random_state=0).fit(X)
+    full = est.transform(X)
+    monkeypatch.setattr(_base, "_TRANSFORM_CHUNK", 7)
+    np.testing.assert_allclose(est.transform(X), full, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(est.transform(X[10:20]), full[10:20], rtol=1e-6, atol=1e-6)
+
+
+def test_get_feature_names_out_and_pandas_output():
+    pd = pytest.importorskip("pandas")
+    X = _data()
+    est = TinyEmbedder(max_epochs=1).fit(X)
+    assert list(est.get_feature_names_out()) == ["tiny0", "tiny1", "tiny2"]
+    with pytest.raises(ValueError, match="input_features"):
+        est.get_feature_names_out(["x"])
+    out = est.set_output(transform="pandas").transform(X)
+    assert isinstance(out, pd.DataFrame) and list(out.columns) == ["tiny0", "tiny1", "tiny2"]
+
+
+# --- training --------------------------------------------------------------------------
+def test_history_loss_curve_and_loss_decreases():
+    X = _data(n=100, missing=0)
+    est = TinyEmbedder(max_epochs=15, random_state=0).fit(X)
+    assert est.n_iter_ == 15 == len(est.history_) == len(est.loss_curve_)
+    assert [h["epoch"] for h in est.history_] == list(range(1, 16))
+    assert est.loss_curve_ == [h["train_loss"] for h in est.history_]
+    assert {"train_loss", "train_clip", "train_constant", "dur"} <= set(est.history_[0])
+    assert est.history_[0]["train_constant"] == pytest.approx(1.0)
+    assert est.validation_loss_curve_ is None and est.best_epoch_ == 15
+    assert est.loss_curve_[-1] < 0.8 * est.loss_curve_[0]
+    assert est.epochs_seen_ == list(range(1, 16))
+
+
+def test_deterministic_for_fixed_random_state_and_global_rng_untouched():
+    X = _data()
+    torch_state = torch.get_rng_state()
+    np_state = np.random.get_state()[1].copy()
+    a = TinyEmbedder(random_state=3, early_stopping=True, max_epochs=4)
+    b = TinyEmbedder(random_state=3, early_stopping=True, max_epochs=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        Za, Zb = a.fit_transform(X), b.fit_transform(X)
+    np.testing.assert_array_equal(Za, Zb)
+    assert a.loss_curve_ == b.loss_curve_
+    assert a.validation_loss_curve_ == b.validation_loss_curve_
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    np.testing.assert_array_equal(np.random.get_state()[1], np_state)
+    c = TinyEmbedder(random_state=4, max_epochs=4).fit(X)
+    assert not np.allclose(c.transform(X), Za)
+
+
+def test_refit_without_warm_start_starts_afresh():
+    X = _data()
+    est = TinyEmbedder(random_state=0)
+    Z1 = est.fit_transform(X)
+    Z2 = est.fit_transform(X)
+    assert est.n_iter_ == 3
+    np.testing.assert_array_equal(Z1, Z2)
+
+
+def test_warm_start_continues_training_and_keeps_standardisation():
+    X = _data()
+    est = TinyEmbedder(random_state=0, warm_start=True).fit(X)
+    mean = est.mean_["a"].copy()
+    est.fit(X[:50])
+    assert est.n_iter_ == 6 and len(est.history_) == 6
+    assert [h["epoch"] for h in est.history_] == list(range(1, 7))
+    np.testing.assert_array_equal(est.mean_["a"], mean)
+    with pytest.raises(ValueError, match="Modalities"):
+        est.fit({"a": X["a"]})
+
+
+def test_partial_fit_is_one_epoch_per_call_and_streams_chunks():
+    X = _data(n=120)
+    est = TinyEmbedder(random_state=0, early_stopping=True)
+    for chunk in (X[:40], X[40:80], X[80:]):
+        est.partial_fit(chunk)
+    assert est.n_iter_ == 3 and len(est.loss_curve_) == 3
+    assert "valid_loss" not in est.history_[-1]  # no validation split in partial_fit
+    np.testing.assert_allclose(est.mean_["a"], np.nanmean(X[:40]["a"], axis=0))
+    # one fit epoch == one partial_fit call from scratch
+    one = TinyEmbedder(random_state=0, max_epochs=1).fit(X)
+    other = TinyEmbedder(random_state=0).partial_fit(X)
+    np.testing.assert_array_equal(one.transform(X), other.transform(X))
+
+
+def test_early_stopping_stops_and_keeps_the_best_epoch(capsys):
+    X = _data(n=100)
+    # tol so large that no epoch after the first counts as an improvement
+    est = TinyEmbedder(random_state=0, early_stopping=True, n_iter_no_change=2,
+                       tol=1e9, max_epochs=50, verbose=1).fit(X)
+    assert est.n_iter_ == 3
+    assert len(est.validation_loss_curve_) == 3
+    assert {"valid_loss", "valid_clip"} <= set(est.history_[-1])
+    best = int(np.argmin(est.validation_loss_curve_)) + 1
+    assert est.best_epoch_ == best
+    # the kept weights are those of the best epoch: its validation loss is reproduced
+    n_valid = round(0.2 * 100)
+    assert est._validation_loss(est.module_, _split_valid(est, X, n_valid))[0] == (
+        pytest.approx(est.validation_loss_curve_[best - 1], rel=1e-5)
+    )
+    assert "stopping" in capsys.readouterr().out
+
+
+def _split_valid(est, X, n_valid):
+    # Rebuild the validation rows of the last fit from the seed drawn at fit.
+    from sklearn.utils import check_random_state
+
+    seed = check_random_state(est.random_state).randint(np.iinfo(np.int32).max)
+    perm = np.random.RandomState(seed).permutation(X.n_samples)
+    data = est._to_tensors(X, "cpu")
+    return data.take(torch.from_numpy(perm[:n_valid]))
+
+
+def test_early_stopping_warns_when_max_epochs_reached():
+    with pytest.warns(ConvergenceWarning, match="max_epochs"):
+        TinyEmbedder(random_state=0, early_stopping=True, n_iter_no_change=50,
+                     max_epochs=2).fit(_data())
+
+
+def test_nan_loss_raises_naming_the_epoch():
+    est = TinyEmbedder(random_state=0, nan_at_epoch=2, max_epochs=5)
+    with pytest.raises(FloatingPointError, match="epoch 2"):
+        est.fit(_data())
+    assert est.n_iter_ == 1
+
+
+def test_verbose_levels(capsys):
+    X = _data()
+    TinyEmbedder(max_epochs=2, verbose=0).fit(X)
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == ""
+    TinyEmbedder(max_epochs=2, verbose=1).fit(X)
+    out = capsys.readouterr()
+    assert len(out.out.strip().splitlines()) == 2 and "train_loss" in out.out
+    assert out.err == ""
+    TinyEmbedder(max_epochs=2, verbose=2).fit(X)
+    assert "[" in capsys.readouterr().err
+
+
+def test_no_weight_decay_on_biases_and_norms():
+    est = TinyEmbedder(max_epochs=1).fit(_data())
+    optimizer = est._make_optimizer(est.module_)
+    decayed = {id(p) for p in optimizer.param_groups[0]["params"]}
+    assert optimizer.param_groups[0]["weight_decay"] == est.weight_decay
+    assert optimizer.param_groups[1]["weight_decay"] == 0.0
+    for name, p in est.module_.named_parameters():
+        assert (id(p) in decayed) == (p.ndim >= 2), name
+
+
+# --- persistence -----------------------------------------------------------------------
+def test_pickle_round_trip_transforms_identically_and_can_continue():
+    X = _data()
+    est = TinyEmbedder(random_state=0, warm_start=True).fit(X)
+    restored = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(restored.transform(X), est.transform(X))
+    assert all(p.device.type == "cpu" for p in restored.module_.parameters())
+    est.partial_fit(X)
+    restored.partial_fit(X)
+    np.testing.assert_array_equal(restored.transform(X), est.transform(X))
+
+
+def test_getstate_leaves_the_live_estimator_alone():
+    est = TinyEmbedder(max_epochs=1).fit(_data())
+    module = est.module_
+    state = est.__getstate__()
+    assert state is not est.__dict__ and est.module_ is module
+
+
+def test_importing_skmm_does_not_import_torch():
+    code = (
+        "import sys, skmm, skmm.embed, skmm.datasets, skmm.utils;"
+        "from skmm.utils import all_estimators; all_estimators();"
+        "assert 'torch' not in sys.modules, 'torch imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
