@@ -17,6 +17,12 @@ TEST_PARAMS = {
     "MissingModalityIndicator": lambda: {},
     "ModalitySelector": lambda: {},
     "ModalityTransformer": lambda: {"remainder": StandardScaler()},
+    "OVAIBEmbedder": lambda: {
+        "embedding_dim": 4, "hidden_dim": 8, "max_epochs": 2, "random_state": 0,
+    },
+    "PairwiseCLIPEmbedder": lambda: {
+        "embedding_dim": 4, "hidden_dim": 8, "max_epochs": 2, "random_state": 0,
+    },
     "PartialModalityKMeans": lambda: {"n_clusters": 3, "random_state": 0},
     "PartialModalityKMeansImputer": lambda: {"n_clusters": 3, "random_state": 0},
 }

@@ -1,0 +1,243 @@
+"""What OVA-IB and pairwise CLIP share: one unit-norm embedding per modality.
+
+:class:`_AlignedEmbedder` is the private base of :class:`~skmm.embed.OVAIBEmbedder` and
+:class:`~skmm.embed.PairwiseCLIPEmbedder`: each modality ``m`` has its own MLP
+(encoder and projection head in one) giving ``z^m``, L2-normalised and set to zero where
+``m`` is missing. Subclasses define only the training loss (``_batch_loss``) and the
+cross-modal score (``_retrieval_kernel``); fusion, feature names, parameter checks and
+:meth:`retrieval_scores` live here.
+"""
+
+import warnings
+from collections.abc import Mapping
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import _TRANSFORM_CHUNK, BaseTorchEmbedder, check_scalar_param
+
+__all__ = ["ALIGNED_PARAMETERS_DOC"]
+
+_FUSIONS = ("mean", "concat")
+# Queries per chunk in retrieval_scores (memory ~ chunk x n_candidates x K floats).
+_RETRIEVAL_CHUNK = 256
+
+ALIGNED_PARAMETERS_DOC = """\
+embedding_dim : int, default=64
+        Width ``d`` of each modality's embedding ``z^m`` (paper: 256). Must exceed
+        ``n_modalities - 1`` (otherwise the span of the other modalities fills the
+        whole space).
+    hidden_dim : int, default=256
+        Hidden width of the per-modality MLPs.
+    n_layers : int, default=3
+        ``Linear`` layers per modality MLP (``Linear -> LayerNorm -> GELU`` hidden
+        layers, then a linear output); the paper uses 3-layer projection heads.
+    temperature : float, default=0.2
+        Softmax temperature ``tau`` of the contrastive loss (paper: 0.01).
+    fusion : {"mean", "concat"}, default="mean"
+        Embedding returned by ``transform``: ``"mean"`` averages the unit-norm ``z^m``
+        of the modalities present in a sample (``embedding_dim`` columns);
+        ``"concat"`` returns every ``z^m`` (zeros where ``m`` is missing) followed by
+        one presence bit per modality (``M * embedding_dim + M`` columns).
+    normalize_output : bool, default=False
+        With ``fusion="mean"``, rescale the fused vector to unit norm."""
+
+
+class _AlignedEmbedder(BaseTorchEmbedder):
+    """Private base: per-modality unit embeddings, fusion and retrieval."""
+
+    # --- parameters --------------------------------------------------------------
+    def _check_aligned_params(self):
+        check_scalar_param(self.embedding_dim, "embedding_dim", int, low=1)
+        check_scalar_param(self.hidden_dim, "hidden_dim", int, low=1)
+        check_scalar_param(self.n_layers, "n_layers", int, low=1)
+        check_scalar_param(self.temperature, "temperature", float, low=0,
+                           include_low=False)
+        if self.fusion not in _FUSIONS:
+            raise ValueError(f"fusion must be 'mean' or 'concat'; got {self.fusion!r}.")
+        check_scalar_param(self.normalize_output, "normalize_output", bool)
+
+    def _check_params(self):
+        self._check_aligned_params()
+
+    # --- network -----------------------------------------------------------------
+    def _build_module(self, n_features):
+        from ._modules import ModalityEncoders
+
+        n_modalities = len(n_features)
+        if self.embedding_dim <= n_modalities - 1:
+            raise ValueError(
+                f"embedding_dim={self.embedding_dim} must exceed n_modalities - 1 = "
+                f"{n_modalities - 1}: the span of the other modalities' embeddings "
+                "would fill the whole embedding space."
+            )
+        if n_modalities < 2:
+            warnings.warn(
+                f"{type(self).__name__} was fitted on a single modality "
+                f"({list(n_features)[0]!r}): there is nothing to align, the loss is "
+                "zero and the embedding is the untrained network's output. Pass two "
+                "or more modalities.",
+                UserWarning,
+            )
+        return ModalityEncoders(
+            list(n_features.values()), self.hidden_dim, self.embedding_dim,
+            n_layers=self.n_layers,
+        )
+
+    @staticmethod
+    def _unit_embeddings(module, xs, present):
+        """``(n, M, d)`` L2-normalised ``z^m``, zero where modality ``m`` is missing."""
+        from ._losses import l2_normalize
+
+        z = l2_normalize(module(xs))
+        return z * present[:, :, None].to(z.dtype)
+
+    @staticmethod
+    def _empty_loss(z):
+        """A zero loss that still depends on the parameters (so backward works)."""
+        return z.sum() * 0.0
+
+    # --- embedding ---------------------------------------------------------------
+    def _encode(self, module, xs, present):
+        import torch
+
+        from ._losses import l2_normalize
+
+        z = self._unit_embeddings(module, xs, present)
+        if self.fusion == "concat":
+            return torch.cat([z.reshape(z.shape[0], -1), present.to(z.dtype)], dim=1)
+        fused = z.sum(dim=1) / present.sum(dim=1, keepdim=True).clamp_min(1).to(z.dtype)
+        return l2_normalize(fused) if self.normalize_output else fused
+
+    @property
+    def n_features_out_(self):
+        M = len(self.modalities_)
+        if self.fusion == "concat":
+            return M * self.embedding_dim + M
+        return self.embedding_dim
+
+    def _feature_names(self):
+        d = self.embedding_dim
+        if self.fusion == "concat":
+            names = [f"{m}__emb{i}" for m in self.modalities_ for i in range(d)]
+            return names + [f"present__{m}" for m in self.modalities_]
+        return [f"emb{i}" for i in range(d)]
+
+    # --- retrieval ---------------------------------------------------------------
+    def _complete(self, X):
+        """A mapping holding only some fitted modalities, with the others all NaN."""
+        if not isinstance(X, Mapping):
+            return X
+        names = list(X.keys())
+        if not names or any(m not in self.modalities_ for m in names):
+            return X  # check_multimodal reports unknown names
+        if len(names) == len(self.modalities_):
+            return X
+        n = np.shape(X[names[0]])[0]
+        return {
+            m: X[m] if m in names
+            else np.full((n, self.n_features_per_modality_[m]), np.nan)
+            for m in self.modalities_
+        }
+
+    def _modality_embeddings(self, X):
+        """Unit-norm ``z`` ``(n, M, d)`` float32 tensor and ``(n, M)`` presence mask."""
+        import torch
+
+        X, _ = self._validate_multimodal(self._complete(X), reset=False)
+        device = self._resolve_device()
+        module = self.module_ = self.module_.to(device)
+        was_training = module.training
+        module.eval()
+        zs, presents = [], []
+        try:
+            with torch.inference_mode():
+                for start in range(0, X.n_samples, _TRANSFORM_CHUNK):
+                    chunk = self._to_tensors(X[start : start + _TRANSFORM_CHUNK], device)
+                    zs.append(self._unit_embeddings(module, chunk.tensors, chunk.present))
+                    presents.append(chunk.present)
+        finally:
+            module.train(was_training)
+        return torch.cat(zs), torch.cat(presents)
+
+    def _modality_index(self, name, what):
+        if not isinstance(name, str) or name not in self.modalities_:
+            raise ValueError(
+                f"{what} must be one of the fitted modalities {list(self.modalities_)}; "
+                f"got {name!r}."
+            )
+        return self.modalities_.index(name)
+
+    def retrieval_scores(self, query_X, candidate_X, query_modality,
+                         candidate_modality=None):
+        """Cross-modal retrieval scores between query and candidate samples.
+
+        The query side of sample ``i`` is its embedding ``z^q_i`` of
+        ``query_modality``; the candidate side of sample ``j`` is made of the
+        embeddings of ``candidate_modality`` (one or several modalities) that sample
+        ``j`` has. See the class documentation for the score each embedder computes.
+
+        Parameters
+        ----------
+        query_X : MultiModalData, dict of arrays or 2-D array
+            Query samples. A dict may hold only some of the fitted modalities (the
+            others are taken as missing).
+        candidate_X : MultiModalData, dict of arrays or 2-D array
+            Candidate samples, same forms.
+        query_modality : str
+            Modality of the queries.
+        candidate_modality : str, list of str or None, default=None
+            Modality (or modalities) of the candidates; None takes every fitted
+            modality but ``query_modality``. Must not contain ``query_modality``.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_queries, n_candidates), float64
+            Higher is a better match. Rows of queries that lack ``query_modality`` are
+            NaN; columns of candidates that have none of the candidate modalities are
+            ``-inf``. Feed it to :func:`skmm.metrics.recall_at_k`.
+        """
+        import torch
+
+        check_is_fitted(self, "module_")
+        qi = self._modality_index(query_modality, "query_modality")
+        if candidate_modality is None:
+            cands = [m for m in self.modalities_ if m != query_modality]
+        elif isinstance(candidate_modality, str):
+            cands = [candidate_modality]
+        else:
+            cands = list(candidate_modality)
+        if not cands:
+            raise ValueError("candidate_modality selects no modality.")
+        ci = [self._modality_index(m, "candidate_modality") for m in cands]
+        if qi in ci:
+            raise ValueError(
+                f"candidate_modality must not contain query_modality {query_modality!r}."
+            )
+        if len(set(ci)) != len(ci):
+            raise ValueError(f"candidate_modality has repeated names: {cands}.")
+        zq, pq = self._modality_embeddings(query_X)
+        zc, pc = self._modality_embeddings(candidate_X)
+        q, rest, rest_present = zq[:, qi], zc[:, ci], pc[:, ci]
+        with torch.inference_mode():
+            parts = [
+                self._retrieval_kernel(q[s : s + _RETRIEVAL_CHUNK], rest, rest_present)
+                for s in range(0, q.shape[0], _RETRIEVAL_CHUNK)
+            ]
+        scores = torch.cat(parts).double().cpu().numpy()
+        scores[:, ~rest_present.any(dim=1).cpu().numpy()] = -np.inf
+        scores[~pq[:, qi].cpu().numpy()] = np.nan
+        return scores
+
+    def _retrieval_kernel(self, query, rest, rest_present):
+        """Scores ``(n_q, n_c)`` of unit queries ``(n_q, d)`` against candidate sets
+        ``(n_c, K, d)`` (zero rows where absent)."""
+        raise NotImplementedError
+
+
+def _fill_aligned_params(cls):
+    """Replace ``{aligned_parameters}`` in the class docstring."""
+    if cls.__doc__:
+        cls.__doc__ = cls.__doc__.replace("{aligned_parameters}", ALIGNED_PARAMETERS_DOC)
+    return cls
+

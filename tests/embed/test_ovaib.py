@@ -1,0 +1,217 @@
+import pickle
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from skmm import MultiModalData  # noqa: E402
+from skmm.datasets import make_missing_modalities  # noqa: E402
+from skmm.embed import OVAIBEmbedder  # noqa: E402
+from skmm.embed._ovaib import projection_scores  # noqa: E402
+
+FAST = dict(embedding_dim=8, hidden_dim=16, max_epochs=3, batch_size=32, random_state=0)
+
+
+def _data(n=80, seed=0):
+    """Three modalities driven by one latent factor."""
+    rng = np.random.default_rng(seed)
+    h = rng.normal(size=(n, 2))
+    return MultiModalData(
+        a=h @ rng.normal(size=(2, 5)) + 0.1 * rng.normal(size=(n, 5)),
+        b=np.tanh(h @ rng.normal(size=(2, 4))) + 0.1 * rng.normal(size=(n, 4)),
+        c=h @ rng.normal(size=(2, 3)) + 0.1 * rng.normal(size=(n, 3)),
+    )
+
+
+def _direct_scores(anchor, rest, ridge):
+    """Per-sample reference: s[n, p] = cos(z_n, A_p (A_p^T A_p + l I)^-1 A_p^T z_n)."""
+    anchor, rest = np.asarray(anchor, float), np.asarray(rest, float)
+    out = np.zeros((len(anchor), len(rest)))
+    for p in range(len(rest)):
+        A = rest[p][np.abs(rest[p]).sum(axis=1) > 0].T  # present columns only
+        if A.shape[1] == 0:
+            continue
+        proj = A @ np.linalg.solve(A.T @ A + ridge * np.eye(A.shape[1]), A.T)
+        for n, z in enumerate(anchor):
+            pz = proj @ z
+            out[n, p] = z @ pz / (np.linalg.norm(z) * np.linalg.norm(pz))
+    return out
+
+
+@pytest.mark.parametrize("ridge", [1e-8, 1e-2])
+def test_projection_scores_match_direct_per_sample_computation(ridge):
+    g = torch.Generator().manual_seed(0)
+    anchor = torch.randn(5, 6, generator=g, dtype=torch.float64)
+    rest = torch.randn(4, 3, 6, generator=g, dtype=torch.float64)
+    rest[1, 2] = 0.0  # an absent modality: its column must drop out
+    rest[3, :2] = 0.0
+    fast = projection_scores(anchor, rest, ridge).numpy()
+    np.testing.assert_allclose(fast, _direct_scores(anchor, rest, ridge), rtol=1e-9,
+                               atol=1e-12)
+    assert fast.min() >= 0 and fast.max() <= 1 + 1e-12
+    # dropping the zero column gives exactly the span of the present ones
+    np.testing.assert_allclose(
+        fast[:, 1], projection_scores(anchor, rest[1:2, :2], ridge).numpy()[:, 0],
+        rtol=1e-12,
+    )
+
+
+def test_projection_score_of_own_span_member_is_one_and_empty_span_is_zero():
+    g = torch.Generator().manual_seed(1)
+    rest = torch.randn(3, 2, 8, generator=g, dtype=torch.float64)
+    rest[2] = 0.0
+    anchor = rest[:, 0] + 0.5 * rest[:, 1]
+    s = projection_scores(anchor[:2], rest, 1e-10)
+    np.testing.assert_allclose(s.diagonal().numpy(), 1.0, atol=1e-8)
+    assert torch.all(s[:, 2] == 0)
+    # one rest vector: the score is |cos| (a 1-D span has no sign)
+    a, b = torch.randn(2, 8, generator=g, dtype=torch.float64)
+    s1 = projection_scores(a[None], (-b)[None, None], 1e-12).item()
+    assert s1 == pytest.approx(abs(torch.nn.functional.cosine_similarity(a, b, dim=0)))
+
+
+def test_fit_transform_loss_decreases_and_history():
+    X = _data()
+    emb = OVAIBEmbedder(**{**FAST, "max_epochs": 12})
+    Z = emb.fit_transform(X)
+    assert Z.shape == (80, 8) and np.isfinite(Z).all()
+    assert emb.loss_curve_[-1] < 0.8 * emb.loss_curve_[0]
+    assert {"train_sufficiency", "train_minimality"} <= set(emb.history_[0])
+    # fused = mean of unit vectors: norm <= 1
+    assert np.linalg.norm(Z, axis=1).max() <= 1 + 1e-6
+
+
+def test_minimality_weight_tightens_modality_embeddings():
+    X = _data()
+    low = OVAIBEmbedder(**{**FAST, "max_epochs": 8, "beta": 0.0}).fit(X)
+    high = OVAIBEmbedder(**{**FAST, "max_epochs": 8, "beta": 5.0}).fit(X)
+    assert high.history_[-1]["train_minimality"] < low.history_[-1]["train_minimality"]
+
+
+def test_missing_modalities_never_enter_the_loss():
+    X = _data(40)
+    emb = OVAIBEmbedder(**FAST).fit(X)
+    Xm = make_missing_modalities(X, 0.4, random_state=0)
+    data = emb._to_tensors(Xm, "cpu")
+    present = data.present
+    loss1, parts1 = emb._batch_loss(emb.module_, data.tensors, present, None)
+    garbage = [torch.where(present[:, [m]], x, torch.full_like(x, 1e3))
+               for m, x in enumerate(data.tensors)]
+    loss2, parts2 = emb._batch_loss(emb.module_, garbage, present, None)
+    assert loss1.item() == loss2.item()
+    # a modality absent from the whole batch gets no gradient at all
+    present_no_b = present.clone()
+    present_no_b[:, 1] = False
+    emb.module_.zero_grad()
+    loss, _ = emb._batch_loss(emb.module_, data.tensors, present_no_b, None)
+    loss.backward()
+    grads_b = [p.grad for p in emb.module_.encoders[1].parameters()]
+    assert all(g is None or torch.count_nonzero(g) == 0 for g in grads_b)
+    grads_a = [p.grad for p in emb.module_.encoders[0].parameters()]
+    assert any(g is not None and torch.count_nonzero(g) > 0 for g in grads_a)
+
+
+def test_transform_fuses_present_modalities_only():
+    X = _data(30)
+    emb = OVAIBEmbedder(**{**FAST, "fusion": "concat"}).fit(X)
+    full = emb.transform(X)
+    Xm = make_missing_modalities(X, 0.5, random_state=1)
+    masked = emb.transform(Xm)
+    obs = Xm.observed
+    d = emb.embedding_dim
+    assert masked.shape == (30, 3 * d + 3)
+    np.testing.assert_array_equal(masked[:, -3:], obs.astype(float))
+    for j in range(3):
+        block = slice(j * d, (j + 1) * d)
+        np.testing.assert_allclose(masked[obs[:, j], block], full[obs[:, j], block],
+                                   atol=1e-6)
+        assert np.all(masked[~obs[:, j], block] == 0)
+    # mean fusion = mean of the present blocks
+    emb.set_params(fusion="mean")
+    blocks = full[:, : 3 * d].reshape(30, 3, d)
+    expected = (blocks * obs[:, :, None]).sum(1) / obs.sum(1, keepdims=True)
+    np.testing.assert_allclose(emb.transform(Xm), expected, atol=1e-6)
+    assert list(emb.get_feature_names_out()[:2]) == ["emb0", "emb1"]
+
+
+def test_empty_sample_at_transform_is_zero_and_missing_data_fit():
+    X = make_missing_modalities(_data(60), 0.5, random_state=0)
+    emb = OVAIBEmbedder(**FAST).fit(X)
+    nan_row = {m: np.full((1, w), np.nan) for m, w in X.n_features.items()}
+    assert np.all(emb.transform(nan_row) == 0)
+
+
+def test_paper_denominator_option():
+    emb = OVAIBEmbedder(temperature=0.5, include_positive_in_denominator=False)
+    scores = torch.tensor([[0.9, 0.2, 0.4], [0.1, 0.8, 0.7]], dtype=torch.float64)
+    rows = torch.tensor([0, 1])
+    valid = torch.tensor([True, True, False])
+    got = emb._sufficiency(scores, rows, valid).item()
+    l = (scores / 0.5).numpy()
+    expected = np.mean([-l[0, 0] + np.log(np.exp(l[0, 1])), -l[1, 1] + np.log(np.exp(l[1, 0]))])
+    assert got == pytest.approx(expected)
+    emb.set_params(include_positive_in_denominator=True)
+    ce = np.mean([-l[0, 0] + np.log(np.exp(l[0, :2]).sum()),
+                  -l[1, 1] + np.log(np.exp(l[1, :2]).sum())])
+    assert emb._sufficiency(scores, rows, valid).item() == pytest.approx(ce)
+    # trains end to end
+    emb = OVAIBEmbedder(**{**FAST, "include_positive_in_denominator": False}).fit(_data())
+    assert np.isfinite(emb.loss_curve_).all()
+
+
+def test_deterministic_and_pickle_round_trip():
+    X = make_missing_modalities(_data(50), 0.3, random_state=0)
+    a = OVAIBEmbedder(**FAST).fit(X)
+    b = OVAIBEmbedder(**FAST).fit(X)
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+    assert a.loss_curve_ == b.loss_curve_
+    restored = pickle.loads(pickle.dumps(a))
+    np.testing.assert_array_equal(restored.transform(X), a.transform(X))
+    np.testing.assert_array_equal(restored.retrieval_scores(X, X, "a"),
+                                  a.retrieval_scores(X, X, "a"))
+
+
+def test_retrieval_scores():
+    X = _data(40)
+    emb = OVAIBEmbedder(**{**FAST, "fusion": "concat", "ridge": 1e-10}).fit(X)
+    d = emb.embedding_dim
+    z = emb.transform(X)[:, : 3 * d].reshape(40, 3, d)
+    S = emb.retrieval_scores(X, X, "a", "c")
+    cos = z[:, 0] @ z[:, 2].T
+    np.testing.assert_allclose(S, np.abs(cos), atol=1e-5)
+    # one vs rest: the span of b and c; partial dicts are accepted
+    S_rest = emb.retrieval_scores({"a": X["a"]}, {"b": X["b"], "c": X["c"]}, "a")
+    ref = projection_scores(torch.from_numpy(z[:, 0]), torch.from_numpy(z[:, 1:]), 1e-10)
+    np.testing.assert_allclose(S_rest, ref.numpy(), atol=1e-5)
+    # missing query -> NaN row; candidate without the candidate modality -> -inf
+    Xm = {m: X[m].copy() for m in X.modalities}
+    Xm["a"][0] = np.nan
+    Xm["c"][1] = np.nan
+    S_m = emb.retrieval_scores(Xm, Xm, "a", "c")
+    assert np.isnan(S_m[0]).all() and np.all(S_m[1:, 1] == -np.inf)
+    with pytest.raises(ValueError, match="must not contain query_modality"):
+        emb.retrieval_scores(X, X, "a", ["a", "b"])
+    with pytest.raises(ValueError, match="query_modality must be one of"):
+        emb.retrieval_scores(X, X, "zzz")
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"temperature": 0}, "temperature"),
+        ({"beta": -1}, "beta"),
+        ({"ridge": 0.0}, "ridge"),
+        ({"fusion": "sum"}, "fusion"),
+        ({"include_positive_in_denominator": 1}, "include_positive_in_denominator"),
+        ({"embedding_dim": 2}, "embedding_dim=2 must exceed"),
+    ],
+)
+def test_bad_params(params, match):
+    with pytest.raises(ValueError, match=match):
+        OVAIBEmbedder(**{**FAST, **params}).fit(_data(20))
+
+
+def test_single_modality_warns():
+    with pytest.warns(UserWarning, match="nothing to align"):
+        OVAIBEmbedder(**{**FAST, "max_epochs": 1}).fit(np.random.default_rng(0).normal(size=(20, 3)))
