@@ -253,7 +253,7 @@ class PartialModalityKMeans(
 
     Attributes
     ----------
-    cluster_centers_ : MultiModalData of shape (n_clusters, n_features_in_)
+    cluster_centers_ : MultiModalData of shape (n_clusters, n_features)
         Centres in *input* space, with a NaN row where a centre lacks a modality.
         After fitting, every modality is present in at least one centre (each observed
         modality joins the centre of any sample that observes it).

@@ -47,7 +47,7 @@ class PartialModalityKMeansImputer(
     ----------
     kmeans_ : PartialModalityKMeans
         The fitted clusterer.
-    cluster_centers_ : MultiModalData of shape (n_clusters, n_features_in_)
+    cluster_centers_ : MultiModalData of shape (n_clusters, n_features)
         Centres in input space (NaN rows where a centre lacks a modality); the values
         that fill missing modalities.
     labels_ : ndarray of shape (n_samples,)
@@ -181,10 +181,10 @@ class PartialModalityKMeansImputer(
         return self._wrap_output(out, as_array, original)
 
     def score(self, X, y=None):
-        """Opposite of the clustering inertia of ``X`` (see
-        :meth:`PartialModalityKMeans.score`).
+        """Opposite of the clustering inertia of ``X``.
 
-        It grows with ``n_clusters``; use it to compare other parameters.
+        See :meth:`skmm.cluster.PartialModalityKMeans.score`. It grows with
+        ``n_clusters``; use it to compare other parameters.
 
         Parameters
         ----------
