@@ -1,7 +1,8 @@
 """skmm.embed."""
 
+from ._calmrl import CalMRLEmbedder
 from ._clip import PairwiseCLIPEmbedder
 from ._coral import COrALEmbedder
 from ._ovaib import OVAIBEmbedder
 
-__all__ = ["COrALEmbedder", "OVAIBEmbedder", "PairwiseCLIPEmbedder"]
+__all__ = ["CalMRLEmbedder", "COrALEmbedder", "OVAIBEmbedder", "PairwiseCLIPEmbedder"]

@@ -14,6 +14,10 @@ from .discovery import all_estimators
 # test gets fresh sub-estimators.
 TEST_PARAMS = {
     "CalMRLImputer": lambda: {"n_components": 1, "random_state": 0},
+    "CalMRLEmbedder": lambda: {
+        "embedding_dim": 4, "n_components": 2, "hidden_dim": 8, "max_epochs": 2,
+        "warmup_epochs": 0, "calibrate_every": 1, "random_state": 0,
+    },
     "MissingModalityIndicator": lambda: {},
     "ModalitySelector": lambda: {},
     "ModalityTransformer": lambda: {"remainder": StandardScaler()},
