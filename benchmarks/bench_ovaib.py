@@ -1,0 +1,328 @@
+"""Benchmark OVAIBEmbedder against PairwiseCLIPEmbedder (and raw features) on mfeat.
+
+1. Modality-agnostic evaluation: both embedders are trained (unlabelled, default
+   parameters) on the complete six modalities of the training folds of a stratified
+   5-fold split; at test time only a subset of the modalities is present (all 6 of size
+   1, ``--subsets`` random subsets of each size 2..5, the full set). Linear probe
+   (StandardScaler + LogisticRegression) accuracy on the test fold, with the probe
+   (a) trained on the same subset of the training fold ("probe per subset", also for
+   the raw features of the subset) and (b) trained once on all six modalities and
+   applied to the subset ("probe on all 6"; raw features: standardised, zero-filled).
+2. 50% of modality slots missing (MCAR, each sample keeps one) at training *and* test
+   time, 5-fold: the embedders are fitted on the masked training folds; probe on the
+   fused embedding + presence bits (``fusion="mean"``, as in ``python -m skmm``) and on
+   ``fusion="concat"`` (zero-filled per-modality blocks + presence bits), against
+   zero fill + missing indicators (``skmm.benchmark``'s baseline).
+3. Cross-modal retrieval on the test fold of fold 1 (models of part 1): Recall@1/5
+   among the fold's samples, for every ordered pair of modalities, and one-vs-rest
+   (query = one modality, candidate = the span (OVA-IB) / normalised mean (CLIP) of
+   the five others).
+4. Cost: fit time at 100 epochs (part 1 fits), time of the OVA-IB loss forward +
+   backward per batch, and its memory (M = 6, d = 64) at batch 128..1024: the bytes
+   of the tensors autograd keeps for the backward pass (measured with
+   ``saved_tensors_hooks``), against the N x N x d projections a direct
+   implementation would hold.
+
+Run: ``.venv/bin/python benchmarks/bench_ovaib.py [--quick] [--threads 1]``
+(``--quick``: 20 epochs, 2 folds, 2 subsets per size). Timings depend on the machine and
+its load; compare ratios taken in the same run.
+"""
+
+import argparse
+import itertools
+import json
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skmm import MultiModalData
+from skmm.benchmark import make_method
+from skmm.datasets import load_multiple_features, make_missing_modalities
+from skmm.embed import OVAIBEmbedder, PairwiseCLIPEmbedder
+from skmm.metrics import recall_at_k
+
+
+def _probe():
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+
+
+def _keep(X, subset):
+    """``X`` with the modalities outside ``subset`` hidden (all-NaN rows)."""
+    return MultiModalData(
+        {m: X[m] if m in subset else np.full_like(X[m], np.nan) for m in X.modalities}
+    )
+
+
+def _raw(X, subset):
+    """Raw features of the modalities in ``subset``, stacked."""
+    return np.hstack([np.asarray(X[m], dtype=float) for m in X.modalities if m in subset])
+
+
+def _subsets(modalities, n_random, rng):
+    out = [(m,) for m in modalities]
+    for size in range(2, len(modalities)):
+        combos = list(itertools.combinations(modalities, size))
+        picks = rng.choice(len(combos), size=min(n_random, len(combos)), replace=False)
+        out += [combos[i] for i in sorted(picks)]
+    return out + [tuple(modalities)]
+
+
+def _embedders(epochs, seed):
+    return {
+        "OVA-IB": OVAIBEmbedder(max_epochs=epochs, random_state=seed),
+        "CLIP": PairwiseCLIPEmbedder(max_epochs=epochs, random_state=seed),
+    }
+
+
+def bench_agnostic(X, y, folds, subsets, epochs, seed=0):
+    """Part 1 (also returns the fold-1 models and test rows, and fit times)."""
+    names = ["OVA-IB", "CLIP", "raw"]
+    per_subset = {n: np.zeros((len(subsets), len(folds))) for n in names}
+    on_all = {n: np.zeros((len(subsets), len(folds))) for n in names}
+    fit_times = {n: [] for n in names[:2]}
+    first = None
+    for f, (train, test) in enumerate(folds):
+        Xtr, Xte, ytr, yte = X[train], X[test], y[train], y[test]
+        models = {}
+        for name, est in _embedders(epochs, seed).items():
+            start = time.perf_counter()
+            models[name] = est.fit(Xtr)
+            fit_times[name].append(time.perf_counter() - start)
+        if first is None:
+            first = (models, test)
+        full = tuple(X.modalities)
+        probes_all = {
+            name: _probe().fit(est.transform(Xtr), ytr) for name, est in models.items()
+        }
+        scaler = StandardScaler().fit(_raw(Xtr, full))
+        probes_all["raw"] = LogisticRegression(max_iter=2000).fit(
+            scaler.transform(_raw(Xtr, full)), ytr
+        )
+        for s, subset in enumerate(subsets):
+            Xtr_s, Xte_s = _keep(Xtr, subset), _keep(Xte, subset)
+            for name, est in models.items():
+                Ztr, Zte = est.transform(Xtr_s), est.transform(Xte_s)
+                per_subset[name][s, f] = _probe().fit(Ztr, ytr).score(Zte, yte)
+                on_all[name][s, f] = probes_all[name].score(Zte, yte)
+            per_subset["raw"][s, f] = _probe().fit(_raw(Xtr, subset), ytr).score(
+                _raw(Xte, subset), yte
+            )
+            # raw, probe on all 6: standardise with the full-data scaler, then
+            # zero-fill the hidden modalities (= mean imputation)
+            mask = np.concatenate([
+                np.full(X.n_features[m], m in subset) for m in X.modalities
+            ])
+            on_all["raw"][s, f] = probes_all["raw"].score(
+                scaler.transform(_raw(Xte, full)) * mask, yte
+            )
+        print(f"  fold {f + 1}/{len(folds)} done "
+              f"(fit OVA-IB {fit_times['OVA-IB'][-1]:.0f}s, CLIP {fit_times['CLIP'][-1]:.0f}s)",
+              flush=True)
+
+    sizes = np.array([len(s) for s in subsets])
+    print("\n[1] mfeat, modality-agnostic evaluation: trained on all 6 modalities, "
+          f"tested with a subset ({len(folds)}-fold linear-probe accuracy, mean over "
+          "the subsets of each size)")
+    header = (f"{'#mod':>5}{'#subsets':>9} | {'probe per subset:':<18}{'OVA-IB':>8}"
+              f"{'CLIP':>8}{'raw':>8} | {'probe on all 6:':<16}{'OVA-IB':>8}{'CLIP':>8}"
+              f"{'raw':>8}")
+    print(header)
+    print("-" * len(header))
+    for size in range(1, len(X.modalities) + 1):
+        rows = sizes == size
+        a = [per_subset[n][rows].mean() for n in names]
+        b = [on_all[n][rows].mean() for n in names]
+        print(f"{size:>5}{rows.sum():>9} | {'':<18}{a[0]:>8.3f}{a[1]:>8.3f}{a[2]:>8.3f}"
+              f" | {'':<16}{b[0]:>8.3f}{b[1]:>8.3f}{b[2]:>8.3f}")
+    a = [per_subset[n].mean() for n in names]
+    b = [on_all[n].mean() for n in names]
+    print(f"{'all':>5}{len(subsets):>9} | {'':<18}{a[0]:>8.3f}{a[1]:>8.3f}{a[2]:>8.3f}"
+          f" | {'':<16}{b[0]:>8.3f}{b[1]:>8.3f}{b[2]:>8.3f}")
+    wins = (per_subset["OVA-IB"].mean(1) >= per_subset["CLIP"].mean(1)).sum()
+    wins_all = (on_all["OVA-IB"].mean(1) >= on_all["CLIP"].mean(1)).sum()
+    print(f"OVA-IB >= CLIP on {wins}/{len(subsets)} subsets (probe per subset), "
+          f"{wins_all}/{len(subsets)} (probe on all 6)")
+    print("single modalities (probe per subset): " + ", ".join(
+        f"{s[0]} {per_subset['OVA-IB'][i].mean():.3f}/{per_subset['CLIP'][i].mean():.3f}/"
+        f"{per_subset['raw'][i].mean():.3f}" for i, s in enumerate(subsets) if len(s) == 1
+    ) + "  (OVA-IB/CLIP/raw)")
+    return {
+        "subsets": ["+".join(s) for s in subsets],
+        "per_subset": {n: v.mean(1).tolist() for n, v in per_subset.items()},
+        "probe_on_all": {n: v.mean(1).tolist() for n, v in on_all.items()},
+        "fit_times": fit_times,
+    }, first
+
+
+def bench_missing(X, y, folds, epochs, seed=0, rate=0.5):
+    """Part 2: missing modalities at training and test time."""
+    X_missing = make_missing_modalities(X, rate, random_state=seed)
+    scores = {k: [] for k in ("OVA-IB mean+bits", "OVA-IB concat", "CLIP mean+bits",
+                              "CLIP concat", "zero fill + indicators")}
+    baseline, _ = make_method("zero+indicator", seed)
+    for train, test in folds:
+        Xtr, Xte, ytr, yte = X_missing[train], X_missing[test], y[train], y[test]
+        for name, est in _embedders(epochs, seed).items():
+            est.fit(Xtr)
+            for fusion in ("mean", "concat"):
+                est.set_params(fusion=fusion)
+                Ztr, Zte = est.transform(Xtr), est.transform(Xte)
+                if fusion == "mean":  # presence bits, as in python -m skmm
+                    Ztr = np.hstack([Ztr, Xtr.observed])
+                    Zte = np.hstack([Zte, Xte.observed])
+                key = f"{name} {'mean+bits' if fusion == 'mean' else 'concat'}"
+                scores[key].append(_probe().fit(Ztr, ytr).score(Zte, yte))
+        scores["zero fill + indicators"].append(
+            clone(baseline).fit(Xtr, ytr).score(Xte, yte)
+        )
+    print(f"\n[2] mfeat, {rate:.0%} of modality slots missing (MCAR) at training and "
+          f"test time, {len(folds)}-fold linear-probe accuracy")
+    header = f"{'method':<26}{'accuracy':>10}{'std':>8}"
+    print(header)
+    print("-" * len(header))
+    for name, values in scores.items():
+        print(f"{name:<26}{np.mean(values):>10.3f}{np.std(values):>8.3f}")
+    return {k: float(np.mean(v)) for k, v in scores.items()}
+
+
+def bench_retrieval(X, models, test):
+    """Part 3: Recall@1/5 on the test fold."""
+    Xte = X[test]
+    mods = X.modalities
+    res = {}
+    for name, est in models.items():
+        pairs = {}
+        for q, c in itertools.permutations(mods, 2):
+            S = est.retrieval_scores(Xte, Xte, q, c)
+            pairs[(q, c)] = (recall_at_k(S, 1), recall_at_k(S, 5))
+        rest = {}
+        for q in mods:
+            S = est.retrieval_scores(Xte, Xte, q)
+            rest[q] = (recall_at_k(S, 1), recall_at_k(S, 5))
+        res[name] = (pairs, rest)
+    n = len(test)
+    print(f"\n[3] mfeat cross-modal retrieval among the {n} test samples of fold 1 "
+          f"(chance R@1 = {1 / n:.4f}, R@5 = {5 / n:.4f})")
+    header = (f"{'query -> candidates':<26}" + "".join(
+        f"{name + ' R@1':>13}{name + ' R@5':>13}" for name in res))
+    print(header)
+    print("-" * len(header))
+    names = list(res)
+    mean_pairs = {nm: np.mean(list(res[nm][0].values()), axis=0) for nm in names}
+    print(f"{'mean over 30 pairs':<26}" + "".join(
+        f"{mean_pairs[nm][0]:>13.3f}{mean_pairs[nm][1]:>13.3f}" for nm in names))
+    for q in mods:
+        print(f"{q + ' -> other 5':<26}" + "".join(
+            f"{res[nm][1][q][0]:>13.3f}{res[nm][1][q][1]:>13.3f}" for nm in names))
+    mean_rest = {nm: np.mean(list(res[nm][1].values()), axis=0) for nm in names}
+    print(f"{'mean one-vs-rest':<26}" + "".join(
+        f"{mean_rest[nm][0]:>13.3f}{mean_rest[nm][1]:>13.3f}" for nm in names))
+    return {nm: {"pairs_r1_r5": mean_pairs[nm].tolist(),
+                 "one_vs_rest_r1_r5": mean_rest[nm].tolist()} for nm in names}
+
+
+_MEMORY_CHILD = """
+import json, sys, time
+import torch
+torch.set_num_threads(int(sys.argv[2]))
+from skmm.embed import OVAIBEmbedder
+n, M, d = int(sys.argv[1]), 6, 64
+emb = OVAIBEmbedder(embedding_dim=d)
+class Net(torch.nn.Module):  # z is the parameter: only the loss's memory is measured
+    def __init__(self, rows):
+        super().__init__()
+        self.z = torch.nn.Parameter(torch.randn(rows, M, d))
+    def forward(self, xs):
+        return self.z
+net, present = Net(n), torch.ones(n, M, dtype=torch.bool)
+saved, largest = {}, [0]
+def pack(t):
+    nbytes = t.untyped_storage().nbytes()
+    saved[t.untyped_storage().data_ptr()] = nbytes
+    largest[0] = max(largest[0], nbytes)
+    return t
+start = time.perf_counter()
+with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+    loss, _ = emb._batch_loss(net, None, present, None)
+loss.backward()
+seconds = time.perf_counter() - start
+print(json.dumps({"saved_mb": sum(saved.values()) / 2**20,
+                  "largest_mb": largest[0] / 2**20, "seconds": seconds}))
+"""
+
+
+def bench_cost(fit_times, epochs, n_train, threads, batch_sizes=(128, 256, 512, 1024)):
+    """Part 4: training time, score time and peak memory per batch."""
+    print(f"\n[4] cost (torch threads = {threads})")
+    ova, clip = np.mean(fit_times["OVA-IB"]), np.mean(fit_times["CLIP"])
+    print(f"fit, {epochs} epochs on {n_train} complete samples, batch 256 (mean over "
+          f"folds): OVA-IB {ova:.1f} s, PairwiseCLIP {clip:.1f} s, ratio {ova / clip:.2f}")
+    header = (f"{'batch N':>8}{'loss fwd+bwd s':>16}{'saved MB':>10}{'largest MB':>12}"
+              f"{'N^2 M(M-1) f64 MB':>19}{'N^2 M d f64 MB':>16}")
+    print("OVA-IB sufficiency + minimality loss alone (M = 6, d = 64; fresh process per "
+          "N): tensors autograd keeps for backward (total, largest), against one float64 "
+          "value per score input (N^2 M (M-1)) and the N x N x d projections P z of a "
+          "direct implementation (N^2 M d):")
+    print(header)
+    print("-" * len(header))
+    rows = {}
+    for n in batch_sizes:
+        out = subprocess.run(
+            [sys.executable, "-c", _MEMORY_CHILD, str(n), str(threads)],
+            capture_output=True, text=True, check=True,
+        )
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        ours = n * n * 6 * 5 * 8 / 2**20
+        naive = n * n * 6 * 64 * 8 / 2**20
+        rows[n] = r
+        print(f"{n:>8}{r['seconds']:>16.3f}{r['saved_mb']:>10.1f}{r['largest_mb']:>12.1f}"
+              f"{ours:>19.1f}{naive:>16.1f}")
+    return {"fit_seconds": {"OVA-IB": ova, "CLIP": clip}, "loss_per_batch": rows}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch and BLAS threads (default 1: the machine is shared)")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="max_epochs of the embedders (default 100, quick 20)")
+    parser.add_argument("--subsets", type=int, default=None,
+                        help="random subsets per size 2..5 (default 5, quick 2)")
+    args = parser.parse_args(argv)
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    # torch and BLAS threads: oversubscribing a shared machine is much slower
+    torch.set_num_threads(args.threads)
+    threadpool_limits(args.threads)
+    epochs = args.epochs or (20 if args.quick else 100)
+    n_folds = 2 if args.quick else 5
+    n_random = args.subsets or (2 if args.quick else 5)
+    seed = 0
+    X, y = load_multiple_features(return_X_y=True)
+    folds = list(StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(
+        np.zeros(len(y)), y))
+    subsets = _subsets(X.modalities, n_random, np.random.default_rng(seed))
+    print(f"OVAIBEmbedder vs PairwiseCLIPEmbedder, default parameters, max_epochs="
+          f"{epochs}, {n_folds} folds, {len(subsets)} test subsets", flush=True)
+    start = time.perf_counter()
+    part1, (models, test) = bench_agnostic(X, y, folds, subsets, epochs, seed)
+    part3 = bench_retrieval(X, models, test)
+    part2 = bench_missing(X, y, folds, epochs, seed)
+    part4 = bench_cost(part1["fit_times"], epochs, len(folds[0][0]), args.threads)
+    print(f"\ntotal {time.perf_counter() - start:.0f} s; peak RSS of this process "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    return {"agnostic": part1, "missing": part2, "retrieval": part3, "cost": part4}
+
+
+if __name__ == "__main__":
+    main()
