@@ -17,6 +17,9 @@ _EM_TOL = 1e-3
 # the representations: keeps the posterior well conditioned when a modality's
 # representations become nearly deterministic given the latent.
 _NOISE_FLOOR = 1e-3
+# Up to this many modalities, the posterior covariance of every missing pattern is
+# tabulated at each refit (2**M of them); above, it is computed per batch.
+_MAX_TABULATED = 8
 
 
 @fill_training_doc(max_epochs=100, batch_size=256, lr=1e-3, weight_decay=1e-3)
@@ -236,24 +239,61 @@ class CalMRLEmbedder(BaseTorchEmbedder):
         return l2_normalize(module(xs))
 
     # --- calibration model in torch ----------------------------------------------
-    def _posterior_mean(self, z, present):
-        """``E[beta | observed z]`` ``(n, q)`` in float64; linear in ``z`` (differentiable).
+    def _model_tensors(self, device):
+        """Torch copies of the calibration model on ``device``, cached per refit.
 
-        ``m = V_p sum_{m observed} W^mT (z^m - mu^m) / sigma_m^2`` with ``V_p`` of
-        the sample's pattern (from :func:`skmm.impute._calmrl_em.pattern_covariances`).
+        ``A = [W^m / sigma_m^2]`` and ``W = [W^m]`` stacked to ``(M d, q)``,
+        ``B[m] = mu^mT W^m / sigma_m^2``, ``mu`` stacked to ``(M d,)``, and with at most
+        ``_MAX_TABULATED`` modalities the posterior covariance ``V`` of every missing
+        pattern, indexed by the pattern's bit code. Only training stores the cache
+        (``transform`` leaves the estimator's state untouched).
         """
         import torch
 
         params = self.latent_model_
-        dev = z.device
-        W = torch.as_tensor(np.stack(params.components), device=dev)  # (M, d, q)
-        mu = torch.as_tensor(np.stack(params.means), device=dev)  # (M, d)
-        s2 = torch.as_tensor(params.noise_variance, device=dev)  # (M,)
-        weight = present.to(torch.float64) / s2  # (n, M)
-        c = torch.einsum("nmd,mdq->nq", (z.double() - mu) * weight[..., None], W)
-        patterns, inverse = torch.unique(present, dim=0, return_inverse=True)
-        cov, _ = em.pattern_covariances(params, patterns.cpu().numpy())
-        cov = torch.as_tensor(cov, device=dev)[inverse]  # (n, q, q)
+        cache = getattr(self, "_model_cache", None)
+        if cache is not None and cache[0] is params and cache[1] == str(device):
+            return cache[2]
+        M, q = len(params.components), params.n_components
+        W = np.stack(params.components)  # (M, d, q)
+        A = W / params.noise_variance[:, None, None]
+        B = np.einsum("md,mdq->mq", np.stack(params.means), A)
+
+        def tensor(a):
+            return torch.as_tensor(a, dtype=torch.float32, device=device)
+
+        tensors = {
+            "A": tensor(A.reshape(-1, q)), "B": tensor(B),
+            "W": tensor(W.reshape(-1, q)), "mu": tensor(np.concatenate(params.means)),
+        }
+        if M <= _MAX_TABULATED:
+            codes = np.arange(2**M)
+            patterns = (codes[:, None] >> np.arange(M)) & 1
+            tensors["cov"] = tensor(em.pattern_covariances(params, patterns)[0])
+            tensors["bits"] = torch.as_tensor(1 << np.arange(M), device=device)
+        if torch.is_inference_mode_enabled():  # transform: leave the estimator unchanged
+            return tensors
+        self._model_cache = (params, str(device), tensors)
+        return tensors
+
+    def _posterior_mean(self, z, present):
+        """``E[beta | observed z]``, ``(n, q)``; linear in ``z`` (gradients flow).
+
+        ``m = V_p sum_{m observed} W^mT (z^m - mu^m) / sigma_m^2`` with ``V_p`` the
+        posterior covariance of the sample's missing pattern (from
+        :func:`skmm.impute._calmrl_em.pattern_covariances`).
+        """
+        import torch
+
+        t = self._model_tensors(z.device)
+        weight = present.to(z.dtype)
+        c = (z * weight[..., None]).flatten(1) @ t["A"] - weight @ t["B"]
+        if "cov" in t:
+            cov = t["cov"][present.long() @ t["bits"]]
+        else:
+            patterns, inverse = torch.unique(present, dim=0, return_inverse=True)
+            cov, _ = em.pattern_covariances(self.latent_model_, patterns.cpu().numpy())
+            cov = torch.as_tensor(cov, dtype=z.dtype, device=z.device)[inverse]
         return (c[:, None, :] @ cov)[:, 0]
 
     def _calibrated_stack(self, z, present):
@@ -262,12 +302,9 @@ class CalMRLEmbedder(BaseTorchEmbedder):
 
         from ._losses import l2_normalize
 
-        params = self.latent_model_
-        dev = z.device
-        W = torch.as_tensor(np.stack(params.components), device=dev)
-        mu = torch.as_tensor(np.stack(params.means), device=dev)
-        mean = self._posterior_mean(z, present)
-        imputed = l2_normalize(torch.einsum("nq,mdq->nmd", mean, W) + mu).to(z.dtype)
+        t = self._model_tensors(z.device)
+        imputed = self._posterior_mean(z, present) @ t["W"].T + t["mu"]
+        imputed = l2_normalize(imputed.reshape(z.shape))
         return torch.where(present[..., None], z, imputed)
 
     def _stack(self, z, present, impute):
@@ -349,6 +386,7 @@ class CalMRLEmbedder(BaseTorchEmbedder):
                 count += int(missing.sum())
             shift = total / max(count, 1)
         self.latent_model_ = params
+        self._model_cache = None
         record = {
             "epoch": epochs_done,
             "n_iter": len(history) - 1,
@@ -388,7 +426,7 @@ class CalMRLEmbedder(BaseTorchEmbedder):
 
         z = self._representations(module, xs)
         if self.output == "latent":
-            return self._posterior_mean(z, present).to(z.dtype)
+            return self._posterior_mean(z, present)
         stack, columns = self._stack(z, present, self.calibrate)
         return stack_spectrum(stack, columns)[1]
 
@@ -399,3 +437,8 @@ class CalMRLEmbedder(BaseTorchEmbedder):
     def _feature_names(self):
         self._check_output()
         return [f"{self.output}{i}" for i in range(self.n_features_out_)]
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_model_cache", None)  # torch copies of latent_model_, rebuilt on use
+        return state
