@@ -123,8 +123,8 @@ def bench_agnostic(X, y, folds, subsets, epochs, seed=0):
             on_all["raw"][s, f] = probes_all["raw"].score(
                 scaler.transform(_raw(Xte, full)) * mask, yte
             )
-        print(f"  fold {f + 1}/{len(folds)} done "
-              f"(fit OVA-IB {fit_times['OVA-IB'][-1]:.0f}s, CLIP {fit_times['CLIP'][-1]:.0f}s)",
+        ova, clip = fit_times["OVA-IB"][-1], fit_times["CLIP"][-1]
+        print(f"  fold {f + 1}/{len(folds)} done (fit OVA-IB {ova:.0f}s, CLIP {clip:.0f}s)",
               flush=True)
 
     sizes = np.array([len(s) for s in subsets])

@@ -40,7 +40,8 @@ def projection_scores(anchor, rest, ridge):
     a, r = anchor.double(), rest.double()
     P, K, d = r.shape
     gram = r @ r.transpose(1, 2)
-    inv = torch.linalg.inv(gram + ridge * torch.eye(K, dtype=gram.dtype, device=gram.device))
+    eye = torch.eye(K, dtype=gram.dtype, device=gram.device)
+    inv = torch.linalg.inv(gram + ridge * eye)
     B = (r.reshape(P * K, d) @ a.T).reshape(P, K, -1)  # B[p, :, n] = A_p^T z_n
     C = inv @ B
     bc = (B * C).sum(dim=1)  # (P, N): z^T P z
