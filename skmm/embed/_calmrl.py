@@ -64,13 +64,13 @@ class CalMRLEmbedder(BaseTorchEmbedder):
     n_layers : int, default=2
         ``Linear`` layers per encoder (``Linear -> LayerNorm -> GELU`` hidden layers,
         then a linear output).
-    tau1 : float, default=0.1
-        Temperature of the softmax over singular values (``intra``). The value
-        reported for the underlying alignment method is 0.05.
+    tau1 : float, default=0.05
+        Temperature of the softmax over singular values (``intra``), the value
+        reported for the underlying alignment method.
     tau2 : float, default=0.5
         Temperature of the anchor InfoNCE (``inter``); reported: 0.1. On tabular data
         of a few thousand rows a low temperature overfits the instance discrimination
-        (on mfeat, linear-probe accuracy fell from 0.89 at 0.5 to 0.74 at 0.1).
+        (see Notes).
     calibrate : bool, default=True
         Impute missing representations with the shared-latent model during training
         and in ``transform``. When False, the stack of a sample holds its observed
@@ -124,10 +124,22 @@ class CalMRLEmbedder(BaseTorchEmbedder):
 
     The calibration EM runs on float64 numpy copies of the detached representations
     of the training rows (noise variances floored at 1e-3 times each modality's mean
-    feature variance); the imputation inside the loss runs in torch.
+    feature variance); the imputation inside the loss runs in torch (float32), with
+    the posterior covariance of every missing pattern tabulated at each refit (up to
+    8 modalities; computed per batch above).
 
-    Our defaults (AdamW, lr 1e-3, batch 256, ``tau1=0.1``) suit tabular inputs of a
-    few thousand rows; the reported temperatures are ``tau1=0.05``, ``tau2=0.1``.
+    The sign rule cannot decide between ``u`` and ``-u`` when
+    ``sum_m <u, z^m> = 0``, e.g. for two anti-correlated representations (the
+    leading vector then lies along their difference); training removes such stacks.
+
+    Defaults: the reported temperatures are ``tau1=0.05``, ``tau2=0.1``. We keep
+    ``tau1`` but use ``tau2=0.5``, with ``embedding_dim=64``, ``hidden_dim=128`` and
+    AdamW at lr 1e-3, batch 256, 100 epochs, which suit tabular inputs of a few
+    thousand rows: on mfeat with 50% of the slots hidden, the linear-probe accuracy
+    of the anchor (probe fitted on the whole masked set, 100 epochs) was 0.74 with
+    ``tau2=0.1`` against 0.89 with ``tau2=0.5`` (``embedding_dim=32``,
+    ``hidden_dim=256``), and 0.94 with the defaults; ``tau1`` made no measurable
+    difference between 0.05 and 0.1.
 
     References
     ----------
@@ -152,7 +164,7 @@ class CalMRLEmbedder(BaseTorchEmbedder):
         n_components=32,
         hidden_dim=128,
         n_layers=2,
-        tau1=0.1,
+        tau1=0.05,
         tau2=0.5,
         calibrate=True,
         calibrate_every=5,
