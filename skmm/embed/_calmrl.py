@@ -301,7 +301,7 @@ class CalMRLEmbedder(BaseTorchEmbedder):
         weight = present.to(z.dtype)
         c = (z * weight[..., None]).flatten(1) @ t["A"] - weight @ t["B"]
         if "cov" in t:
-            cov = t["cov"][present.long() @ t["bits"]]
+            cov = t["cov"][(present.long() * t["bits"]).sum(1)]  # no integer matmul on CUDA
         else:
             patterns, inverse = torch.unique(present, dim=0, return_inverse=True)
             cov, _ = em.pattern_covariances(self.latent_model_, patterns.cpu().numpy())
