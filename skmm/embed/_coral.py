@@ -50,13 +50,13 @@ class COrALEmbedder(BaseTorchEmbedder):
     n_tokens : int, default=4
         Latent tokens ``K`` per modality (``K > 1``; with ``K = 1`` masking becomes
         whole-modality dropout).
-    hidden_dim : int, default=256
+    hidden_dim : int, default=128
         Hidden width of the per-modality encoders and the projection heads.
     n_heads : int, default=4
         Attention heads of the fusion transformer.
     n_layers : int, default=1
         Transformer blocks in the fusion (the specification uses one).
-    projection_dim : int, default=256
+    projection_dim : int, default=128
         Output width of the projection heads used by the losses (paper: 256).
     mask_ratio : float, default=0.75
         Probability that a token of the masked modality is hidden (paper's current
@@ -71,8 +71,9 @@ class COrALEmbedder(BaseTorchEmbedder):
         modality's features.
     augment_prob : float, default=0.5
         Probability of applying each augmentation to each (sample, modality, view).
-    temperature : float, default=0.1
-        NT-Xent temperature ``tau``.
+    temperature : float, default=0.5
+        NT-Xent temperature ``tau`` (paper: 0.1). On our tabular benchmarks 0.5 gave
+        better linear probes on mfeat and on the synthetic synergy target.
     shared_weight, unique_weight : float, default=1.0
         Weights ``w_s`` and ``w_u`` of the shared and unique NT-Xent losses.
     orth_weight : float, default=1.0
@@ -105,9 +106,11 @@ class COrALEmbedder(BaseTorchEmbedder):
     ``transform`` gets the shared vector of an empty input (the same for all such
     samples) and zero unique blocks.
 
-    Our defaults differ from the paper's training values (AdamW, lr 1e-4, batch 64,
-    100 epochs, weight decay 1e-3) in ``lr=1e-3`` and ``batch_size=256``, which suit
-    tabular data of a few thousand rows.
+    Our defaults differ from the paper's values (AdamW, lr 1e-4, batch 64, 100 epochs,
+    weight decay 1e-3, temperature 0.1, 256-wide heads) in ``lr=1e-3``,
+    ``batch_size=256``, ``temperature=0.5`` and ``hidden_dim=projection_dim=128``,
+    which suit tabular data of a few thousand rows: 100 epochs on the 2,000 x 6
+    modality mfeat set take about a minute on two CPU cores.
 
     Examples
     --------
@@ -124,16 +127,16 @@ class COrALEmbedder(BaseTorchEmbedder):
         embedding_dim=64,
         *,
         n_tokens=4,
-        hidden_dim=256,
+        hidden_dim=128,
         n_heads=4,
         n_layers=1,
-        projection_dim=256,
+        projection_dim=128,
         mask_ratio=0.75,
         mask_schedule="constant",
         noise_std=0.1,
         max_feature_dropout=0.8,
         augment_prob=0.5,
-        temperature=0.1,
+        temperature=0.5,
         shared_weight=1.0,
         unique_weight=1.0,
         orth_weight=1.0,
@@ -267,7 +270,9 @@ class COrALEmbedder(BaseTorchEmbedder):
         n, M = present.shape
         K = self.n_tokens
         dev = present.device
-        ratio = getattr(self, "_mask_ratio_now", self._current_mask_ratio(self.n_iter_ + 1))
+        ratio = getattr(self, "_mask_ratio_now", None)
+        if ratio is None:
+            ratio = self._current_mask_ratio(getattr(self, "n_iter_", 0) + 1)
         # a, b: two distinct present modalities drawn per sample (a == b when only one)
         scores = torch.rand(n, M, generator=generator, device=dev).masked_fill(~present, -1.0)
         top = scores.topk(min(2, M), dim=1).indices

@@ -14,6 +14,10 @@ from .discovery import all_estimators
 # test gets fresh sub-estimators.
 TEST_PARAMS = {
     "CalMRLImputer": lambda: {"n_components": 1, "random_state": 0},
+    "COrALEmbedder": lambda: {
+        "embedding_dim": 4, "n_tokens": 2, "hidden_dim": 8, "n_heads": 2,
+        "projection_dim": 8, "max_epochs": 2, "random_state": 0,
+    },
     "CalMRLEmbedder": lambda: {
         "embedding_dim": 4, "n_components": 2, "hidden_dim": 8, "max_epochs": 2,
         "warmup_epochs": 0, "calibrate_every": 1, "random_state": 0,
@@ -39,7 +43,15 @@ _PARTLY_NAN = (
 COMMON_EXPECTED_FAILED_CHECKS = {"check_estimators_pickle": _PARTLY_NAN}
 
 # {estimator class name: {check name: reason}}
-EXPECTED_FAILED_CHECKS = {}
+EXPECTED_FAILED_CHECKS = {
+    "COrALEmbedder": {
+        "check_methods_subset_invariance": (
+            "float32 network: a row embedded in a smaller batch differs by float32 "
+            "rounding (~2e-7, matmul kernels depend on the batch size), above the "
+            "check's atol=1e-7; rows are independent (tests/embed/test_coral.py)"
+        ),
+    },
+}
 
 # Estimators whose transform fills missing modalities and returns a container.
 IMPUTERS = {"CalMRLImputer", "PartialModalityKMeansImputer"}

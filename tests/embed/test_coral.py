@@ -1,0 +1,210 @@
+"""Tests of COrALEmbedder (skmm/embed/_coral.py)."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from skmm import MultiModalData  # noqa: E402
+from skmm.datasets import (  # noqa: E402
+    make_missing_modalities,
+    make_redundant_unique_synergistic,
+)
+from skmm.embed import COrALEmbedder  # noqa: E402
+
+SMALL = dict(embedding_dim=8, n_tokens=2, hidden_dim=16, n_heads=2, projection_dim=16,
+             batch_size=32)
+
+
+def _data(n=100, n_modalities=2, missing=0.0, seed=0):
+    X, targets = make_redundant_unique_synergistic(
+        n, n_modalities=n_modalities, n_features=6, random_state=seed
+    )
+    if missing:
+        X = make_missing_modalities(X, missing, random_state=seed)
+    return X, targets
+
+
+def test_output_blocks_names_and_presence_bits():
+    X, _ = _data(n_modalities=3, missing=0.3)
+    est = COrALEmbedder(**SMALL, max_epochs=2, random_state=0).fit(X)
+    Z = est.transform(X)
+    assert Z.shape == (100, 8 + 3 * 4) == (100, est.n_features_out_)
+    names = est.get_feature_names_out()
+    assert list(names[:2]) == ["shared0", "shared1"]
+    assert list(names[8:10]) == ["m0__unique0", "m0__unique1"]
+    assert names[-1] == "m2__unique3"
+    # unique block of a missing modality is exactly zero, the others are not
+    for j in range(3):
+        block = Z[:, 8 + 4 * j : 8 + 4 * (j + 1)]
+        missing = ~X.observed[:, j]
+        assert missing.any()
+        assert (block[missing] == 0).all()
+        assert (np.abs(block[~missing]).sum(axis=1) > 0).all()
+    est.set_params(presence_bits=True)
+    Zb = est.transform(X)
+    np.testing.assert_array_equal(Zb[:, :-3], Z)
+    np.testing.assert_array_equal(Zb[:, -3:], X.observed.astype(float))
+    assert est.get_feature_names_out()[-1] == "present__m2"
+
+
+def test_missing_rows_in_fit_and_transform_give_finite_values():
+    X, _ = _data(missing=0.5)
+    est = COrALEmbedder(**SMALL, max_epochs=3, random_state=0).fit(X)
+    assert np.isfinite(est.loss_curve_).all()
+    assert np.isfinite(est.transform(X)).all()
+    # a sample with no modality at all at transform: constant shared block, zero unique
+    empty = {m: np.full((2, d), np.nan) for m, d in X.n_features.items()}
+    Z = est.transform(empty)
+    np.testing.assert_allclose(Z[0], Z[1])
+    assert (Z[:, 8:] == 0).all()
+
+
+def test_losses_decrease():
+    X, _ = _data(n=128)
+    est = COrALEmbedder(**SMALL, max_epochs=12, lr=3e-3, random_state=0).fit(X)
+    first, last = est.history_[0], est.history_[-1]
+    assert {"train_shared", "train_unique", "train_orth"} <= set(first)
+    assert last["train_loss"] < first["train_loss"]
+    assert last["train_shared"] < first["train_shared"]
+    assert last["train_unique"] < first["train_unique"]
+
+
+def test_orthogonality_term_falls_when_trained():
+    X, _ = _data(n=128)
+    est = COrALEmbedder(**SMALL, max_epochs=5, lr=3e-3, shared_weight=0.0,
+                        unique_weight=0.0, random_state=0).fit(X)
+    orth = [h["train_orth"] for h in est.history_]
+    assert orth[-1] < 0.2 * orth[0]
+
+
+def test_orthogonality_weight_matters():
+    X, _ = _data(n=128)
+    kw = dict(SMALL, max_epochs=8, lr=3e-3, random_state=0)
+    with_orth = COrALEmbedder(**kw, orth_weight=5.0).fit(X).history_[-1]["train_orth"]
+    without = COrALEmbedder(**kw, orth_weight=0.0).fit(X).history_[-1]["train_orth"]
+    assert with_orth < without
+
+
+def test_pickle_round_trip_transforms_identically():
+    X, _ = _data(missing=0.3)
+    est = COrALEmbedder(**SMALL, max_epochs=2, random_state=0).fit(X)
+    restored = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(restored.transform(X), est.transform(X))
+
+
+def test_deterministic_for_fixed_random_state():
+    X, _ = _data(missing=0.3)
+    a = COrALEmbedder(**SMALL, max_epochs=2, random_state=5).fit(X)
+    b = COrALEmbedder(**SMALL, max_epochs=2, random_state=5).fit(X)
+    assert a.loss_curve_ == b.loss_curve_
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+
+
+def test_transform_does_not_depend_on_the_other_rows():
+    X, _ = _data(missing=0.3)
+    est = COrALEmbedder(**SMALL, max_epochs=1, random_state=0).fit(X)
+    full = est.transform(X)
+    np.testing.assert_allclose(est.transform(X[[5, 1, 7]]), full[[5, 1, 7]], atol=1e-6)
+
+
+def test_single_modality_and_two_d_array_input():
+    X, _ = _data()
+    Z = COrALEmbedder(**SMALL, max_epochs=2, random_state=0).fit_transform(X["m0"])
+    assert Z.shape == (100, 8 + 4) and np.isfinite(Z).all()
+
+
+def test_complementary_masking_hides_tokens_of_two_distinct_present_modalities():
+    est = COrALEmbedder(n_tokens=50, mask_ratio=0.75)
+    est._mask_ratio_now = 0.75
+    present = torch.tensor(
+        [[True, True, True], [True, False, True], [False, True, False]] * 20
+    )
+    generator = torch.Generator().manual_seed(0)
+    keep1, keep2 = est._complementary_keep(present, generator)
+    assert keep1.shape == (60, 3, 50)
+    for keep in (keep1, keep2):
+        # tokens of missing modalities never take part
+        assert not keep[~present].any()
+    masked1 = (~keep1 & present[:, :, None]).any(dim=2)  # (n, M): modality a of view 1
+    masked2 = (~keep2 & present[:, :, None]).any(dim=2)
+    assert (masked1.sum(dim=1) == 1).all() and (masked2.sum(dim=1) == 1).all()
+    a, b = masked1.int().argmax(dim=1), masked2.int().argmax(dim=1)
+    several = present.sum(dim=1) > 1
+    assert (a[several] != b[several]).all()  # complementary: two distinct modalities
+    assert (a[~several] == b[~several]).all()  # only one present: masked in both views
+    # about mask_ratio of the masked modality's tokens are hidden
+    hidden = (~keep1[torch.arange(60), a]).float().mean().item()
+    assert 0.65 < hidden < 0.85
+
+
+def test_augmentation_keeps_missing_rows_zero_and_changes_present_ones():
+    est = COrALEmbedder(augment_prob=1.0, noise_std=0.5)
+    present = torch.tensor([[True, False], [True, True]])
+    xs = [torch.ones(2, 5), torch.ones(2, 4) * torch.tensor([[0.0], [1.0]])]
+    out = est._augment(xs, present, torch.Generator().manual_seed(0))
+    assert (out[1][0] == 0).all()
+    assert not torch.equal(out[0], xs[0])
+
+
+def test_mask_ratio_schedules():
+    est = COrALEmbedder(max_epochs=8, mask_ratio=0.6)
+    assert est._current_mask_ratio(1) == est._current_mask_ratio(8) == 0.6
+    est.set_params(mask_schedule="ramp")
+    ratios = [est._current_mask_ratio(e) for e in range(1, 9)]
+    expected = [0.05, 0.05, 0.35, 0.35, 0.55, 0.55, 0.75, 0.75]
+    np.testing.assert_allclose(ratios, 0.6 * np.array(expected) / 0.75)
+    X, _ = _data(n=40)
+    est.set_params(**SMALL, max_epochs=2).fit(X)
+    assert est._mask_ratio_now == pytest.approx(0.6 * 0.55 / 0.75)
+
+
+@pytest.mark.parametrize(
+    "param, value",
+    [
+        ("embedding_dim", 7), ("embedding_dim", 6), ("n_tokens", 0), ("hidden_dim", 0),
+        ("n_layers", 0), ("projection_dim", 0), ("mask_ratio", 1.0),
+        ("mask_schedule", "cosine"), ("noise_std", -1.0), ("max_feature_dropout", 1.0),
+        ("augment_prob", 1.5), ("temperature", 0.0), ("orth_weight", -1.0),
+        ("orth_loss", "abs"), ("presence_bits", "yes"),
+    ],
+)
+def test_bad_parameters_raise_naming_them(param, value):
+    X, _ = _data(n=20)
+    params = dict(SMALL, n_heads=4, embedding_dim=8)
+    params[param] = value
+    with pytest.raises(ValueError, match=param):
+        COrALEmbedder(**params, max_epochs=1).fit(X)
+
+
+def test_hinge_orthogonality_variant_trains():
+    X, _ = _data(n=60)
+    est = COrALEmbedder(**SMALL, max_epochs=2, orth_loss="hinge", random_state=0).fit(X)
+    assert np.isfinite(est.loss_curve_).all()
+
+
+def test_plain_dict_and_multimodal_data_give_the_same_embedding():
+    X, _ = _data(missing=0.2)
+    est = COrALEmbedder(**SMALL, max_epochs=1, random_state=0).fit(X)
+    np.testing.assert_array_equal(est.transform(dict(X)), est.transform(MultiModalData(X)))
+
+
+@pytest.mark.slow
+def test_fused_vector_carries_synergy_that_single_modalities_lack():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_score
+
+    X, targets = make_redundant_unique_synergistic(1000, n_features=8, random_state=0)
+    est = COrALEmbedder(embedding_dim=16, n_tokens=4, hidden_dim=64, projection_dim=64,
+                        batch_size=128, lr=3e-3, max_epochs=15, random_state=0)
+    Z = est.fit_transform(X)
+
+    def score(Z, y):
+        return cross_val_score(LogisticRegression(max_iter=2000), Z, y, cv=4,
+                               scoring="balanced_accuracy").mean()
+
+    assert score(Z, targets["redundant"]) > 0.95
+    assert score(Z, targets["synergistic"]) > 0.7
+    assert score(np.hstack([X["m0"], X["m1"]]), targets["synergistic"]) < 0.6
