@@ -9,9 +9,13 @@
    fit time, EM iterations, time per EM iteration (one E-step + one M-step) and peak
    memory of the fit (tracemalloc, a separate short fit).
 
-Run: ``.venv/bin/python benchmarks/bench_calmrl.py [--quick]`` (``--quick``: 20,000
-samples in part 2). Timings depend on the machine and its load; compare ratios taken in
-the same run.
+Run: ``.venv/bin/python benchmarks/bench_calmrl.py [--quick] [--threads N]``
+(``--quick``: 20,000 samples in part 2). Everything runs under
+``threadpool_limits(N)`` (default 1): numpy and scipy wheels each bundle their own
+OpenBLAS, and code that alternates between them (IterativeImputer's BayesianRidge,
+LogisticRegression) can run tens of times slower with several threads per pool on a busy
+machine, which would flatter CalMRLImputer (numpy only). Timings depend on the machine
+and its load; compare ratios taken in the same run.
 """
 
 import argparse
@@ -26,6 +30,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from skmm import MultiModalData
 from skmm.datasets import load_multiple_features, make_missing_modalities, make_shared_latent
@@ -61,9 +66,11 @@ def bench_mfeat(seed=0):
             filled = imputer.fit_transform(X_missing)
             seconds = time.perf_counter() - start
             rmse = imputation_rmse(X, _split(filled, X), hidden)["overall"]
+            print(f"  {name}: fit+transform {seconds:.2f} s, RMSE {rmse:.3f}", flush=True)
             pipe = make_pipeline(imputer, StandardScaler(), LogisticRegression(max_iter=2000))
             accuracy = cross_val_score(pipe, X_missing, y, cv=folds)
         rows[name] = (seconds, rmse, accuracy.mean(), accuracy.std())
+        print(f"  done: {name} ({seconds:.2f} s)", flush=True)
     base = rows["CalMRLImputer(q=32)"][0]
     print("\nmfeat, 2000 x 649 (6 modalities), 50% of modality slots hidden (MCAR)")
     header = f"{'imputer':<22}{'fit+transform s':>16}{'x CalMRL':>10}{'RMSE':>8}{'5-fold LR acc':>18}"
@@ -77,10 +84,21 @@ def bench_mfeat(seed=0):
     return rows
 
 
+def _mcar_rate(target, n_modalities):
+    """Per-slot MCAR rate that hides ``target`` of the slots once samples that would
+    lose every modality are redrawn: solves ``(r - r^M) / (1 - r^M) = target``."""
+    coefs = np.zeros(n_modalities + 1)
+    coefs[0], coefs[-2], coefs[-1] = target - 1.0, 1.0, -target
+    roots = np.roots(coefs)
+    return float(next(r.real for r in roots if abs(r.imag) < 1e-9 and 0 < r.real < 1))
+
+
 def bench_scale(n_samples=100_000, width=256, q=32, rate=0.4, seed=0):
     widths = {f"m{j}": width for j in range(3)}
     X = make_shared_latent(n_samples, widths, n_components=q, noise=1.0, random_state=seed)
-    X_missing, hidden = make_missing_modalities(X, rate, random_state=seed, return_mask=True)
+    X_missing, hidden = make_missing_modalities(
+        X, _mcar_rate(rate, len(widths)), random_state=seed, return_mask=True
+    )
     imputer = CalMRLImputer(n_components=q, random_state=seed)
     start = time.perf_counter()
     imputer.fit(X_missing)
@@ -127,16 +145,13 @@ def bench_scale(n_samples=100_000, width=256, q=32, rate=0.4, seed=0):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="20,000 samples at scale")
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads per pool")
     args = parser.parse_args()
-    try:
-        from threadpoolctl import threadpool_info
-
-        threads = {d["internal_api"]: d["num_threads"] for d in threadpool_info()}
-        print(f"BLAS threads: {threads}")
-    except ImportError:
-        pass
-    bench_mfeat()
-    bench_scale(n_samples=20_000 if args.quick else 100_000)
+    with threadpool_limits(args.threads):
+        threads = {d["filepath"].split("/")[-1]: d["num_threads"] for d in threadpool_info()}
+        print(f"BLAS/OpenMP threads: {threads}")
+        bench_mfeat()
+        bench_scale(n_samples=20_000 if args.quick else 100_000)
 
 
 if __name__ == "__main__":

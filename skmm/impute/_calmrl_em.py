@@ -35,6 +35,7 @@ __all__ = [
     "predictive_variance",
     "prepare",
     "sample_latent",
+    "standardize",
 ]
 
 _LOG_2PI = np.log(2.0 * np.pi)
@@ -69,8 +70,8 @@ class EMData(NamedTuple):
         Those samples' rows (C-contiguous, no NaN).
     sq_norms : tuple of ndarray (n_m,)
         Squared norms of the rows.
-    col_sums : tuple of ndarray (d_m,)
-        Column sums of the rows.
+    col_sums, col_sq_sums : tuple of ndarray (d_m,)
+        Column sums and column sums of squares of the rows.
     patterns : bool ndarray (n_patterns, n_modalities)
         Distinct observed patterns.
     pattern_index : int ndarray (n_samples,)
@@ -83,6 +84,7 @@ class EMData(NamedTuple):
     values: tuple
     sq_norms: tuple
     col_sums: tuple
+    col_sq_sums: tuple
     patterns: np.ndarray
     pattern_index: np.ndarray
     pattern_rows: tuple
@@ -94,6 +96,12 @@ class EMData(NamedTuple):
     @property
     def n_features(self):
         return tuple(v.shape[1] for v in self.values)
+
+    def feature_variances(self, modality):
+        """Per-feature variance of one modality's rows (0 where it has none)."""
+        n = max(self.values[modality].shape[0], 1)
+        mean = self.col_sums[modality] / n
+        return np.maximum(self.col_sq_sums[modality] / n - mean * mean, 0.0)
 
 
 class Posterior(NamedTuple):
@@ -157,22 +165,44 @@ def prepare(arrays, observed, *, center=None, scale=None):
         rows.append(idx)
         values.append(v)
     patterns, index, groups = missing_patterns(observed)
-    return EMData(
-        rows=tuple(rows),
-        values=tuple(values),
-        sq_norms=tuple(np.einsum("ij,ij->i", v, v) for v in values),
-        col_sums=tuple(v.sum(axis=0) for v in values),
-        patterns=patterns,
-        pattern_index=index,
-        pattern_rows=groups,
+    return _with_sums(EMData(tuple(rows), tuple(values), (), (), (), patterns, index, groups))
+
+
+def _with_sums(data):
+    return data._replace(
+        sq_norms=tuple(np.einsum("ij,ij->i", v, v) for v in data.values),
+        col_sums=tuple(v.sum(axis=0) for v in data.values),
+        col_sq_sums=tuple(np.einsum("ij,ij->j", v, v) for v in data.values),
     )
+
+
+def standardize(data):
+    """Centre and scale each feature to unit variance over its rows, in place.
+
+    Returns
+    -------
+    data : EMData
+        With updated sums (the value arrays are the same objects, modified).
+    center, scale : list of ndarray (d_m,)
+        Per-feature means and standard deviations (1 where the deviation is 0).
+    """
+    centers, scales = [], []
+    for v in data.values:
+        center = v.mean(axis=0) if v.shape[0] else np.zeros(v.shape[1])
+        v -= center
+        scale = np.sqrt(np.einsum("ij,ij->j", v, v) / max(v.shape[0], 1))
+        scale[scale == 0] = 1.0
+        v /= scale
+        centers.append(center)
+        scales.append(scale)
+    return _with_sums(data), centers, scales
 
 
 def noise_floors(data, relative_floor):
     """``relative_floor`` times each modality's mean per-feature variance (1 if zero)."""
     floors = []
-    for v in data.values:
-        var = float(v.var(axis=0).mean()) if v.shape[0] else 0.0
+    for j in range(len(data.values)):
+        var = float(data.feature_variances(j).mean())
         floors.append(relative_floor * (var if var > 0 else 1.0))
     return np.asarray(floors)
 
@@ -184,8 +214,8 @@ def _finish_init(data, W_full, floors):
     components, means, noise = [], [], []
     for j, v in enumerate(data.values):
         W = np.ascontiguousarray(W_full[bounds[j]:bounds[j + 1]])
-        mean = v.mean(axis=0) if v.shape[0] else np.zeros(v.shape[1])
-        total = float(v.var(axis=0).sum()) if v.shape[0] else 1.0
+        mean = data.col_sums[j] / max(v.shape[0], 1)
+        total = float(data.feature_variances(j).sum())
         explained = float(np.sum(W * W))
         if explained > 0.9 * total:  # leave the noise a tenth of the variance at least
             W *= np.sqrt(0.9 * total / explained)
@@ -233,7 +263,7 @@ def init_params_pca(data, n_components, *, floors, random_state, max_rows=20000)
     k = min(n_components, *filled.shape)
     s, Vt = _top_right_singular(filled, k, rng)
     eig = s**2 / n_rows
-    total = float(np.sum(filled * filled)) / n_rows
+    total = float(np.einsum("ij,ij->", filled, filled)) / n_rows
     rest = filled.shape[1] - k
     leftover = max((total - eig.sum()) / rest, 0.0) if rest > 0 else 0.0
     W_full = np.zeros((bounds[-1], n_components))
@@ -248,10 +278,10 @@ def init_params_pca(data, n_components, *, floors, random_state, max_rows=20000)
 def init_params_random(data, n_components, *, floors, random_state):
     """Gaussian loadings with variance a tenth of each modality's mean feature variance."""
     blocks = []
-    for v in data.values:
-        var = float(v.var(axis=0).mean()) if v.shape[0] else 1.0
+    for j, d in enumerate(data.n_features):
+        var = float(data.feature_variances(j).mean())
         scale = np.sqrt(0.1 * (var if var > 0 else 1.0) / n_components)
-        blocks.append(scale * random_state.standard_normal((v.shape[1], n_components)))
+        blocks.append(scale * random_state.standard_normal((d, n_components)))
     return _finish_init(data, np.vstack(blocks), floors)
 
 

@@ -181,21 +181,14 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         X, _ = self._validate_multimodal(X, reset=True, allow_empty_samples=False)
         self._check_params(X.shape[1])
         observed = X.observed
-        arrays = list(X.values())
-        self._center, self._scale = [], []
-        for j, a in enumerate(arrays):
-            rows = a[observed[:, j]]
-            if self.standardize:
-                mean = rows.mean(axis=0, dtype=np.float64)
-                std = rows.std(axis=0, dtype=np.float64)
-                self._center.append(mean)
-                self._scale.append(np.where(std > 0, std, 1.0))
-            else:
-                self._center.append(np.zeros(a.shape[1]))
-                self._scale.append(np.ones(a.shape[1]))
+        data = em.prepare(list(X.values()), observed)
+        if self.standardize:
+            data, self._center, self._scale = em.standardize(data)
+        else:
+            self._center = [np.zeros(d) for d in data.n_features]
+            self._scale = [np.ones(d) for d in data.n_features]
         # log-Jacobian of the standardisation, per observed modality
         self._log_scale = np.array([np.log(s).sum() for s in self._scale])
-        data = em.prepare(arrays, observed, center=self._center, scale=self._scale)
         floors = em.noise_floors(data, self.min_noise_variance)
         rng = check_random_state(self.random_state)
         init = em.init_params_pca if self.init == "pca" else em.init_params_random
