@@ -11,6 +11,16 @@ from skmm.embed import CalMRLEmbedder  # noqa: E402
 from skmm.embed._losses import info_nce, stack_spectrum  # noqa: E402
 from skmm.impute import _calmrl_em as em  # noqa: E402
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """Tiny problems: one intra-op thread is faster, and much faster on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 FAST = dict(embedding_dim=6, n_components=3, hidden_dim=16, max_epochs=4, batch_size=32,
             warmup_epochs=1, calibrate_every=1, random_state=0)
 
