@@ -51,6 +51,7 @@ def bench_mfeat(seed=0):
     X_missing, hidden = make_missing_modalities(X, 0.5, random_state=seed, return_mask=True)
     imputers = {
         "CalMRLImputer(q=32)": CalMRLImputer(n_components=32, random_state=seed),
+        "CalMRLImputer(q=64)": CalMRLImputer(n_components=64, random_state=seed),
         "IterativeImputer": IterativeImputer(
             max_iter=5, n_nearest_features=50, random_state=seed
         ),

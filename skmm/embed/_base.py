@@ -503,7 +503,8 @@ class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
                     _, names, values = self._loss_parts(
                         module, chunk.tensors, chunk.present, generator
                     )
-                    values = torch.stack([v.float().to(self.device_) for v in values]) * size
+                    values = torch.stack([v.float().to(self.device_) for v in values])
+                    values = values * size
                     totals = values if totals is None else totals + values
         finally:
             module.train()
@@ -626,7 +627,9 @@ class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
             self._on_epoch_begin(module, data, epoch, generator)
             module.train()
             sizes = _batch_sizes(data.n_samples, self.batch_size)
-            perm = torch.randperm(data.n_samples, generator=generator, device=generator.device)
+            perm = torch.randperm(
+                data.n_samples, generator=generator, device=generator.device
+            )
             progress = _Progress(len(sizes), epoch) if self.verbose >= 2 else None
             totals, names = None, []
             for b, rows in enumerate(perm.split(sizes), start=1):

@@ -274,7 +274,8 @@ class COrALEmbedder(BaseTorchEmbedder):
         if ratio is None:
             ratio = self._current_mask_ratio(getattr(self, "n_iter_", 0) + 1)
         # a, b: two distinct present modalities drawn per sample (a == b when only one)
-        scores = torch.rand(n, M, generator=generator, device=dev).masked_fill(~present, -1.0)
+        scores = torch.rand(n, M, generator=generator, device=dev)
+        scores = scores.masked_fill(~present, -1.0)
         top = scores.topk(min(2, M), dim=1).indices
         a = top[:, 0]
         b = top[:, 1] if M > 1 else a
@@ -307,7 +308,8 @@ class COrALEmbedder(BaseTorchEmbedder):
             rows = present[:, m]
             unique = unique + nt_xent(h[:n, 1 + m][rows], h[n:, 1 + m][rows], tau)
         exists = torch.cat([torch.ones_like(present[:, :1]), present], dim=1)
-        orth = squared_cosine(h, torch.cat([exists, exists]), hinge=self.orth_loss == "hinge")
+        hinge = self.orth_loss == "hinge"
+        orth = squared_cosine(h, torch.cat([exists, exists]), hinge=hinge)
         loss = (
             self.shared_weight * shared + self.unique_weight * unique
             + self.orth_weight * orth

@@ -190,7 +190,9 @@ class COrALNetwork(nn.Module):
         self.unique_token_mlps = nn.ModuleList(
             MLP(D, D, D // 2, norm=False) for _ in range(n_modalities)
         )
-        self.unique_pools = nn.ModuleList(AttentionPool(D // 2) for _ in range(n_modalities))
+        self.unique_pools = nn.ModuleList(
+            AttentionPool(D // 2) for _ in range(n_modalities)
+        )
         self.shared_head = MLP(D, hidden_dim, head_dim, n_layers=3)
         self.unique_heads = nn.ModuleList(
             MLP(D // 2, hidden_dim, head_dim, n_layers=3) for _ in range(n_modalities)
@@ -220,16 +222,13 @@ class COrALNetwork(nn.Module):
         n = xs[0].shape[0]
         M, K, D = self.n_modalities, self.n_tokens, self.embedding_dim
         tokens = self.unique_encoders(xs).reshape(n, M, K, D)
+        pairs = zip(self.unique_token_mlps, self.unique_pools)
         return torch.stack(
-            [
-                pool(mlp(tokens[:, m]))
-                for m, (mlp, pool) in enumerate(zip(self.unique_token_mlps, self.unique_pools))
-            ],
-            dim=1,
+            [pool(mlp(tokens[:, m])) for m, (mlp, pool) in enumerate(pairs)], dim=1
         )
 
     def heads(self, s, u):
-        """Projection-head outputs ``(n, 1 + M, head_dim)``: ``g_s(s)``, then ``g_m(u_m)``."""
+        """Head outputs ``(n, 1 + M, head_dim)``: ``g_s(s)``, then each ``g_m(u_m)``."""
         out = [self.shared_head(s)]
         out += [head(u[:, m]) for m, head in enumerate(self.unique_heads)]
         return torch.stack(out, dim=1)

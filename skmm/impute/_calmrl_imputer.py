@@ -69,7 +69,7 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         Noise variance of each feature in input units: ``sigma_m^2`` times the
         feature's variance when ``standardize=True``, all equal to ``sigma_m^2``
         otherwise.
-    log_likelihood_ : ndarray of shape (n_iter_ + 1,)
+    log_likelihood_ : ndarray of shape ``(n_iter_ + 1,)``
         Mean observed-data log-likelihood per training sample (input units) at the
         initial parameters and after each iteration; non-decreasing.
     n_iter_ : int
@@ -226,9 +226,8 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         )
         return X, as_array, data, em.e_step(data, self._params)
 
-    def _fill(self, X, draw):
+    def _fill(self, X, observed, draw):
         """Copy ``X`` and write ``draw(j, missing_rows)`` (input units) into missing rows."""
-        observed = X.observed
         out = {}
         for j, (m, a) in enumerate(X.items()):
             filled = a.copy()
@@ -260,13 +259,13 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         original = X
         X, as_array, data, post = self._posterior(X)
         params = self._params
+        observed = data.patterns[data.pattern_index]
         Xt = self._fill(
-            X, lambda j, rows: em.predictive_mean(params, post.mean[rows], j)
+            X, observed, lambda j, rows: em.predictive_mean(params, post.mean[rows], j)
         )
         Xt = self._wrap_output(Xt, as_array, original)
         if not return_std:
             return Xt
-        observed = X.observed
         std = {}
         for j, m in enumerate(X.modalities):
             var = em.predictive_variance(params, post.cov, j)[data.pattern_index]
@@ -327,7 +326,8 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
                 noise = rng.standard_normal(mean.shape)
                 return mean + np.sqrt(params.noise_variance[j]) * noise
 
-            draws.append(self._wrap_output(self._fill(X, draw), as_array, original))
+            filled = self._fill(X, data.patterns[data.pattern_index], draw)
+            draws.append(self._wrap_output(filled, as_array, original))
         return draws
 
     # --- likelihood -----------------------------------------------------------------
@@ -343,8 +343,8 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         ndarray of shape (n_samples,)
             ``log p(observed rows)``; 0 for a sample with nothing observed.
         """
-        X, _, _, post = self._posterior(X)
-        return post.log_likelihood - X.observed @ self._log_scale
+        _, _, data, post = self._posterior(X)
+        return post.log_likelihood - data.patterns[data.pattern_index] @ self._log_scale
 
     def score(self, X, y=None):
         """Mean observed-data log-likelihood per sample (higher is better).

@@ -177,7 +177,8 @@ def test_get_feature_names_out_and_pandas_output():
     with pytest.raises(ValueError, match="input_features"):
         est.get_feature_names_out(["x"])
     out = est.set_output(transform="pandas").transform(X)
-    assert isinstance(out, pd.DataFrame) and list(out.columns) == ["tiny0", "tiny1", "tiny2"]
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == ["tiny0", "tiny1", "tiny2"]
 
 
 # --- training --------------------------------------------------------------------------
