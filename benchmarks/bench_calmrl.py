@@ -33,7 +33,11 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from skmm import MultiModalData
-from skmm.datasets import load_multiple_features, make_missing_modalities, make_shared_latent
+from skmm.datasets import (
+    load_multiple_features,
+    make_missing_modalities,
+    make_shared_latent,
+)
 from skmm.impute import CalMRLImputer
 from skmm.impute import _calmrl_em as em
 from skmm.metrics import imputation_rmse
@@ -68,13 +72,17 @@ def bench_mfeat(seed=0):
             seconds = time.perf_counter() - start
             rmse = imputation_rmse(X, _split(filled, X), hidden)["overall"]
             print(f"  {name}: fit+transform {seconds:.2f} s, RMSE {rmse:.3f}", flush=True)
-            pipe = make_pipeline(imputer, StandardScaler(), LogisticRegression(max_iter=2000))
+            probe = LogisticRegression(max_iter=2000)
+            pipe = make_pipeline(imputer, StandardScaler(), probe)
             accuracy = cross_val_score(pipe, X_missing, y, cv=folds)
         rows[name] = (seconds, rmse, accuracy.mean(), accuracy.std())
         print(f"  done: {name} ({seconds:.2f} s)", flush=True)
     base = rows["CalMRLImputer(q=32)"][0]
     print("\nmfeat, 2000 x 649 (6 modalities), 50% of modality slots hidden (MCAR)")
-    header = f"{'imputer':<22}{'fit+transform s':>16}{'x CalMRL':>10}{'RMSE':>8}{'5-fold LR acc':>18}"
+    header = (
+        f"{'imputer':<22}{'fit+transform s':>16}{'x CalMRL':>10}{'RMSE':>8}"
+        f"{'5-fold LR acc':>18}"
+    )
     print(header)
     print("-" * len(header))
     for name, (seconds, rmse, acc, std) in rows.items():
@@ -149,7 +157,9 @@ def main():
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads per pool")
     args = parser.parse_args()
     with threadpool_limits(args.threads):
-        threads = {d["filepath"].split("/")[-1]: d["num_threads"] for d in threadpool_info()}
+        threads = {
+            d["filepath"].split("/")[-1]: d["num_threads"] for d in threadpool_info()
+        }
         print(f"BLAS/OpenMP threads: {threads}")
         bench_mfeat()
         bench_scale(n_samples=20_000 if args.quick else 100_000)

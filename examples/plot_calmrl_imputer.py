@@ -39,7 +39,8 @@ errors = {
     "CalMRL": imputer.transform(X_missing),
 }
 errors = {
-    name: imputation_rmse(X, MultiModalData.from_array(np.asarray(out), X.n_features), hidden)
+    name: imputation_rmse(X, MultiModalData.from_array(np.asarray(out), X.n_features),
+                          hidden)
     for name, out in errors.items()
 }
 modalities = list(X.modalities)

@@ -2,7 +2,6 @@
 
 from collections.abc import Mapping
 
-import numpy as np
 from sklearn.utils import check_random_state
 
 from .._data import MultiModalData

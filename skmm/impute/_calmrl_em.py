@@ -4,15 +4,16 @@ Model (one latent shared by all modalities, probabilistic-PCA style)::
 
     beta ~ N(0, I_q),    z^m = W^m beta + mu^m + eps^m,    eps^m ~ N(0, sigma_m^2 I)
 
-The functions here know nothing about estimators, standardisation or containers: they take
-per-modality arrays of the *observed* rows (:func:`prepare`) and a :class:`SharedLatentParams`,
-so that :class:`~skmm.impute.CalMRLImputer` and the calibration step of the CalMRL embedder
+The functions here know nothing about estimators or containers: they take per-modality
+arrays of the *observed* rows (:func:`prepare`) and a :class:`SharedLatentParams`, so that
+:class:`~skmm.impute.CalMRLImputer` and the calibration step of the CalMRL embedder
 (warm-started EM on detached representations) share one implementation.
 
 Costs: the posterior covariance ``V`` depends only on the missing pattern and is factorised
 once per pattern; per iteration each modality costs two ``(n_m x d_m) @ (d_m x q)``
 products (E-step projection, M-step statistics) and nothing of size ``n x sum(d) x q`` is
-formed.
+formed. The M-step is parameter-expanded (PX-EM) by default, see :func:`m_step`. Linear
+algebra is numpy's only (see :func:`pattern_covariances`).
 """
 
 from typing import NamedTuple
@@ -121,7 +122,8 @@ class Posterior(NamedTuple):
 
 
 def missing_patterns(observed):
-    """Distinct rows of the ``(n, M)`` observed mask, each row's pattern, each pattern's rows.
+    """Distinct rows of the ``(n, M)`` observed mask, each row's pattern and each
+    pattern's rows.
 
     Returns
     -------
@@ -165,7 +167,8 @@ def prepare(arrays, observed, *, center=None, scale=None):
         rows.append(idx)
         values.append(v)
     patterns, index, groups = missing_patterns(observed)
-    return _with_sums(EMData(tuple(rows), tuple(values), (), (), (), patterns, index, groups))
+    data = EMData(tuple(rows), tuple(values), (), (), (), patterns, index, groups)
+    return _with_sums(data)
 
 
 def _with_sums(data):
@@ -411,7 +414,7 @@ def m_step(data, posterior, floors, *, expand=True):
 
 # --- the loop ----------------------------------------------------------------------------
 def fit_em(data, params, *, floors, max_iter=100, tol=1e-3, expand=True, verbose=0):
-    """Run EM from ``params`` until the relative log-likelihood change is below ``tol``.
+    """Run EM from ``params`` until an iteration's relative gain is at most ``tol``.
 
     Parameters
     ----------

@@ -227,7 +227,7 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         return X, as_array, data, em.e_step(data, self._params)
 
     def _fill(self, X, observed, draw):
-        """Copy ``X`` and write ``draw(j, missing_rows)`` (input units) into missing rows."""
+        """Copy ``X``; write ``draw(j, missing_rows)`` (input units) into missing rows."""
         out = {}
         for j, (m, a) in enumerate(X.items()):
             filled = a.copy()
