@@ -1,5 +1,7 @@
 """Estimators and MultiModalData through joblib's process backend and a real Dask cluster."""
 
+import os
+
 import numpy as np
 import pytest
 from joblib import parallel_config
@@ -35,6 +37,10 @@ def test_grid_search_with_loky_processes():
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(
+    not os.environ.get("SKMM_TEST_DASK"),
+    reason="set SKMM_TEST_DASK=1: the dask cluster hung once under pytest-xdist (under study)",
+)
 def test_grid_search_on_a_local_dask_cluster():
     distributed = pytest.importorskip("distributed")
     X, y = _data()
