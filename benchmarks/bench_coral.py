@@ -266,7 +266,13 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="fewer epochs and rows")
     parser.add_argument("--only", default="synthetic,mfeat,cost",
                         help="comma-separated parts to run")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch intra-op threads (default: torch's own choice)")
     args = parser.parse_args(argv)
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
     parts = set(args.only.split(","))
     epochs = 20 if args.quick else 100
     if "synthetic" in parts:
