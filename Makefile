@@ -18,7 +18,8 @@ demo: install
 	$(PY) -m skmm benchmark --quick
 
 test: install
-	$(PY) -m pytest -n 2 --dist loadgroup
+	$(PY) -m pytest -n 2 --dist loadgroup -m "not dask"
+	$(PY) -m pytest -p no:xdist -m dask
 
 docs: install
 	rm -rf doc/_build doc/auto_examples doc/generated

@@ -36,10 +36,11 @@ def test_grid_search_with_loky_processes():
     assert search.best_score_ > 0.5
 
 
-@pytest.mark.slow
+@pytest.mark.dask
 @pytest.mark.skipif(
-    not os.environ.get("SKMM_TEST_DASK"),
-    reason="set SKMM_TEST_DASK=1: the dask cluster hung once under pytest-xdist (under study)",
+    "PYTEST_XDIST_WORKER" in os.environ,
+    reason="a LocalCluster's worker processes can hang inside a pytest-xdist worker; "
+    "`make test` runs this test in its own pytest call (-m dask -p no:xdist)",
 )
 def test_grid_search_on_a_local_dask_cluster():
     distributed = pytest.importorskip("distributed")
