@@ -47,7 +47,14 @@ def _parser():
         help="share of modality slots hidden (one or several; default 0.5, or "
         "0.3 0.5 0.7 without --quick)",
     )
-    bench.add_argument("--pattern", default="mcar", choices=["mcar"], help="missingness")
+    bench.add_argument(
+        "--pattern", default="mcar", choices=["mcar", "standard"],
+        help="mcar: every modality slot hidden at random with the rate; standard: one "
+        "modality (--complete-modality, default the first) always observed, the others "
+        "hidden with the rate",
+    )
+    bench.add_argument("--complete-modality", default=None,
+                       help="the modality kept by --pattern standard")
     bench.add_argument("--cv", type=int, default=None, help="folds (default 5; 3 with --quick)")
     bench.add_argument(
         "--estimators", default=None,
@@ -92,12 +99,14 @@ def main(argv=None):
         X, y = _load_npz(args.data)
         source = str(args.data)
     print(f"data: {source}: {X.n_samples} samples, modalities {X.n_features}")
-    print(f"methods: {', '.join(methods)}; missing rates {rates}; {cv}-fold CV", flush=True)
+    print(f"methods: {', '.join(methods)}; missing rates {rates} ({args.pattern}); "
+          f"{cv}-fold CV", flush=True)
 
     start = time.perf_counter()
     try:
         results = run_benchmark(
-            X, y, methods=methods, missing_rates=rates, cv=cv,
+            X, y, methods=methods, missing_rates=rates, pattern=args.pattern,
+            complete_modality=args.complete_modality, cv=cv,
             random_state=args.random_state, quick=args.quick, n_jobs=args.n_jobs,
             progress=lambda msg: print(f"  {msg}", file=sys.stderr, flush=True),
         )

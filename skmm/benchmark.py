@@ -180,6 +180,7 @@ def run_benchmark(
     methods=QUICK_METHODS,
     missing_rates=(0.5,),
     pattern="mcar",
+    complete_modality=None,
     cv=5,
     random_state=0,
     quick=False,
@@ -197,9 +198,13 @@ def run_benchmark(
     methods : sequence of str
         Names from :data:`METHODS`.
     missing_rates : sequence of float
-        Rates of hidden modality slots (``pattern="mcar"``).
-    pattern : str
-        Passed to :func:`~skmm.datasets.make_missing_modalities`.
+        With ``pattern="mcar"``, the rate of hidden modality slots; with
+        ``"standard"``, the rate of every modality except ``complete_modality``.
+    pattern : {"mcar", "standard"}
+        Passed to :func:`~skmm.datasets.make_missing_modalities`: ``"standard"`` keeps
+        one modality observed in every sample (the UL4M4 protocol).
+    complete_modality : str or None
+        The modality kept by ``pattern="standard"`` (default: the first one).
     cv : int
         Number of stratified folds.
     random_state : int
@@ -216,6 +221,15 @@ def run_benchmark(
     for name in methods:
         if name not in METHODS:
             raise ValueError(f"Unknown method {name!r}; choose from {sorted(METHODS)}.")
+    if pattern not in ("mcar", "standard"):
+        raise ValueError(f"pattern must be 'mcar' or 'standard'; got {pattern!r}.")
+    if pattern == "standard":
+        complete_modality = complete_modality or X_true.modalities[0]
+        if complete_modality not in X_true.modalities:
+            raise ValueError(
+                f"complete_modality {complete_modality!r} is not a modality of the data; "
+                f"choose from {list(X_true.modalities)}."
+            )
     folds = list(
         StratifiedKFold(cv, shuffle=True, random_state=random_state).split(
             np.zeros(len(y)), y
@@ -224,8 +238,11 @@ def run_benchmark(
     results = []
     for rate in missing_rates:
         if rate > 0:
+            rates = rate
+            if pattern == "standard":
+                rates = {m: 0.0 if m == complete_modality else rate for m in X_true.modalities}
             X_missing, hidden = make_missing_modalities(
-                X_true, rate, pattern=pattern, random_state=random_state, return_mask=True
+                X_true, rates, pattern=pattern, random_state=random_state, return_mask=True
             )
         else:
             X_missing, hidden = X_true, np.zeros((len(y), len(X_true.modalities)), bool)

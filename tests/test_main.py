@@ -30,6 +30,27 @@ def test_run_benchmark_reports_accuracy_and_rmse():
     assert "zero+indicator" in format_table(results)
 
 
+def test_standard_pattern_keeps_one_modality_observed(monkeypatch):
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 30)
+    X = MultiModalData(a=rng.normal(size=(60, 3)) + y[:, None], b=rng.normal(size=(60, 2)),
+                       c=rng.normal(size=(60, 2)))
+    seen = []
+    real_fold = __import__("skmm.benchmark", fromlist=["_run_fold"])._run_fold
+
+    def spy(name, X_true, X_missing, hidden, *args):
+        seen.append(hidden)
+        return real_fold(name, X_true, X_missing, hidden, *args)
+
+    monkeypatch.setattr("skmm.benchmark._run_fold", spy)
+    results = run_benchmark(X, y, methods=["mean"], cv=2, missing_rates=[0.6],
+                            pattern="standard", complete_modality="b")
+    assert results[0].missing_rate == 0.6
+    assert not seen[0][:, 1].any() and seen[0][:, [0, 2]].any()
+    with pytest.raises(ValueError, match="complete_modality 'z'"):
+        run_benchmark(X, y, methods=["mean"], pattern="standard", complete_modality="z")
+
+
 def test_cli_writes_table_csv_json_and_figure(npz, tmp_path, capsys):
     out = tmp_path / "out"
     code = main(["benchmark", "--data", str(npz), "--estimators", "mean,knn", "--cv", "2",
@@ -50,6 +71,7 @@ def test_cli_writes_table_csv_json_and_figure(npz, tmp_path, capsys):
         (["benchmark", "--estimators", "nope"], "unknown estimators"),
         (["benchmark", "--missing-rate", "1.5"], "missing-rate"),
         (["benchmark", "--cv", "1"], "--cv"),
+        (["benchmark", "--pattern", "block"], "--pattern"),
     ],
 )
 def test_cli_bad_arguments_exit_non_zero(argv, message, capsys):
