@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml constraints-dev.txt
 	touch $(STAMP)
 
 demo: install
-	$(PY) -m skmm benchmark --quick
+	$(PY) -m skmm benchmark --quick --n-jobs 2
 
 test: install
 	$(PY) -m pytest -n 2 --dist loadgroup -m "not dask"
