@@ -102,19 +102,58 @@ def test_row_subsets_permutations_order_and_pickle(est, X, seed):
     np.testing.assert_array_equal(_out(pickle.loads(pickle.dumps(fitted)), X), full)
 
 
-@pytest.mark.parametrize("est", [e for e in ESTIMATORS if type(e).__name__ in IMPUTERS],
-                         ids=[i for i in IDS if i in IMPUTERS])
-@pytest.mark.parametrize("dtype", [np.float32, np.int64])
-def test_imputer_dtypes(est, dtype):
+# --- dtypes ------------------------------------------------------------------------------
+def _dtype_data(dtype, n=30):
+    """Two modalities of ``dtype``, the first missing in a third of the rows (0 there
+    for integer dtypes, which cannot hold NaN, so that modality is then complete)."""
     rng = np.random.default_rng(0)
-    X = MultiModalData(a=rng.normal(size=(30, 3)), b=rng.normal(size=(30, 2)))
-    X["a"][:10] = np.nan
-    if dtype is np.int64:
-        X = {"a": np.where(np.isnan(X["a"]), 0, 100 * X["a"]).astype(np.int64), "b": X["b"]}
-        out = clone(est).fit(X).transform(X)
-        assert out["a"].dtype == np.float64
-        return
-    X = {m: a.astype(dtype) for m, a in X.items()}
+    X = {"a": 10 * rng.normal(size=(n, 3)), "b": 10 * rng.normal(size=(n, 2))}
+    if np.dtype(dtype).kind == "f":
+        X["a"][: n // 3] = np.nan
+    return {m: a.astype(dtype) for m, a in X.items()}
+
+
+def _preserved(est):
+    tags = est.__sklearn_tags__().transformer_tags
+    return [] if tags is None else list(tags.preserves_dtype)
+
+
+@pytest.mark.parametrize("est", ESTIMATORS, ids=IDS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16, np.int64, np.int8])
+def test_output_dtype_follows_the_preserves_dtype_tag(est, dtype):
+    """float64 by default; a dtype listed in ``preserves_dtype`` comes out unchanged;
+    integer and half-precision input is converted to float64."""
+    X = _dtype_data(dtype)
     fitted = clone(est).fit(X)
     out = fitted.transform(X)
-    assert out["a"].dtype == np.float32 and out["b"].dtype == np.float32
+    name = np.dtype(dtype).name
+    expected = np.dtype(dtype) if name in _preserved(est) else np.dtype(np.float64)
+    arrays = out.values() if isinstance(out, MultiModalData) else [out]
+    dtypes = {a.dtype for a in arrays}
+    if name in _preserved(est) or name not in ("float32", "float64"):
+        assert dtypes == {expected}
+    else:  # float32 into an estimator that does not promise to keep it
+        assert dtypes <= {np.dtype(np.float32), np.dtype(np.float64)}
+    if type(est).__name__ in IMPUTERS:
+        a = np.asarray(X["a"], dtype=expected)
+        observed = ~np.isnan(a).any(axis=1)
+        np.testing.assert_array_equal(out["a"][observed], a[observed])
+        assert np.isfinite(np.asarray(out)).all()
+
+
+@pytest.mark.parametrize(
+    "est", [e for e in ESTIMATORS if type(e).__name__ in IMPUTERS],
+    ids=[i for i in IDS if i in IMPUTERS],
+)
+def test_imputers_keep_each_modality_dtype(est):
+    X = _dtype_data(np.float64)
+    X["b"] = X["b"].astype(np.float32)
+    out = clone(est).fit(X).transform(X)
+    assert out["a"].dtype == np.float64 and out["b"].dtype == np.float32
+    # a 2-D array is one modality: float32 stays float32, integers become float64
+    b = X["b"]
+    assert clone(est).fit(b).transform(b).dtype == np.float32
+    counts = np.random.default_rng(0).integers(0, 5, size=(30, 3)).astype(np.int32)
+    filled = clone(est).fit(counts).transform(counts)
+    assert filled.dtype == np.float64
+    np.testing.assert_array_equal(filled, counts)

@@ -11,7 +11,6 @@ to all centres are computed in chunks of samples with one matrix product per mod
 standardised as a whole), masked by which modalities each sample and centre have.
 """
 
-import numbers
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -24,13 +23,18 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state, gen_batches
+from sklearn.utils import gen_batches
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import ThreadpoolController
 
 from .._data import MultiModalData
 from ..base import MultiModalMixin
-from ..utils._validation import check_multimodal
+from ..utils._validation import (
+    check_multimodal,
+    check_option_param,
+    check_random_state_param,
+    check_scalar_param,
+)
 
 __all__ = ["PartialModalityKMeans"]
 
@@ -196,12 +200,6 @@ def _modality_stats(arrays, obs):
     return means, scales
 
 
-def _check_int(value, name, low):
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}; got {value!r}.")
-    return int(value)
-
-
 class PartialModalityKMeans(
     MultiModalMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
     BaseEstimator,
@@ -335,25 +333,24 @@ class PartialModalityKMeans(
 
     # --- fitting -----------------------------------------------------------------------
     def _check_params(self, n_samples):
-        k = _check_int(self.n_clusters, "n_clusters", 1)
+        check_scalar_param(self.n_clusters, "n_clusters", int, low=1)
+        k = int(self.n_clusters)
         if k > n_samples:
             raise ValueError(
                 f"n_samples={n_samples} should be >= n_clusters={k}: n_clusters cannot "
                 "exceed the number of training samples."
             )
-        n_init = 1 if self.n_init == "auto" else _check_int(self.n_init, "n_init", 1)
-        _check_int(self.max_iter, "max_iter", 1)
-        if (
-            not isinstance(self.tol, numbers.Real)
-            or isinstance(self.tol, bool)
-            or not self.tol >= 0
-        ):
-            raise ValueError(f"tol must be a real number >= 0; got {self.tol!r}.")
+        if isinstance(self.n_init, str) and self.n_init == "auto":
+            n_init = 1
+        else:
+            check_scalar_param(self.n_init, "n_init", int, low=1)
+            n_init = int(self.n_init)
+        check_scalar_param(self.max_iter, "max_iter", int, low=1)
+        check_scalar_param(self.tol, "tol", float, low=0)
+        check_scalar_param(self.verbose, "verbose", int, low=0)
+        check_random_state_param(self.random_state)
         if isinstance(self.init, str):
-            if self.init != "k-means++":
-                raise ValueError(
-                    f"init must be 'k-means++' or initial centres; got {self.init!r}."
-                )
+            check_option_param(self.init, "init", ("k-means++",))
         elif n_init > 1:
             warnings.warn(
                 "Explicit initial centres passed: performing only one init instead of "
@@ -367,12 +364,18 @@ class PartialModalityKMeans(
     def _initial_centres(self):
         """Standardised centres and presence from the ``init`` parameter."""
         k = self.n_clusters
-        init = check_multimodal(
-            self.init,
-            modalities=self.modalities_,
-            n_features=self.n_features_per_modality_,
-            allow_empty_samples=False,
-        )
+        try:
+            init = check_multimodal(
+                self.init,
+                modalities=self.modalities_,
+                n_features=self.n_features_per_modality_,
+                allow_empty_samples=False,
+            )
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(
+                f"init must be 'k-means++' or initial centres shaped like the training "
+                f"data: {exc}"
+            ) from exc
         if init.n_samples != k:
             raise ValueError(
                 f"init has {init.n_samples} centres but n_clusters={k}."
@@ -529,7 +532,7 @@ class PartialModalityKMeans(
         self.mean_ = dict(zip(self.modalities_, means))
         self.scale_ = dict(zip(self.modalities_, scales))
         stacked = _stacked_norms(arrays, obs, means, scales)
-        rng = check_random_state(self.random_state)
+        rng = check_random_state_param(self.random_state)
         best = None
         with _Threads() as threads:
             for _ in range(n_init):
@@ -665,10 +668,13 @@ class PartialModalityKMeans(
         Returns
         -------
         ndarray of shape (n_samples, n_clusters)
+            float32 when every modality of ``X`` is float32, float64 otherwise.
         """
         check_is_fitted(self, "_z_centers")
         X, _ = self._validate_multimodal(X, reset=False)
-        out = np.empty((X.n_samples, self.n_clusters))
+        # float32 when every modality is float32 (as KMeans.transform), else float64
+        dtype = np.result_type(np.float32, *(X[m].dtype for m in self.modalities_))
+        out = np.empty((X.n_samples, self.n_clusters), dtype=dtype)
         self._map_squared(X, lambda sl, obs, d2: np.sqrt(d2, out=out[sl]))
         return out
 
@@ -704,6 +710,12 @@ class PartialModalityKMeans(
         X, _ = self._validate_multimodal(X, reset=False, allow_empty_samples=False)
         parts = self._map_squared(X, lambda sl, obs, d2: d2.min(axis=1).sum())
         return -float(sum(parts))
+
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
 
 
 def _centre_shift(old, old_presence, new, new_presence):

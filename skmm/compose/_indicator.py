@@ -5,6 +5,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..base import MultiModalMixin
+from ..utils._validation import check_option_param, check_scalar_param
 
 __all__ = ["MissingModalityIndicator"]
 
@@ -58,10 +59,8 @@ class MissingModalityIndicator(MultiModalMixin, TransformerMixin, BaseEstimator)
         -------
         self
         """
-        if self.features not in ("all", "missing-only"):
-            raise ValueError(
-                f"features must be 'all' or 'missing-only'; got {self.features!r}."
-            )
+        check_option_param(self.features, "features", ("all", "missing-only"))
+        check_scalar_param(self.presence, "presence", bool)
         X, _ = self._validate_multimodal(X, reset=True)
         if self.features == "all":
             self.features_ = np.arange(len(X.modalities))

@@ -105,7 +105,13 @@ class ModalityTransformer(MultiModalMixin, MultiModalTransformerMixin, BaseEstim
                 raise TypeError(
                     f"Transformer for {m!r} has no transform method: {est!r}."
                 )
-        return {m: transformers.get(m, self.remainder) for m in modalities}
+        chosen = {m: transformers.get(m, self.remainder) for m in modalities}
+        if all(isinstance(est, str) and est == "drop" for est in chosen.values()):
+            raise ValueError(
+                "transformers and remainder drop every modality; the output would be "
+                "empty."
+            )
+        return chosen
 
     def fit(self, X, y=None):
         """Fit each modality's transformer on the rows where that modality is observed.

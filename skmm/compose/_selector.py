@@ -1,11 +1,14 @@
 """Keep a subset of modalities."""
 
+from collections.abc import Iterable
+
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .._data import MultiModalData
 from ..base import MultiModalMixin, MultiModalTransformerMixin
+from ..utils._validation import InvalidParameterError
 
 __all__ = ["ModalitySelector"]
 
@@ -30,7 +33,9 @@ class ModalitySelector(MultiModalMixin, MultiModalTransformerMixin, BaseEstimato
 
     Examples
     --------
-    >>> import numpy as np
+    >>> from collections.abc import Iterable
+
+import numpy as np
     >>> from skmm.compose import ModalitySelector
     >>> X = {"a": np.ones((2, 1)), "b": np.zeros((2, 3))}
     >>> ModalitySelector(["b"]).fit_transform(X).modalities
@@ -54,8 +59,10 @@ class ModalitySelector(MultiModalMixin, MultiModalTransformerMixin, BaseEstimato
         """
         X, _ = self._validate_multimodal(X, reset=True)
         keep = X.modalities if self.modalities is None else self.modalities
-        if isinstance(keep, str):
-            raise TypeError(f"modalities must be a list of names; got the string {keep!r}.")
+        if isinstance(keep, str) or not isinstance(keep, Iterable):
+            raise InvalidParameterError(
+                f"modalities must be a list of names or None; got {keep!r}."
+            )
         keep = tuple(keep)
         unknown = [m for m in keep if m not in X.modalities]
         if unknown or not keep or len(set(keep)) != len(keep):
@@ -100,3 +107,8 @@ class ModalitySelector(MultiModalMixin, MultiModalTransformerMixin, BaseEstimato
         return self._join_feature_names(
             {m: self._modality_feature_names(m) for m in self.selected_}
         )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

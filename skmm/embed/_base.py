@@ -76,7 +76,10 @@ standardised, with the rows of missing modalities filled with zeros; ``present``
 ``_feature_names() -> list of str``  (required unless ``_n_features_out`` is set)
     Output feature names; the default is ``"<classname><i>"``.
 ``_check_params()``  (optional)
-    Validate the subclass's own parameters (raise ``ValueError`` naming them).
+    Validate the subclass's own parameters with the shared checks of
+    :mod:`skmm.utils._validation` (``check_scalar_param``, re-exported here, and
+    ``check_option_param``), which raise errors naming the parameter. Register bad
+    values in ``skmm.utils._testing.BAD_PARAMS``.
 ``_on_epoch_begin(module, data, epoch, generator)``  (optional)
     Called before each training epoch (``epoch`` counts from 1 over all fits). ``data``
     is the :class:`TensorData` of the training rows; :meth:`BaseTorchEmbedder._embed_data`
@@ -92,8 +95,8 @@ Register a new public embedder in ``skmm.utils._testing.TEST_PARAMS`` with tiny
 parameters (e.g. ``max_epochs=2``) so that the common checks run fast.
 """
 
+import contextlib
 import copy
-import numbers
 import sys
 import time
 import warnings
@@ -101,10 +104,10 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..base import MultiModalMixin
+from ..utils._validation import check_random_state_param, check_scalar_param
 
 __all__ = ["BaseTorchEmbedder", "TensorData", "check_scalar_param"]
 
@@ -118,7 +121,9 @@ max_epochs : int, default={max_epochs}
         trains one epoch.
     batch_size : int, default={batch_size}
         Mini-batch size. An epoch's rows are split into ``ceil(n / batch_size)``
-        batches of near-equal size (none much smaller than the others).
+        batches of near-equal size (none much smaller than the others). A
+        ``batch_size`` larger than the training rows is clipped to them (one batch
+        per epoch) with a warning, as in :class:`~sklearn.neural_network.MLPClassifier`.
     lr : float, default={lr}
         AdamW learning rate.
     weight_decay : float, default={weight_decay}
@@ -193,41 +198,6 @@ def fill_training_doc(**defaults):
     return decorate
 
 
-def check_scalar_param(value, name, kind, *, low=None, high=None, include_low=True,
-                       include_high=True):
-    """Check one scalar parameter; raise a ``ValueError`` naming it.
-
-    Parameters
-    ----------
-    value : object
-    name : str
-    kind : {int, float, bool}
-        ``int`` accepts integers (not bools); ``float`` accepts any real number;
-        ``bool`` accepts True / False only.
-    low, high : number, optional
-        Bounds, inclusive unless ``include_low`` / ``include_high`` is False.
-    """
-    if kind is bool:
-        if not isinstance(value, (bool, np.bool_)):
-            raise ValueError(f"{name} must be True or False; got {value!r}.")
-        return
-    if kind is int:
-        ok = isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
-        what = "an integer"
-    else:
-        ok = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-        ok = ok and np.isfinite(value)
-        what = "a finite real number"
-    if not ok:
-        raise ValueError(f"{name} must be {what}; got {value!r}.")
-    if low is not None and (value < low or (value == low and not include_low)):
-        sign = ">=" if include_low else ">"
-        raise ValueError(f"{name} must be {sign} {low}; got {value!r}.")
-    if high is not None and (value > high or (value == high and not include_high)):
-        sign = "<=" if include_high else "<"
-        raise ValueError(f"{name} must be {sign} {high}; got {value!r}.")
-
-
 def _import_torch():
     try:
         import torch
@@ -248,6 +218,12 @@ def _to_cpu(obj):
     if isinstance(obj, (list, tuple)):
         return type(obj)(_to_cpu(v) for v in obj)
     return obj
+
+
+def _is_finite_module(module):
+    """Whether every parameter of ``module`` is finite."""
+    torch = _import_torch()
+    return all(bool(torch.isfinite(p).all()) for p in module.parameters())
 
 
 def _batch_sizes(n, batch_size):
@@ -380,6 +356,7 @@ class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
         check_scalar_param(self.n_iter_no_change, "n_iter_no_change", int, low=1)
         check_scalar_param(self.tol, "tol", float, low=0)
         check_scalar_param(self.warm_start, "warm_start", bool)
+        check_random_state_param(self.random_state)
         self._check_device_param()
 
     def _check_device_param(self):
@@ -480,12 +457,41 @@ class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
         ]
         return loss, list(components), values
 
-    def _epoch_error(self, epoch, batch, value):
+    def _divergence_error(self, epoch, batch, what):
+        where = f"epoch {epoch}" + ("" if batch is None else f" (batch {batch})")
         return FloatingPointError(
-            f"{type(self).__name__}: the training loss became {value} at epoch {epoch} "
-            f"(batch {batch}). Lower lr, check the input scale, or use a smaller "
-            "temperature-free setting; the weights of the previous step are kept."
+            f"{type(self).__name__}: training diverged at {where}: {what}. Lower lr "
+            f"(now {self.lr}) or check the scale of the input. The fitted attributes "
+            f"describe the {epoch - 1} epochs before it; the network's weights are "
+            "those of the last step and may be unusable."
         )
+
+    @contextlib.contextmanager
+    def _divergence_guard(self, module, epoch, batch=None, progress=None):
+        """Report a failure inside an epoch as divergence at ``epoch``.
+
+        An error raised while the weights are non-finite, or a linear-algebra failure
+        (ill-conditioned representations after a too large step), becomes the
+        ``FloatingPointError`` of :meth:`_divergence_error`; ``progress`` is closed on
+        any error.
+        """
+        torch = _import_torch()
+        try:
+            yield
+        except BaseException as exc:
+            if progress is not None:
+                progress.close()
+            if isinstance(exc, Exception) and not isinstance(exc, FloatingPointError):
+                if not _is_finite_module(module):
+                    raise self._divergence_error(
+                        epoch, batch, "the network's weights became non-finite"
+                    ) from exc
+                if isinstance(exc, (torch.linalg.LinAlgError, np.linalg.LinAlgError)):
+                    first_line = str(exc).splitlines()[0] if str(exc) else ""
+                    raise self._divergence_error(
+                        epoch, batch, f"a linear-algebra step failed ({first_line})"
+                    ) from exc
+            raise
 
     def _validation_loss(self, module, data):
         """Mean loss and components over ``data``, deterministic across epochs."""
@@ -563,7 +569,8 @@ class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
         if n_epochs is None:
             n_epochs = self.max_epochs
         if fresh:
-            seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+            rng = check_random_state_param(self.random_state)
+            seed = rng.randint(np.iinfo(np.int32).max)
             self._rng = np.random.RandomState(seed)
             self._set_standardization(X)
             self._optimizer_state = None
@@ -590,6 +597,14 @@ class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
             valid, data = data.take(perm[:n_valid]), data.take(perm[n_valid:])
             if self.validation_loss_curve_ is None:
                 self.validation_loss_curve_ = []
+        if self.batch_size > data.n_samples:
+            warnings.warn(
+                f"batch_size={self.batch_size} is larger than the {data.n_samples} "
+                f"training samples: it is clipped to {data.n_samples} (one batch per "
+                "epoch).",
+                UserWarning,
+                stacklevel=3,
+            )
         seed = int(self._rng.randint(np.iinfo(np.int32).max))
         self._valid_seed = int(self._rng.randint(np.iinfo(np.int32).max))
 
@@ -624,7 +639,8 @@ class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
         for _ in range(n_epochs):
             epoch = self.n_iter_ + 1
             start_time = time.perf_counter()
-            self._on_epoch_begin(module, data, epoch, generator)
+            with self._divergence_guard(module, epoch):
+                self._on_epoch_begin(module, data, epoch, generator)
             module.train()
             sizes = _batch_sizes(data.n_samples, self.batch_size)
             perm = torch.randperm(
@@ -634,15 +650,16 @@ class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
             totals, names = None, []
             for b, rows in enumerate(perm.split(sizes), start=1):
                 batch = data.take(rows)
-                loss, names, values = self._loss_parts(
-                    module, batch.tensors, batch.present, generator
-                )
-                values = torch.stack([v.float().to(loss.device) for v in values])
-                value = values[0].item()
-                if not np.isfinite(value):
-                    if progress is not None:
-                        progress.close()
-                    raise self._epoch_error(epoch, b, value)
+                with self._divergence_guard(module, epoch, b, progress):
+                    loss, names, values = self._loss_parts(
+                        module, batch.tensors, batch.present, generator
+                    )
+                    values = torch.stack([v.float().to(loss.device) for v in values])
+                    value = values[0].item()
+                    if not np.isfinite(value):
+                        raise self._divergence_error(
+                            epoch, b, f"the training loss became {value}"
+                        )
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
@@ -652,6 +669,10 @@ class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
                     progress.update(b, value)
             if progress is not None:
                 progress.close()
+            if not _is_finite_module(module):
+                raise self._divergence_error(
+                    epoch, None, "the network's weights became non-finite"
+                )
             means = (totals / data.n_samples).tolist()
             record = {"epoch": epoch, "train_loss": means[0]}
             record.update({f"train_{k}": v for k, v in zip(names, means[1:])})

@@ -1,16 +1,19 @@
 """CalMRL imputer: a shared-latent Gaussian model fitted by closed-form EM."""
 
-import numbers
 import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .._data import MultiModalData
 from ..base import MultiModalMixin, MultiModalTransformerMixin
+from ..utils._validation import (
+    check_option_param,
+    check_random_state_param,
+    check_scalar_param,
+)
 from . import _calmrl_em as em
 
 __all__ = ["CalMRLImputer"]
@@ -145,25 +148,19 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         self.verbose = verbose
 
     def _check_params(self, n_features):
-        def _int(name, value, low):
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-                raise TypeError(f"{name} must be an int; got {value!r}.")
-            if value < low:
-                raise ValueError(f"{name} must be >= {low}; got {value}.")
-
-        _int("n_components", self.n_components, 1)
+        check_scalar_param(self.n_components, "n_components", int, low=1)
         if self.n_components > n_features:
             raise ValueError(
                 f"n_components={self.n_components} exceeds the {n_features} features "
                 "of the data."
             )
-        _int("max_iter", self.max_iter, 1)
-        for name in ("tol", "min_noise_variance"):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Real) or not value >= 0:
-                raise ValueError(f"{name} must be a number >= 0; got {value!r}.")
-        if self.init not in ("pca", "random"):
-            raise ValueError(f"init must be 'pca' or 'random'; got {self.init!r}.")
+        check_scalar_param(self.max_iter, "max_iter", int, low=1)
+        check_scalar_param(self.tol, "tol", float, low=0)
+        check_option_param(self.init, "init", ("pca", "random"))
+        check_scalar_param(self.standardize, "standardize", bool)
+        check_scalar_param(self.min_noise_variance, "min_noise_variance", float, low=0)
+        check_scalar_param(self.verbose, "verbose", int, low=0)
+        check_random_state_param(self.random_state)
 
     def fit(self, X, y=None):
         """Fit the shared-latent model by EM on the observed modalities.
@@ -190,7 +187,7 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         # log-Jacobian of the standardisation, per observed modality
         self._log_scale = np.array([np.log(s).sum() for s in self._scale])
         floors = em.noise_floors(data, self.min_noise_variance)
-        rng = check_random_state(self.random_state)
+        rng = check_random_state_param(self.random_state)
         init = em.init_params_pca if self.init == "pca" else em.init_params_random
         params = init(data, self.n_components, floors=floors, random_state=rng)
         params, _, history, converged = em.fit_em(
@@ -311,12 +308,11 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
             ``n_imputations`` completed copies of ``X``, each as :meth:`transform`
             returns.
         """
-        if not isinstance(n_imputations, numbers.Integral) or n_imputations < 1:
-            raise ValueError(f"n_imputations must be an int >= 1; got {n_imputations!r}.")
+        check_scalar_param(n_imputations, "n_imputations", int, low=1)
         original = X
         X, as_array, data, post = self._posterior(X)
         params = self._params
-        rng = check_random_state(random_state)
+        rng = check_random_state_param(random_state)
         draws = []
         for _ in range(n_imputations):
             beta = em.sample_latent(post, data.pattern_rows, rng)

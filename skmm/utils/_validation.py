@@ -1,13 +1,109 @@
 """The one place that knows skmm's input forms and checks them."""
 
+import numbers
 from collections.abc import Mapping
 
 import numpy as np
 from scipy import sparse
+from sklearn.utils import check_random_state
 
 from .._data import SEPARATOR, MultiModalData, _is_dataframe
 
-__all__ = ["check_multimodal", "check_modality_param"]
+__all__ = [
+    "InvalidParameterError",
+    "check_modality_param",
+    "check_multimodal",
+    "check_option_param",
+    "check_random_state_param",
+    "check_scalar_param",
+]
+
+
+class InvalidParameterError(ValueError, TypeError):
+    """A hyperparameter of the wrong type.
+
+    Both a :class:`TypeError` and a :class:`ValueError` (as scikit-learn's own
+    ``InvalidParameterError``), so ``except ValueError`` around ``fit`` catches every
+    invalid hyperparameter. Values of the right type outside their range raise a plain
+    :class:`ValueError`.
+    """
+
+
+def check_scalar_param(value, name, kind, *, low=None, high=None, include_low=True,
+                       include_high=True):
+    """Check one scalar hyperparameter; raise an error naming it.
+
+    The one parameter check of skmm's estimators (called at ``fit``, never in
+    ``__init__``).
+
+    Parameters
+    ----------
+    value : object
+    name : str
+        Parameter name, for the message.
+    kind : {int, float, bool}
+        ``int`` accepts integers (not bools); ``float`` accepts any finite real number
+        (not bools); ``bool`` accepts True / False only.
+    low, high : number, optional
+        Bounds, inclusive unless ``include_low`` / ``include_high`` is False.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``value`` is not of the kind asked for (a TypeError and a ValueError).
+    ValueError
+        ``value`` is NaN, infinite or out of bounds.
+    """
+    is_bool = isinstance(value, (bool, np.bool_))
+    if kind is bool:
+        if not is_bool:
+            raise InvalidParameterError(f"{name} must be True or False; got {value!r}.")
+        return
+    if kind is int:
+        ok, what = isinstance(value, numbers.Integral) and not is_bool, "an integer"
+    else:
+        ok, what = isinstance(value, numbers.Real) and not is_bool, "a real number"
+    if not ok:
+        raise InvalidParameterError(
+            f"{name} must be {what}; got {value!r} of type {type(value).__name__}."
+        )
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite; got {value!r}.")
+    if low is not None and (value < low or (value == low and not include_low)):
+        sign = ">=" if include_low else ">"
+        raise ValueError(f"{name} must be {sign} {low}; got {value!r}.")
+    if high is not None and (value > high or (value == high and not include_high)):
+        sign = "<=" if include_high else "<"
+        raise ValueError(f"{name} must be {sign} {high}; got {value!r}.")
+
+
+def check_option_param(value, name, options):
+    """Check that a string hyperparameter is one of ``options``; raise a ValueError.
+
+    Parameters
+    ----------
+    value : object
+    name : str
+    options : sequence of str
+    """
+    if not (isinstance(value, str) and value in options):
+        shown = ", ".join(repr(o) for o in options)
+        raise ValueError(f"{name} must be one of {shown}; got {value!r}.")
+
+
+def check_random_state_param(value, name="random_state"):
+    """:func:`sklearn.utils.check_random_state`, with an error that names the parameter.
+
+    Returns
+    -------
+    numpy.random.RandomState
+    """
+    try:
+        return check_random_state(value)
+    except ValueError:
+        raise InvalidParameterError(
+            f"{name} must be None, an int or a numpy.random.RandomState; got {value!r}."
+        ) from None
 
 
 def _first_rows(rows, limit=5):

@@ -1,0 +1,84 @@
+"""Invalid parameters: every public estimator answers each entry of the catalogue
+(``skmm.utils._testing.BAD_PARAMS``) at fit with a ValueError or TypeError naming the
+parameter, never an IndexError/KeyError/AttributeError or a silent NaN."""
+
+import re
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from skmm.utils import all_estimators
+from skmm.utils._testing import BAD_PARAMS, TEST_PARAMS, bad_params_data
+
+CASES = [
+    (name, i, params, error, match)
+    for name in sorted(BAD_PARAMS)
+    for i, (params, error, match) in enumerate(BAD_PARAMS[name])
+]
+
+
+def _case_id(case):
+    name, i, params, _, _ = case
+    shown = ",".join(f"{k}={v!r}"[:30] for k, v in params.items())
+    return f"{name}-{i}-{shown}"
+
+
+def _estimator(name, **params):
+    cls = dict(all_estimators())[name]
+    return cls(**TEST_PARAMS[name]()).set_params(**params)
+
+
+def test_every_public_estimator_has_bad_parameter_cases():
+    assert set(BAD_PARAMS) == {name for name, _ in all_estimators()}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in CASES])
+def test_bad_parameter_raises_a_clear_error_naming_it(case):
+    name, _, params, error, match = case
+    est = _estimator(name, **params)
+    before = est.get_params(deep=False)
+    with pytest.raises(error) as info:
+        est.fit(bad_params_data())
+    assert match in str(info.value), f"{type(info.value).__name__}: {info.value}"
+    # the parameters are left as the user set them
+    after = est.get_params(deep=False)
+    assert all(after[key] is before[key] for key in params)
+
+
+EMBEDDERS = [
+    name for name, cls in all_estimators() if cls.__module__.startswith("skmm.embed")
+]
+
+
+@pytest.mark.parametrize("name", EMBEDDERS)
+def test_cuda_without_cuda_is_a_clear_error(name):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    with pytest.raises(ValueError, match="device='cuda' but CUDA is not available"):
+        _estimator(name, device="cuda").fit(bad_params_data())
+    with pytest.raises(ValueError, match="device='cuda:1' but CUDA is not available"):
+        _estimator(name, device="cuda:1").fit(bad_params_data())
+
+
+@pytest.mark.parametrize("name", EMBEDDERS)
+def test_divergent_training_is_reported_with_its_epoch(name):
+    pytest.importorskip("torch")
+    est = _estimator(name, lr=1e12, max_epochs=5, batch_size=8)
+    with pytest.raises(FloatingPointError, match=r"diverged at epoch (\d+)") as info:
+        est.fit(bad_params_data())
+    assert "lr" in str(info.value)
+    epoch = int(re.search(r"epoch (\d+)", str(info.value)).group(1))
+    assert est.n_iter_ == epoch - 1 == len(est.loss_curve_)
+    assert np.isfinite(est.loss_curve_).all()
+
+
+@pytest.mark.parametrize("name", EMBEDDERS)
+def test_batch_size_larger_than_the_data_is_clipped_with_a_warning(name):
+    pytest.importorskip("torch")
+    X = bad_params_data()
+    with pytest.warns(UserWarning, match=f"batch_size=1000 is larger than the {len(X)}"):
+        big = _estimator(name, batch_size=1000, max_epochs=1).fit(X)
+    exact = _estimator(name, batch_size=len(X), max_epochs=1).fit(X)
+    np.testing.assert_array_equal(big.transform(X), exact.transform(X))
