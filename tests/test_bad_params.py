@@ -63,6 +63,17 @@ def test_cuda_without_cuda_is_a_clear_error(name):
 
 
 @pytest.mark.parametrize("name", EMBEDDERS)
+def test_cuda_index_out_of_range_is_a_clear_error(name):
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA here")
+    with pytest.raises(ValueError, match="device='cuda:99' but this machine has"):
+        _estimator(name, device="cuda:99").fit(bad_params_data())
+    out = _estimator(name, device="cuda").fit_transform(bad_params_data())
+    assert np.isfinite(out).all()
+
+
+@pytest.mark.parametrize("name", EMBEDDERS)
 def test_divergent_training_is_reported_with_its_epoch(name):
     pytest.importorskip("torch")
     est = _estimator(name, lr=1e12, max_epochs=5, batch_size=8)

@@ -384,6 +384,12 @@ class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
                 f"installation ({torch.__version__}); use device='cpu' or 'auto' "
                 "(set_params(device='cpu') for a model fitted elsewhere)."
             )
+        index = torch.device(self.device).index
+        if index is not None and index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={self.device!r} but this machine has "
+                f"{torch.cuda.device_count()} CUDA device(s) (indices from 0)."
+            )
         return self.device
 
     def _set_standardization(self, X):

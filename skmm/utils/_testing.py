@@ -50,8 +50,10 @@ EXPECTED_FAILED_CHECKS = {
     "COrALEmbedder": {
         "check_methods_subset_invariance": (
             "float32 network: a row embedded in a smaller batch differs by float32 "
-            "rounding (~2e-7, matmul kernels depend on the batch size), above the "
-            "check's atol=1e-7; rows are independent (tests/embed/test_coral.py)"
+            "rounding (up to ~5e-7, matmul kernels depend on the batch size), above "
+            "the check's atol=1e-7; rows are independent (tests/embed/test_coral.py). "
+            "Every torch embedder rounds this way; on the check's data only COrAL's "
+            "differences exceed 1e-7 (the property tests compare at rtol=1e-5)"
         ),
     },
 }
