@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from skmm.benchmark import METHODS, run_benchmark
+from skmm.benchmark import METHODS, run_benchmark, save_figure
 from skmm.datasets import load_multiple_features
 
 DOC = Path(__file__).resolve().parents[1] / "doc"
@@ -121,12 +121,9 @@ def main(argv=None):
     import matplotlib
 
     matplotlib.use("Agg")
-    from skmm.plotting import BenchmarkDisplay
-
     order = [m for m in METHODS if any(r["method"] == m for r in results)]
     results.sort(key=lambda r: (order.index(r["method"]), r["missing_rate"]))
-    display = BenchmarkDisplay.from_results(results)
-    display.figure_.savefig(DOC / "_static" / "benchmark.png", dpi=110)
+    save_figure(results, DOC / "_static" / "benchmark.png")
     write_table(results, DOC / "benchmark_results.rst", saved["meta"])
     print(f"wrote {store}, doc/_static/benchmark.png and doc/benchmark_results.rst")
 

@@ -72,7 +72,9 @@ def main(argv=None):
     """Entry point of ``python -m skmm``."""
     parser = _parser()
     args = parser.parse_args(argv)
-    from .benchmark import METHODS, QUICK_METHODS, format_table, run_benchmark, write_results
+    from .benchmark import (
+        METHODS, QUICK_METHODS, format_table, run_benchmark, save_figure, write_results,
+    )
 
     if args.estimators in (None, ""):
         methods = list(QUICK_METHODS)
@@ -117,10 +119,7 @@ def main(argv=None):
     csv_path, json_path = write_results(results, args.out)
     print(f"\nresults: {csv_path}, {json_path}")
     try:
-        from .plotting import BenchmarkDisplay
-
-        figure = args.out / "benchmark.png"
-        BenchmarkDisplay.from_results(results).figure_.savefig(figure, dpi=120)
+        figure = save_figure(results, args.out / "benchmark.png")
         print(f"figure: {figure}")
     except ImportError:
         print("figure: skipped (matplotlib is not installed: pip install 'skmm[plot]')")

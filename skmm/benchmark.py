@@ -20,7 +20,7 @@ from ._data import MultiModalData
 from .datasets import make_missing_modalities
 from .metrics import imputation_rmse
 
-__all__ = ["METHODS", "BenchmarkResult", "make_method", "run_benchmark"]
+__all__ = ["METHODS", "BenchmarkResult", "make_method", "run_benchmark", "save_figure"]
 
 
 def _probe():
@@ -301,3 +301,23 @@ def write_results(results, out_dir):
         writer.writeheader()
         writer.writerows(rows)
     return out / "results.csv", out / "results.json"
+
+
+def save_figure(results, path, *, dpi=110):
+    """Save the benchmark figure: accuracy, and imputation RMSE when some method has it.
+
+    Needs matplotlib (``pip install 'skmm[plot]'``); returns ``path``.
+    """
+    from .plotting import BenchmarkDisplay
+    from .plotting._base import import_pyplot
+
+    plt = import_pyplot()
+    has_rmse = any(np.isfinite(r.rmse if hasattr(r, "rmse") else r["rmse"]) for r in results)
+    fig, axes = plt.subplots(1, 1 + has_rmse, figsize=(7 + 5 * has_rmse, 4.5), squeeze=False)
+    BenchmarkDisplay.from_results(results, ax=axes[0, 0])
+    if has_rmse:
+        BenchmarkDisplay.from_results(results, metric="rmse", ax=axes[0, 1])
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path

@@ -28,6 +28,16 @@ def test_benchmark_display_one_line_per_method():
     assert [t.get_text() for t in disp.ax_.get_legend().get_texts()] == ["mean", "knn"]
 
 
+def test_benchmark_display_rmse_leaves_out_methods_without_it():
+    results = [BenchmarkResult("mean", r, 0.9, 0.01, 1.0 + r, 0.1) for r in (0.3, 0.5)]
+    results.append(BenchmarkResult("zero+indicator", 0.3, 0.9, 0.01, float("nan"), 0.1))
+    disp = BenchmarkDisplay.from_results(results, metric="rmse")
+    assert [t.get_text() for t in disp.ax_.get_legend().get_texts()] == ["mean"]
+    np.testing.assert_allclose(disp.ax_.lines[0].get_ydata(), [1.3, 1.5])
+    with pytest.raises(ValueError, match="metric"):
+        BenchmarkDisplay(results, metric="f1")
+
+
 def test_training_curve_display_from_history():
     class Fitted:
         history_ = [{"epoch": 1, "train_loss": 2.0}, {"epoch": 2, "train_loss": 1.0}]
