@@ -16,6 +16,7 @@ file and the figure and table are redrawn from all rows.
 
 import argparse
 import json
+import os
 import platform
 import time
 from dataclasses import asdict
@@ -24,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from skmm.benchmark import METHODS, run_benchmark, save_figure
+from skmm.benchmark import METHODS, make_method, run_benchmark, save_figure
 from skmm.datasets import load_multiple_features
 
 DOC = Path(__file__).resolve().parents[1] / "doc"
@@ -81,7 +82,9 @@ def write_table(results, path, meta):
         half = next((r for r in rows if np.isclose(r["missing_rate"], 0.5)), None)
         rmse = "—" if half is None or np.isnan(half["rmse"]) else f"{half['rmse']:.3f}"
         fit = "—" if half is None else f"{half['fit_time']:.1f}"
-        lines += [f"   * - ``{m}``: {METHODS[m][1]}",
+        epochs = meta.get("epochs", {}).get(m)
+        trained = f" ({epochs} epochs)" if epochs else ""
+        lines += [f"   * - ``{m}``: {METHODS[m][1]}{trained}",
                   *[f"     - {_cell(rows, rate)}" for rate in RATES],
                   f"     - {rmse}", f"     - {fit}"]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -91,6 +94,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--methods", default=",".join(DEFAULT_METHODS))
     parser.add_argument("--random-state", type=int, default=0)
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="training epochs of the embedders (default: the benchmark's 100)")
     parser.add_argument("--redraw", action="store_true", help="only redraw figure and table")
     args = parser.parse_args(argv)
     methods = [m for m in args.methods.split(",") if m]
@@ -107,13 +112,16 @@ def main(argv=None):
             start = time.perf_counter()
             with threadpool_limits(1):
                 new = run_benchmark(X, y, methods=[method], missing_rates=RATES, cv=5,
-                                    random_state=args.random_state)
+                                    random_state=args.random_state, max_epochs=args.epochs)
             print(f"{method}: {time.perf_counter() - start:.0f} s", flush=True)
             results = [r for r in results if r["method"] != method] + [asdict(r) for r in new]
+            epochs = saved.get("meta", {}).get("epochs", {})
+            if any(k.endswith("__max_epochs") for k in make_method(method)[0].get_params()):
+                epochs[method] = args.epochs or 100  # a torch embedder
             saved = {
                 "results": results,
-                "meta": {"machine": f"{platform.machine()} Linux, {__import__('os').cpu_count()} "
-                                    "cores", "date": time.strftime("%Y-%m-%d")},
+                "meta": {"machine": f"{platform.machine()} Linux, {os.cpu_count()} cores",
+                         "date": time.strftime("%Y-%m-%d"), "epochs": epochs},
             }
             store.parent.mkdir(exist_ok=True)
             store.write_text(json.dumps(saved, indent=1))

@@ -61,6 +61,8 @@ def _parser():
         help=f"comma-separated methods among {','.join(METHODS)} (default: a set that "
         f"runs quickly: {','.join(QUICK_METHODS)}; 'all' for every method)",
     )
+    bench.add_argument("--epochs", type=int, default=None,
+                       help="training epochs of the embedders (default 100; 20 with --quick)")
     bench.add_argument("--random-state", type=int, default=0)
     bench.add_argument("--quick", action="store_true", help="small models, one rate, 3 folds")
     bench.add_argument("--out", type=Path, default=Path("skmm_benchmark"), help="output folder")
@@ -91,6 +93,8 @@ def main(argv=None):
     cv = args.cv or (3 if args.quick else 5)
     if cv < 2:
         parser.error("--cv must be at least 2")
+    if args.epochs is not None and args.epochs < 1:
+        parser.error(f"--epochs must be at least 1; got {args.epochs}")
 
     if args.data is None:
         from .datasets import load_multiple_features
@@ -109,7 +113,8 @@ def main(argv=None):
         results = run_benchmark(
             X, y, methods=methods, missing_rates=rates, pattern=args.pattern,
             complete_modality=args.complete_modality, cv=cv,
-            random_state=args.random_state, quick=args.quick, n_jobs=args.n_jobs,
+            random_state=args.random_state, quick=args.quick, max_epochs=args.epochs,
+            n_jobs=args.n_jobs,
             progress=lambda msg: print(f"  {msg}", file=sys.stderr, flush=True),
         )
     except ValueError as exc:

@@ -138,11 +138,17 @@ METHODS = {
 QUICK_METHODS = ("zero+indicator", "mean", "knn", "pmkmeans", "calmrl", "coral")
 
 
-def make_method(name, random_state=0, quick=False):
-    """Return ``(estimator, is_imputer)`` for a method name of :data:`METHODS`."""
+def make_method(name, random_state=0, quick=False, max_epochs=None):
+    """Return ``(estimator, is_imputer)`` for a method name of :data:`METHODS`.
+
+    ``max_epochs``, when given, replaces the training epochs of torch embedders.
+    """
     if name not in METHODS:
         raise ValueError(f"Unknown method {name!r}; choose from {sorted(METHODS)}.")
-    return METHODS[name][0](random_state, quick)
+    est, is_imputer = METHODS[name][0](random_state, quick)
+    if max_epochs is not None:
+        est.set_params(**{k: max_epochs for k in est.get_params() if k.endswith("__max_epochs")})
+    return est, is_imputer
 
 
 @dataclass
@@ -158,8 +164,8 @@ class BenchmarkResult:
     accuracies: list = field(default_factory=list)
 
 
-def _run_fold(name, X_true, X, hidden, y, train, test, random_state, quick):
-    est, is_imputer = make_method(name, random_state, quick)
+def _run_fold(name, X_true, X, hidden, y, train, test, random_state, quick, max_epochs):
+    est, is_imputer = make_method(name, random_state, quick, max_epochs)
     est = clone(est)
     start = time.perf_counter()
     est.fit(X[train], y[train])
@@ -184,6 +190,7 @@ def run_benchmark(
     cv=5,
     random_state=0,
     quick=False,
+    max_epochs=None,
     n_jobs=None,
     progress=None,
 ):
@@ -211,6 +218,8 @@ def run_benchmark(
         Seed of masking, folds and estimators.
     quick : bool
         Smaller models (fewer epochs/iterations) for a fast run.
+    max_epochs : int or None
+        Training epochs of the torch embedders (default 100, 20 with ``quick``).
     n_jobs : int or None
         Folds of a method run in parallel with joblib.
     progress : callable or None
@@ -249,7 +258,8 @@ def run_benchmark(
         for name in methods:
             scores = Parallel(n_jobs=n_jobs)(
                 delayed(_run_fold)(
-                    name, X_true, X_missing, hidden, y, train, test, random_state, quick
+                    name, X_true, X_missing, hidden, y, train, test, random_state, quick,
+                    max_epochs,
                 )
                 for train, test in folds
             )

@@ -7,7 +7,7 @@ import pytest
 
 from skmm import MultiModalData
 from skmm.__main__ import main
-from skmm.benchmark import format_table, run_benchmark
+from skmm.benchmark import format_table, make_method, run_benchmark
 
 
 @pytest.fixture
@@ -51,6 +51,12 @@ def test_standard_pattern_keeps_one_modality_observed(monkeypatch):
         run_benchmark(X, y, methods=["mean"], pattern="standard", complete_modality="z")
 
 
+def test_make_method_sets_embedder_epochs():
+    est, is_imputer = make_method("clip", max_epochs=3)
+    assert not is_imputer
+    assert [v for k, v in est.get_params().items() if k.endswith("__max_epochs")] == [3]
+
+
 def test_cli_writes_table_csv_json_and_figure(npz, tmp_path, capsys):
     out = tmp_path / "out"
     code = main(["benchmark", "--data", str(npz), "--estimators", "mean,knn", "--cv", "2",
@@ -72,6 +78,7 @@ def test_cli_writes_table_csv_json_and_figure(npz, tmp_path, capsys):
         (["benchmark", "--missing-rate", "1.5"], "missing-rate"),
         (["benchmark", "--cv", "1"], "--cv"),
         (["benchmark", "--pattern", "block"], "--pattern"),
+        (["benchmark", "--epochs", "0"], "--epochs"),
     ],
 )
 def test_cli_bad_arguments_exit_non_zero(argv, message, capsys):
