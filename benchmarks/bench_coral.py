@@ -1,6 +1,7 @@
 """COrALEmbedder: evidence for issue 5.
 
-Run: ``.venv/bin/python benchmarks/bench_coral.py [--quick] [--only synthetic,mfeat,cost]``
+Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_coral.py --threads 1``
+(``--quick`` for a smoke run, ``--only synthetic,mfeat,cost`` to pick parts).
 
 1. Synthetic redundant / unique / synergistic set (make_redundant_unique_synergistic):
    balanced accuracy of a logistic-regression probe on the embedding for each target, for
@@ -9,7 +10,9 @@ Run: ``.venv/bin/python benchmarks/bench_coral.py [--quick] [--only synthetic,mf
    CLIP's symmetric InfoNCE, embedding = concatenated per-modality vectors). The
    embedders are fitted on a training split without labels; the probe is fitted on the
    training embeddings and scored on the test split. A probe on the raw features is the
-   reference.
+   reference. Whether synergy emerges depends on the draw of the data and weights, so
+   the set is drawn ``--seeds`` times (data and weights seeded alike); per-seed rows and
+   the mean and minimum are printed.
 2. mfeat with 50% of modality slots missing (MCAR, each sample keeps one): 5-fold
    accuracy of Pipeline(embedding + presence bits -> StandardScaler -> LogisticRegression),
    the embedder fitted on the training folds only, against zero-fill + indicators and
@@ -19,8 +22,8 @@ Run: ``.venv/bin/python benchmarks/bench_coral.py [--quick] [--only synthetic,mf
    (same module, loss, batches, AdamW) for COrAL and for a small module, where the loop's
    bookkeeping weighs most.
 
-Every figure is measured in one run on the same data; timings depend on the machine
-(torch's default intra-op threads are used and reported).
+Every figure is measured in one run on the same data; timings depend on the machine and
+its load (torch's intra-op threads, ``--threads`` or torch's default, are reported).
 """
 
 import argparse
@@ -107,7 +110,11 @@ def _row(cells, widths):
 
 
 # --- 1. synthetic ---------------------------------------------------------------------
-def synthetic(epochs, n_samples, seed=0):
+_TARGETS = ("redundant", "unique", "synergistic")
+
+
+def _synthetic_run(epochs, n_samples, seed):
+    """Per-target probe scores of each embedding on one draw of the data (seed)."""
     X, targets = make_redundant_unique_synergistic(n_samples, random_state=seed)
     rng = np.random.RandomState(seed)
     perm = rng.permutation(n_samples)
@@ -119,38 +126,53 @@ def synthetic(epochs, n_samples, seed=0):
                             temperature=coral.temperature, max_epochs=epochs,
                             batch_size=coral.batch_size, lr=coral.lr,
                             weight_decay=coral.weight_decay, random_state=seed)
-    raw = np.asarray(X)
     embeddings = {}
     for name, est in [("COrALEmbedder", coral), ("pairwise InfoNCE", clip)]:
         start = time.perf_counter()
         est.fit(X[train])
-        Z = est.transform(X)
-        embeddings[name] = (Z, time.perf_counter() - start)
-    embeddings["raw features (reference)"] = (raw, 0.0)
-    print(f"\n1. Synthetic set: {n_samples} samples, 2 modalities x 16 features, "
-          f"{epochs} epochs; probe balanced accuracy on {len(test)} held-out rows")
-    widths = (26, 6, 10, 8, 12, 9)
-    print(_row(["embedding", "width", "redundant", "unique", "synergistic", "fit (s)"],
-               widths))
-    results = {}
-    for name, (Z, seconds) in embeddings.items():
-        scores = []
-        for target in ("redundant", "unique", "synergistic"):
-            y = targets[target]
-            probe = _probe().fit(Z[train], y[train])
-            scores.append(balanced_accuracy_score(y[test], probe.predict(Z[test])))
-        results[name] = scores
-        print(_row([name, str(Z.shape[1])] + [f"{s:.3f}" for s in scores]
-                   + [f"{seconds:.1f}"], widths))
-    # where COrAL's synergy lives: the fused vector s (not the unique blocks)
+        embeddings[name] = (est.transform(X), time.perf_counter() - start)
+    embeddings["raw features (reference)"] = (np.asarray(X), 0.0)
+
+    def score(Z, target, cols=slice(None)):
+        y = targets[target]
+        probe = _probe().fit(Z[train][:, cols], y[train])
+        return balanced_accuracy_score(y[test], probe.predict(Z[test][:, cols]))
+
+    scores = {name: ([score(Z, t) for t in _TARGETS], Z.shape[1], seconds)
+              for name, (Z, seconds) in embeddings.items()}
+    # where COrAL's synergy lives: the fused vector s, not the unique blocks u_m
     Z = embeddings["COrALEmbedder"][0]
-    y = targets["synergistic"]
-    for part, cols in [("COrAL shared block s", slice(0, D)),
-                       ("COrAL unique blocks u_m", slice(D, None))]:
-        probe = _probe().fit(Z[train, cols], y[train])
-        print(f"   synergy probe on {part}: "
-              f"{balanced_accuracy_score(y[test], probe.predict(Z[test, cols])):.3f}")
-    return results
+    blocks = (score(Z, "synergistic", slice(0, D)),
+              score(Z, "synergistic", slice(D, None)))
+    return scores, blocks
+
+
+def synthetic(epochs, n_samples, seeds):
+    print(f"\n1. Synthetic set: {n_samples} samples, 2 modalities x 16 features, "
+          f"{epochs} epochs; probe balanced accuracy on the held-out 25%; "
+          f"{len(seeds)} draw(s) of data and weights (seeds {list(seeds)})")
+    widths = (26, 5, 6, 10, 8, 12, 9)
+    print(_row(["embedding", "seed", "width", "redundant", "unique", "synergistic",
+                "fit (s)"], widths))
+    per_name, block_scores = {}, []
+    for seed in seeds:
+        scores, blocks = _synthetic_run(epochs, n_samples, seed)
+        block_scores.append(blocks)
+        for name, (values, width, seconds) in scores.items():
+            per_name.setdefault(name, []).append(values)
+            print(_row([name, str(seed), str(width)] + [f"{v:.3f}" for v in values]
+                       + [f"{seconds:.1f}"], widths), flush=True)
+    print("   summary over seeds, mean (min):")
+    print("   " + _row(["embedding", "redundant", "unique", "synergistic"],
+                       (26, 16, 16, 16)))
+    for name, rows in per_name.items():
+        rows = np.asarray(rows)
+        cells = [f"{m:.3f} ({lo:.3f})" for m, lo in zip(rows.mean(0), rows.min(0))]
+        print("   " + _row([name] + cells, (26, 16, 16, 16)))
+    s_block, u_block = np.asarray(block_scores).mean(0)
+    print(f"   COrAL synergy probe, mean over seeds: shared block s {s_block:.3f}, "
+          f"unique blocks u_m {u_block:.3f}")
+    return per_name
 
 
 # --- 2. mfeat --------------------------------------------------------------------------
@@ -241,7 +263,7 @@ def cost(epochs, overhead_epochs, seed=0):
     print(f"   transform of {n} rows: {time.perf_counter() - start:.3f} s")
 
     widths = (34, 10, 10, 9)
-    print(f"   base loop vs bare torch loop, {overhead_epochs} epochs each, best of 2:")
+    print(f"   base loop vs bare torch loop, {overhead_epochs} epochs each, best of 3:")
     print("   " + _row(["module", "base (s)", "bare (s)", "overhead"], widths))
     for name, make in [
         ("COrAL network", lambda: COrALEmbedder(max_epochs=overhead_epochs,
@@ -250,7 +272,7 @@ def cost(epochs, overhead_epochs, seed=0):
             8, hidden_dim=16, max_epochs=overhead_epochs, random_state=seed)),
     ]:
         base, bare = [], []
-        for _ in range(2):
+        for _ in range(3):
             est = make()
             start = time.perf_counter()
             est.fit(Xm)
@@ -266,6 +288,8 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="fewer epochs and rows")
     parser.add_argument("--only", default="synthetic,mfeat,cost",
                         help="comma-separated parts to run")
+    parser.add_argument("--seeds", type=int, default=None,
+                        help="draws of the synthetic set (default: 3, 1 with --quick)")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch intra-op threads (default: torch's own choice)")
     args = parser.parse_args(argv)
@@ -276,7 +300,8 @@ def main(argv=None):
     parts = set(args.only.split(","))
     epochs = 20 if args.quick else 100
     if "synthetic" in parts:
-        synthetic(epochs, 1000 if args.quick else 2000)
+        n_seeds = args.seeds if args.seeds is not None else (1 if args.quick else 3)
+        synthetic(epochs, 1000 if args.quick else 2000, range(n_seeds))
     if "mfeat" in parts:
         mfeat(epochs)
     if "cost" in parts:
