@@ -114,7 +114,10 @@ def main(argv=None):
                 new = run_benchmark(X, y, methods=[method], missing_rates=RATES, cv=5,
                                     random_state=args.random_state, max_epochs=args.epochs)
             print(f"{method}: {time.perf_counter() - start:.0f} s", flush=True)
-            results = [r for r in results if r["method"] != method] + [asdict(r) for r in new]
+            # Re-read before writing: another run may have stored other methods meanwhile.
+            saved = json.loads(store.read_text()) if store.exists() else {"results": []}
+            results = [r for r in saved["results"] if r["method"] != method]
+            results += [asdict(r) for r in new]
             epochs = saved.get("meta", {}).get("epochs", {})
             if any(k.endswith("__max_epochs") for k in make_method(method)[0].get_params()):
                 epochs[method] = args.epochs or 100  # a torch embedder
