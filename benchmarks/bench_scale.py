@@ -1,97 +1,213 @@
-"""Scale: every imputer on 1,000,000 x 3 x 128 (40% of slots missing), every embedder for
-one epoch on 200,000 rows, with wall time and peak resident memory.
+"""Scale: every imputer on 1,000,000 x 3 x 128 (40% of modality slots missing), every
+embedder for one epoch on 200,000 rows; wall time and peak resident memory.
 
-Each case runs in its own process so that its peak RSS is its own. The input itself
-(1e6 x 384 float64 = 3.1 GB) is included in the imputers' peak.
+Each estimator runs alone in a fresh process (so that its peak memory is its own),
+single-threaded (BLAS, OpenMP and torch limited to one thread), one after the other.
+The data are generated in that process with no copy: a low-rank signal plus noise per
+modality, then whole rows set to NaN, MCAR per (sample, modality) slot, at a per-slot
+rate chosen so that ``--rate`` of the slots are hidden once samples left with no
+modality are redrawn. Memory figures are the process's resident set size (RSS):
 
-Run: ``.venv/bin/python benchmarks/bench_scale.py [--quick]`` (``--quick``: 10x fewer rows).
+- ``input``: the bytes of the input arrays;
+- ``RSS data``: after generating the data, before fitting;
+- ``peak fit`` / ``peak transform``: the highest RSS during ``fit`` / ``transform``
+  (the kernel's high-water mark, reset before each phase where Linux allows it; the
+  input is included, and for imputers ``transform`` returns a filled copy of it).
+
+Run::
+
+    .venv/bin/python benchmarks/bench_scale.py                      # everything
+    .venv/bin/python benchmarks/bench_scale.py --only CalMRLImputer --rows 300000
+    .venv/bin/python benchmarks/bench_scale.py --quick              # 10x fewer rows
+
+Timings are noisy on a shared machine: the load average is printed beside them.
 """
 
-import argparse
-import multiprocessing as mp
-import resource
-import time
+import os
 
-import numpy as np
+# One thread everywhere, set before numpy / torch are imported (children inherit it).
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import multiprocessing as mp  # noqa: E402
+import resource  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+GIB = 2**30
+
+# {name: (kind, constructor kwargs)}; embedders use their defaults but for max_epochs.
+ESTIMATORS = {
+    "PartialModalityKMeansImputer": (
+        "imputer", {"n_clusters": 64, "max_iter": 10, "random_state": 0}
+    ),
+    "CalMRLImputer": ("imputer", {"n_components": 32, "random_state": 0}),
+    "COrALEmbedder": ("embedder", {"max_epochs": 1, "random_state": 0}),
+    "OVAIBEmbedder": ("embedder", {"max_epochs": 1, "random_state": 0}),
+    "PairwiseCLIPEmbedder": ("embedder", {"max_epochs": 1, "random_state": 0}),
+    "CalMRLEmbedder": ("embedder", {"max_epochs": 1, "random_state": 0}),
+}
 
 
-def _data(n, d, rate, seed=0):
+def _slot_rate(target, n_modalities):
+    """Per-slot rate ``r`` hiding ``target`` of the slots once samples that would lose
+    every modality are redrawn: the root in (0, 1) of ``(r - r^M) / (1 - r^M) = target``.
+    """
+    coefs = np.zeros(n_modalities + 1)
+    coefs[0], coefs[-2], coefs[-1] = target - 1.0, 1.0, -target
+    roots = np.roots(coefs)
+    return float(next(r.real for r in roots if abs(r.imag) < 1e-9 and 0 < r.real < 1))
+
+
+def make_scale_data(n, width=128, n_modalities=3, rate=0.4, rank=8, seed=0):
+    """``n`` samples of ``n_modalities`` float64 modalities, ``rate`` of the slots
+    missing, generated in chunks (no temporary larger than a chunk).
+
+    Returns
+    -------
+    X : MultiModalData
+    realised_rate : float
+        Fraction of (sample, modality) slots hidden.
+    """
     from skmm import MultiModalData
-    from skmm.datasets import make_missing_modalities
 
     rng = np.random.default_rng(seed)
-    latent = rng.normal(size=(n, 8))
-    arrays = {}
-    for m in ("a", "b", "c"):
-        W = rng.normal(size=(8, d))
-        arrays[m] = latent @ W + 0.5 * rng.normal(size=(n, d))
-    return make_missing_modalities(MultiModalData(arrays), rate, random_state=seed)
+    slot_rate = _slot_rate(rate, n_modalities)
+    observed = rng.random((n, n_modalities)) >= slot_rate
+    empty = np.flatnonzero(~observed.any(axis=1))
+    while empty.size:  # redraw samples left with no modality
+        observed[empty] = rng.random((empty.size, n_modalities)) >= slot_rate
+        empty = empty[~observed[empty].any(axis=1)]
+    loadings = [rng.normal(size=(rank, width)) for _ in range(n_modalities)]
+    arrays = [np.empty((n, width)) for _ in range(n_modalities)]
+    step = 100_000
+    for start in range(0, n, step):
+        rows = slice(start, min(start + step, n))
+        latent = rng.normal(size=(rows.stop - start, rank))
+        for j, a in enumerate(arrays):
+            a[rows] = latent @ loadings[j]
+            a[rows] += 0.5 * rng.standard_normal((rows.stop - start, width))
+            a[rows][~observed[rows, j]] = np.nan
+    X = MultiModalData({f"m{j}": a for j, a in enumerate(arrays)})
+    return X, float(1.0 - observed.mean())
 
 
-def _imputer(name):
-    from skmm.impute import CalMRLImputer, PartialModalityKMeansImputer
+class _PeakRSS:
+    """Peak resident memory of this process since the last :meth:`reset`, in bytes.
 
-    return {
-        "PartialModalityKMeansImputer(k=64, max_iter=10)": lambda: PartialModalityKMeansImputer(
-            n_clusters=64, max_iter=10, random_state=0
-        ),
-        "CalMRLImputer(q=32, max_iter=20)": lambda: CalMRLImputer(
-            n_components=32, max_iter=20, random_state=0
-        ),
-    }[name]()
+    Resets the kernel's high-water mark (``/proc/self/clear_refs``, Linux >= 4.0);
+    where that is refused it falls back to the lifetime peak (``ru_maxrss``).
+    """
+
+    def reset(self):
+        try:
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")
+            self.resettable = True
+        except OSError:
+            self.resettable = False
+
+    @staticmethod
+    def _status(key):
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) * 1024
+        return None
+
+    def current(self):
+        return self._status("VmRSS") or 0
+
+    def peak(self):
+        if getattr(self, "resettable", False):
+            value = self._status("VmHWM")
+            if value is not None:
+                return value
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-IMPUTERS = ["PartialModalityKMeansImputer(k=64, max_iter=10)", "CalMRLImputer(q=32, max_iter=20)"]
-EMBEDDERS = ["COrALEmbedder", "OVAIBEmbedder", "PairwiseCLIPEmbedder", "CalMRLEmbedder"]
-
-
-def _run_case(kind, name, n, d, queue):
+def _run_case(name, n, width, rate, queue):
     import warnings
 
-    warnings.simplefilter("ignore")
-    X = _data(n, d, 0.4)
-    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    start = time.perf_counter()
-    if kind == "imputer":
-        est = _imputer(name).fit(X)
-        fit = time.perf_counter() - start
-        start = time.perf_counter()
-        out = est.transform(X)
-        assert all(np.isfinite(a).all() for a in out.values())
-    else:
-        from skmm import embed
+    import torch
+    from threadpoolctl import threadpool_limits
 
-        est = getattr(embed, name)(max_epochs=1, batch_size=512, random_state=0).fit(X)
-        fit = time.perf_counter() - start
+    from skmm import embed, impute
+
+    torch.set_num_threads(1)
+    warnings.simplefilter("ignore")
+    kind, params = ESTIMATORS[name]
+    rss = _PeakRSS()
+    X, realised = make_scale_data(n, width, rate=rate)
+    input_bytes = sum(a.nbytes for a in X.values())
+    data_rss = rss.current()
+    est = getattr(impute if kind == "imputer" else embed, name)(**params)
+    with threadpool_limits(1):
+        rss.reset()
+        cpu, start = time.process_time(), time.perf_counter()
+        est.fit(X)
+        fit_s, fit_cpu = time.perf_counter() - start, time.process_time() - cpu
+        fit_peak = rss.peak()
+        rss.reset()
         start = time.perf_counter()
         out = est.transform(X)
-        assert np.isfinite(out).all()
-    transform = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    queue.put((fit, transform, base_rss, peak))
+        transform_s = time.perf_counter() - start
+        transform_peak = rss.peak()
+    finite = bool(np.isfinite(np.asarray(out)).all())
+    detail = {
+        "imputer": lambda: f"{est.n_iter_} iterations",
+        "embedder": lambda: f"{est.n_iter_} epoch, loss {est.loss_curve_[-1]:.3f}",
+    }[kind]()
+    queue.put(dict(
+        fit_s=fit_s, fit_cpu=fit_cpu, transform_s=transform_s, input=input_bytes,
+        data_rss=data_rss, fit_peak=fit_peak, transform_peak=transform_peak,
+        finite=finite, realised=realised, detail=detail,
+        exact_peak=getattr(rss, "resettable", False),
+    ))
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", nargs="+", choices=list(ESTIMATORS),
+                        default=list(ESTIMATORS), help="estimators to run, in order")
+    parser.add_argument("--rows", type=int, default=None,
+                        help="rows for every selected estimator (default: 1,000,000 "
+                        "for imputers, 200,000 for embedders)")
+    parser.add_argument("--width", type=int, default=128, help="features per modality")
+    parser.add_argument("--rate", type=float, default=0.4, help="missing slot fraction")
+    parser.add_argument("--quick", action="store_true", help="10x fewer rows")
     args = parser.parse_args(argv)
-    scale = 10 if args.quick else 1
-    cases = [("imputer", name, 1_000_000 // scale, 128) for name in IMPUTERS]
-    cases += [("embedder", name, 200_000 // scale, 128) for name in EMBEDDERS]
     ctx = mp.get_context("spawn")
-    print(f"{'estimator':<50} {'rows':>9} {'fit s':>8} {'transform s':>12} "
-          f"{'data GiB':>9} {'peak GiB':>9}")
-    for kind, name, n, d in cases:
+    print(f"load average at start: {os.getloadavg()}", flush=True)
+    header = (f"{'estimator':<30}{'rows':>10}{'fit s':>9}{'fit cpu s':>10}"
+              f"{'transform s':>12}{'input GiB':>10}{'RSS data':>9}{'peak fit':>9}"
+              f"{'peak transform':>15}  details")
+    print(header, flush=True)
+    for name in args.only:
+        kind = ESTIMATORS[name][0]
+        n = args.rows or (1_000_000 if kind == "imputer" else 200_000)
+        if args.quick:
+            n //= 10
         queue = ctx.Queue()
-        proc = ctx.Process(target=_run_case, args=(kind, name, n, d, queue))
+        proc = ctx.Process(target=_run_case, args=(name, n, args.width, args.rate, queue))
         proc.start()
         proc.join()
         if proc.exitcode != 0:
-            print(f"{name:<50} {n:>9} failed (exit code {proc.exitcode})")
+            print(f"{name:<30}{n:>10}  failed (exit code {proc.exitcode})", flush=True)
             continue
-        fit, transform, base, peak = queue.get()
-        print(f"{name:<50} {n:>9} {fit:>8.1f} {transform:>12.1f} {base:>9.2f} {peak:>9.2f}",
-              flush=True)
+        r = queue.get()
+        note = "" if r["exact_peak"] else " (lifetime peaks)"
+        print(
+            f"{name:<30}{n:>10}{r['fit_s']:>9.1f}{r['fit_cpu']:>10.1f}"
+            f"{r['transform_s']:>12.1f}{r['input'] / GIB:>10.2f}"
+            f"{r['data_rss'] / GIB:>9.2f}{r['fit_peak'] / GIB:>9.2f}"
+            f"{r['transform_peak'] / GIB:>15.2f}  {r['detail']}, "
+            f"{100 * r['realised']:.1f}% slots missing, output finite: {r['finite']}"
+            f"{note}; load {os.getloadavg()[0]:.2f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

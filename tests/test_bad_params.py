@@ -93,3 +93,16 @@ def test_batch_size_larger_than_the_data_is_clipped_with_a_warning(name):
         big = _estimator(name, batch_size=1000, max_epochs=1).fit(X)
     exact = _estimator(name, batch_size=len(X), max_epochs=1).fit(X)
     np.testing.assert_array_equal(big.transform(X), exact.transform(X))
+
+
+def test_bad_method_arguments_raise_naming_them():
+    from skmm.impute import CalMRLImputer
+
+    X = bad_params_data()
+    imputer = CalMRLImputer(n_components=2, random_state=0).fit(X)
+    for kwargs in ({"n_imputations": 0}, {"n_imputations": 1.5},
+                   {"random_state": "seed"}):
+        with pytest.raises(ValueError, match=next(iter(kwargs))):
+            imputer.sample(X, **kwargs)
+    with pytest.raises(TypeError, match="return_std"):
+        imputer.transform(X, return_std="yes")

@@ -114,6 +114,8 @@ __all__ = ["BaseTorchEmbedder", "TensorData", "check_scalar_param"]
 _DEVICES = ("cpu", "cuda", "auto")
 # Rows per chunk in transform (results do not depend on it beyond float rounding).
 _TRANSFORM_CHUNK = 2048
+# Rows per chunk when standardising the input into float32 tensors.
+_STANDARDIZE_CHUNK = 16384
 
 TRAINING_PARAMETERS_DOC = """\
 max_epochs : int, default={max_epochs}
@@ -403,14 +405,24 @@ class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
             self.mean_[m], self.scale_[m] = mean, scale
 
     def _to_tensors(self, X, device):
-        """Standardise, zero-fill missing rows (in numpy) and build a TensorData."""
+        """Standardise, zero-fill missing rows (in numpy) and build a TensorData.
+
+        Standardisation runs in float64 over row chunks written into one float32
+        array per modality, so no full-size float64 temporary is made.
+        """
         torch = _import_torch()
         observed = X.observed
         tensors = []
         for j, m in enumerate(self.modalities_):
-            z = (np.asarray(X[m], dtype=np.float64) - self.mean_[m]) / self.scale_[m]
-            z = np.where(observed[:, j : j + 1], z, 0.0).astype(np.float32)
-            tensors.append(torch.from_numpy(np.ascontiguousarray(z)).to(device))
+            a = X[m]
+            z = np.empty(a.shape, dtype=np.float32)
+            for start in range(0, a.shape[0], _STANDARDIZE_CHUNK):
+                rows = slice(start, start + _STANDARDIZE_CHUNK)
+                block = (np.asarray(a[rows], dtype=np.float64) - self.mean_[m])
+                block /= self.scale_[m]
+                block[~observed[rows, j]] = 0.0
+                z[rows] = block
+            tensors.append(torch.from_numpy(z).to(device))
         present = torch.from_numpy(np.ascontiguousarray(observed)).to(device)
         return TensorData(tensors, present)
 

@@ -18,6 +18,10 @@ from . import _calmrl_em as em
 
 __all__ = ["CalMRLImputer"]
 
+# Rows per chunk in transform, transform_latent and score_samples (the temporaries of
+# inference are about this many rows of every modality).
+_INFERENCE_CHUNK = 65536
+
 
 class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
     """Impute missing modalities from a latent variable shared by all modalities.
@@ -214,10 +218,30 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         return self
 
     # --- inference ------------------------------------------------------------------
+    def _validate_for_inference(self, X):
+        """Validate ``X`` against the fit; return it and whether it was a 2-D array."""
+        check_is_fitted(self, "_params")
+        return self._validate_multimodal(X, reset=False)
+
+    def _posterior_chunks(self, X):
+        """Yield ``(rows, EM layout, posterior)`` for consecutive row chunks of ``X``.
+
+        Samples are independent given the parameters, so inference in chunks gives
+        the same result as in one pass while its temporaries stay the size of a chunk.
+        """
+        observed = X.observed
+        arrays = list(X.values())
+        for start in range(0, X.n_samples, _INFERENCE_CHUNK):
+            rows = slice(start, min(start + _INFERENCE_CHUNK, X.n_samples))
+            data = em.prepare(
+                [a[rows] for a in arrays], observed[rows],
+                center=self._center, scale=self._scale,
+            )
+            yield rows, data, em.e_step(data, self._params)
+
     def _posterior(self, X):
         """Validate ``X``; return it, whether it was 2-D, its EM layout and posterior."""
-        check_is_fitted(self, "_params")
-        X, as_array = self._validate_multimodal(X, reset=False)
+        X, as_array = self._validate_for_inference(X)
         data = em.prepare(
             list(X.values()), X.observed, center=self._center, scale=self._scale
         )
@@ -232,9 +256,7 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
             if missing.any():
                 filled[missing] = draw(j, missing) * self._scale[j] + self._center[j]
             out[m] = filled
-        Xt = MultiModalData(out)
-        Xt.feature_names = dict(X.feature_names)
-        return Xt
+        return self._container(out, X)
 
     def transform(self, X, return_std=False):
         """Fill each missing modality with its posterior predictive mean.
@@ -253,24 +275,33 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         X_std : MultiModalData, ndarray or DataFrame
             Only if ``return_std`` is True.
         """
+        check_scalar_param(return_std, "return_std", bool)
         original = X
-        X, as_array, data, post = self._posterior(X)
+        X, as_array = self._validate_for_inference(X)
         params = self._params
-        observed = data.patterns[data.pattern_index]
-        Xt = self._fill(
-            X, observed, lambda j, rows: em.predictive_mean(params, post.mean[rows], j)
-        )
-        Xt = self._wrap_output(Xt, as_array, original)
+        filled = {m: a.copy() for m, a in X.items()}
+        std = {m: np.zeros_like(a) for m, a in X.items()} if return_std else None
+        for rows, data, post in self._posterior_chunks(X):
+            observed = data.patterns[data.pattern_index]
+            for j, m in enumerate(X.modalities):
+                missing = ~observed[:, j]
+                if missing.any():
+                    z = em.predictive_mean(params, post.mean[missing], j)
+                    filled[m][rows][missing] = z * self._scale[j] + self._center[j]
+                if return_std:
+                    var = em.predictive_variance(params, post.cov, j)[data.pattern_index]
+                    var[observed[:, j]] = 0.0
+                    std[m][rows] = np.sqrt(var) * self._scale[j]
+        Xt = self._wrap_output(self._container(filled, X), as_array, original)
         if not return_std:
             return Xt
-        std = {}
-        for j, m in enumerate(X.modalities):
-            var = em.predictive_variance(params, post.cov, j)[data.pattern_index]
-            var[observed[:, j]] = 0.0
-            std[m] = (np.sqrt(var) * self._scale[j]).astype(X[m].dtype, copy=False)
-        X_std = MultiModalData(std)
-        X_std.feature_names = dict(X.feature_names)
-        return Xt, self._wrap_output(X_std, as_array, original)
+        return Xt, self._wrap_output(self._container(std, X), as_array, original)
+
+    @staticmethod
+    def _container(arrays, like):
+        out = MultiModalData(arrays)
+        out.feature_names = dict(like.feature_names)
+        return out
 
     def transform_latent(self, X):
         """Posterior mean ``E[beta | observed modalities]`` of the shared latent.
@@ -286,7 +317,8 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, n_components)
         """
-        return self._posterior(X)[3].mean
+        X, _ = self._validate_for_inference(X)
+        return np.concatenate([post.mean for _, _, post in self._posterior_chunks(X)])
 
     def sample(self, X, n_imputations=5, random_state=None):
         """Draw imputations from the posterior predictive (multiple imputation).
@@ -339,8 +371,11 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         ndarray of shape (n_samples,)
             ``log p(observed rows)``; 0 for a sample with nothing observed.
         """
-        _, _, data, post = self._posterior(X)
-        return post.log_likelihood - data.patterns[data.pattern_index] @ self._log_scale
+        X, _ = self._validate_for_inference(X)
+        return np.concatenate([
+            post.log_likelihood - data.patterns[data.pattern_index] @ self._log_scale
+            for _, data, post in self._posterior_chunks(X)
+        ])
 
     def score(self, X, y=None):
         """Mean observed-data log-likelihood per sample (higher is better).
