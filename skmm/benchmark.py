@@ -105,7 +105,7 @@ def _pmkmeans(random_state, quick):
 def _calmrl(random_state, quick):
     from .impute import CalMRLImputer
 
-    return _imputer_pipeline(CalMRLImputer(n_components=32, random_state=random_state)), True
+    return _imputer_pipeline(CalMRLImputer(n_components=64, random_state=random_state)), True
 
 
 def _embedder(class_name, **params):
