@@ -34,6 +34,7 @@ from ..utils._validation import (
     check_option_param,
     check_random_state_param,
     check_scalar_param,
+    check_verbose_param,
 )
 
 __all__ = ["PartialModalityKMeans"]
@@ -347,7 +348,7 @@ class PartialModalityKMeans(
             n_init = int(self.n_init)
         check_scalar_param(self.max_iter, "max_iter", int, low=1)
         check_scalar_param(self.tol, "tol", float, low=0)
-        check_scalar_param(self.verbose, "verbose", int, low=0)
+        check_verbose_param(self.verbose)
         check_random_state_param(self.random_state)
         if isinstance(self.init, str):
             check_option_param(self.init, "init", ("k-means++",))

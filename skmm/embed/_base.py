@@ -107,7 +107,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from ..base import MultiModalMixin
-from ..utils._validation import check_random_state_param, check_scalar_param
+from ..utils._validation import (
+    check_random_state_param,
+    check_scalar_param,
+    check_verbose_param,
+)
 
 __all__ = ["BaseTorchEmbedder", "TensorData", "check_scalar_param"]
 
@@ -349,7 +353,7 @@ class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
         check_scalar_param(self.batch_size, "batch_size", int, low=1)
         check_scalar_param(self.lr, "lr", float, low=0, include_low=False)
         check_scalar_param(self.weight_decay, "weight_decay", float, low=0)
-        check_scalar_param(self.verbose, "verbose", int, low=0)
+        check_verbose_param(self.verbose)
         check_scalar_param(self.early_stopping, "early_stopping", bool)
         check_scalar_param(
             self.validation_fraction, "validation_fraction", float, low=0, high=1,

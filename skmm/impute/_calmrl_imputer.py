@@ -13,6 +13,7 @@ from ..utils._validation import (
     check_option_param,
     check_random_state_param,
     check_scalar_param,
+    check_verbose_param,
 )
 from . import _calmrl_em as em
 
@@ -163,7 +164,7 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         check_option_param(self.init, "init", ("pca", "random"))
         check_scalar_param(self.standardize, "standardize", bool)
         check_scalar_param(self.min_noise_variance, "min_noise_variance", float, low=0)
-        check_scalar_param(self.verbose, "verbose", int, low=0)
+        check_verbose_param(self.verbose)
         check_random_state_param(self.random_state)
 
     def fit(self, X, y=None):

@@ -29,6 +29,12 @@ class InvalidParameterError(ValueError, TypeError):
     """
 
 
+def check_verbose_param(value):
+    """Check ``verbose``: a non-negative integer or a bool, as in scikit-learn."""
+    if not isinstance(value, (bool, np.bool_)):
+        check_scalar_param(value, "verbose", int, low=0)
+
+
 def check_scalar_param(value, name, kind, *, low=None, high=None, include_low=True,
                        include_high=True):
     """Check one scalar hyperparameter; raise an error naming it.

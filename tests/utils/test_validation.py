@@ -3,6 +3,7 @@ import pytest
 
 from skmm import MultiModalData
 from skmm.utils import check_modality_param, check_multimodal
+from skmm.utils._validation import check_verbose_param
 
 
 def test_accepted_forms():
@@ -64,3 +65,14 @@ def test_check_modality_param():
         check_modality_param({"a": 1}, ["a", "b"], "k")
     with pytest.raises(TypeError, match="'k'"):
         check_modality_param([1, 2], ["a", "b"], "k")
+
+
+@pytest.mark.parametrize("verbose", [0, 2, True, False, np.int64(1)])
+def test_verbose_accepts_bools_and_non_negative_integers(verbose):
+    check_verbose_param(verbose)
+
+
+@pytest.mark.parametrize("verbose", [-1, 1.5, "loud", None])
+def test_verbose_rejects_others(verbose):
+    with pytest.raises(ValueError, match="verbose"):
+        check_verbose_param(verbose)
