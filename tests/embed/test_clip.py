@@ -5,36 +5,14 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from skmm import MultiModalData  # noqa: E402
 from skmm.datasets import make_missing_modalities  # noqa: E402
 from skmm.embed import PairwiseCLIPEmbedder  # noqa: E402
 from skmm.embed._losses import info_nce  # noqa: E402
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny networks: one thread is faster, and much faster on a loaded machine."""
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n_threads)
 
-
-FAST = dict(embedding_dim=8, hidden_dim=16, max_epochs=3, batch_size=32, random_state=0)
-
-
-def _data(n=80, seed=0):
-    rng = np.random.default_rng(seed)
-    h = rng.normal(size=(n, 2))
-    return MultiModalData(
-        a=h @ rng.normal(size=(2, 5)) + 0.1 * rng.normal(size=(n, 5)),
-        b=np.tanh(h @ rng.normal(size=(2, 4))) + 0.1 * rng.normal(size=(n, 4)),
-        c=h @ rng.normal(size=(2, 3)) + 0.1 * rng.normal(size=(n, 3)),
-    )
-
-
-def test_loss_is_mean_of_pairwise_info_nce_over_present_rows():
-    X = make_missing_modalities(_data(40), 0.4, random_state=0)
-    emb = PairwiseCLIPEmbedder(**FAST).fit(X)
+def test_loss_is_mean_of_pairwise_info_nce_over_present_rows(fast_params, linked_data):
+    X = make_missing_modalities(linked_data(40), 0.4, random_state=0)
+    emb = PairwiseCLIPEmbedder(**fast_params).fit(X)
     data = emb._to_tensors(X, "cpu")
     xs, present = data.tensors, data.present
     loss, parts = emb._batch_loss(emb.module_, xs, present, None)
@@ -50,9 +28,10 @@ def test_loss_is_mean_of_pairwise_info_nce_over_present_rows():
     assert emb._batch_loss(emb.module_, garbage, present, None)[0].item() == loss.item()
 
 
-def test_fit_loss_decreases_and_alignment():
-    X = _data()
-    emb = PairwiseCLIPEmbedder(**{**FAST, "max_epochs": 12, "fusion": "concat"}).fit(X)
+def test_fit_loss_decreases_and_alignment(fast_params, linked_data):
+    X = linked_data()
+    params = {**fast_params, "max_epochs": 12, "fusion": "concat"}
+    emb = PairwiseCLIPEmbedder(**params).fit(X)
     assert emb.loss_curve_[-1] < 0.8 * emb.loss_curve_[0]
     Z = emb.transform(X)
     assert Z.shape == (80, 3 * 8 + 3)
@@ -64,9 +43,9 @@ def test_fit_loss_decreases_and_alignment():
     assert np.diag(cos).mean() > cos.mean() + 0.2
 
 
-def test_retrieval_scores_are_cosines():
-    X = _data(40)
-    emb = PairwiseCLIPEmbedder(**{**FAST, "fusion": "concat"}).fit(X)
+def test_retrieval_scores_are_cosines(fast_params, linked_data):
+    X = linked_data(40)
+    emb = PairwiseCLIPEmbedder(**{**fast_params, "fusion": "concat"}).fit(X)
     z = emb.transform(X)[:, :24].reshape(40, 3, 8)
     S = emb.retrieval_scores(X, X, "b", "a")
     np.testing.assert_allclose(S, z[:, 1] @ z[:, 0].T, atol=1e-6)
@@ -77,10 +56,10 @@ def test_retrieval_scores_are_cosines():
     np.testing.assert_allclose(S2, z[:, 1] @ c.T, atol=1e-6)
 
 
-def test_deterministic_pickle_and_missing_fit():
-    X = make_missing_modalities(_data(60), 0.5, random_state=2)
-    a = PairwiseCLIPEmbedder(**FAST).fit(X)
-    b = PairwiseCLIPEmbedder(**FAST).fit(X)
+def test_deterministic_pickle_and_missing_fit(fast_params, linked_data):
+    X = make_missing_modalities(linked_data(60), 0.5, random_state=2)
+    a = PairwiseCLIPEmbedder(**fast_params).fit(X)
+    b = PairwiseCLIPEmbedder(**fast_params).fit(X)
     np.testing.assert_array_equal(a.transform(X), b.transform(X))
     restored = pickle.loads(pickle.dumps(a))
     np.testing.assert_array_equal(restored.transform(X), a.transform(X))
@@ -89,14 +68,15 @@ def test_deterministic_pickle_and_missing_fit():
     assert np.isfinite(Z).all() and np.all(np.linalg.norm(Z, axis=1) > 0)
 
 
-def test_bad_params():
+def test_bad_params(fast_params, linked_data):
     with pytest.raises(ValueError, match="fusion"):
-        PairwiseCLIPEmbedder(**{**FAST, "fusion": "max"}).fit(_data(20))
+        PairwiseCLIPEmbedder(**{**fast_params, "fusion": "max"}).fit(linked_data(20))
     with pytest.raises(ValueError, match="normalize_output"):
-        PairwiseCLIPEmbedder(**{**FAST, "normalize_output": "yes"}).fit(_data(20))
+        PairwiseCLIPEmbedder(**{**fast_params, "normalize_output": "yes"}).fit(
+            linked_data(20))
 
 
-def test_normalize_output():
-    X = make_missing_modalities(_data(30), 0.3, random_state=0)
-    emb = PairwiseCLIPEmbedder(**{**FAST, "normalize_output": True}).fit(X)
+def test_normalize_output(fast_params, linked_data):
+    X = make_missing_modalities(linked_data(30), 0.3, random_state=0)
+    emb = PairwiseCLIPEmbedder(**{**fast_params, "normalize_output": True}).fit(X)
     np.testing.assert_allclose(np.linalg.norm(emb.transform(X), axis=1), 1.0, rtol=1e-5)

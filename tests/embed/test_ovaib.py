@@ -5,32 +5,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from skmm import MultiModalData  # noqa: E402
 from skmm.datasets import make_missing_modalities  # noqa: E402
 from skmm.embed import OVAIBEmbedder  # noqa: E402
 from skmm.embed._ovaib import projection_scores  # noqa: E402
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny networks: one thread is faster, and much faster on a loaded machine."""
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n_threads)
-
-
-FAST = dict(embedding_dim=8, hidden_dim=16, max_epochs=3, batch_size=32, random_state=0)
-
-
-def _data(n=80, seed=0):
-    """Three modalities driven by one latent factor."""
-    rng = np.random.default_rng(seed)
-    h = rng.normal(size=(n, 2))
-    return MultiModalData(
-        a=h @ rng.normal(size=(2, 5)) + 0.1 * rng.normal(size=(n, 5)),
-        b=np.tanh(h @ rng.normal(size=(2, 4))) + 0.1 * rng.normal(size=(n, 4)),
-        c=h @ rng.normal(size=(2, 3)) + 0.1 * rng.normal(size=(n, 3)),
-    )
 
 
 def _direct_scores(anchor, rest, ridge):
@@ -80,9 +57,9 @@ def test_projection_score_of_own_span_member_is_one_and_empty_span_is_zero():
     assert s1 == pytest.approx(abs(torch.nn.functional.cosine_similarity(a, b, dim=0)))
 
 
-def test_fit_transform_loss_decreases_and_history():
-    X = _data()
-    emb = OVAIBEmbedder(**{**FAST, "max_epochs": 12})
+def test_fit_transform_loss_decreases_and_history(fast_params, linked_data):
+    X = linked_data()
+    emb = OVAIBEmbedder(**{**fast_params, "max_epochs": 12})
     Z = emb.fit_transform(X)
     assert Z.shape == (80, 8) and np.isfinite(Z).all()
     assert emb.loss_curve_[-1] < 0.8 * emb.loss_curve_[0]
@@ -91,16 +68,16 @@ def test_fit_transform_loss_decreases_and_history():
     assert np.linalg.norm(Z, axis=1).max() <= 1 + 1e-6
 
 
-def test_minimality_weight_tightens_modality_embeddings():
-    X = _data()
-    low = OVAIBEmbedder(**{**FAST, "max_epochs": 8, "beta": 0.0}).fit(X)
-    high = OVAIBEmbedder(**{**FAST, "max_epochs": 8, "beta": 5.0}).fit(X)
+def test_minimality_weight_tightens_modality_embeddings(fast_params, linked_data):
+    X = linked_data()
+    low = OVAIBEmbedder(**{**fast_params, "max_epochs": 8, "beta": 0.0}).fit(X)
+    high = OVAIBEmbedder(**{**fast_params, "max_epochs": 8, "beta": 5.0}).fit(X)
     assert high.history_[-1]["train_minimality"] < low.history_[-1]["train_minimality"]
 
 
-def test_missing_modalities_never_enter_the_loss():
-    X = _data(40)
-    emb = OVAIBEmbedder(**FAST).fit(X)
+def test_missing_modalities_never_enter_the_loss(fast_params, linked_data):
+    X = linked_data(40)
+    emb = OVAIBEmbedder(**fast_params).fit(X)
     Xm = make_missing_modalities(X, 0.4, random_state=0)
     data = emb._to_tensors(Xm, "cpu")
     present = data.present
@@ -121,9 +98,9 @@ def test_missing_modalities_never_enter_the_loss():
     assert any(g is not None and torch.count_nonzero(g) > 0 for g in grads_a)
 
 
-def test_transform_fuses_present_modalities_only():
-    X = _data(30)
-    emb = OVAIBEmbedder(**{**FAST, "fusion": "concat"}).fit(X)
+def test_transform_fuses_present_modalities_only(fast_params, linked_data):
+    X = linked_data(30)
+    emb = OVAIBEmbedder(**{**fast_params, "fusion": "concat"}).fit(X)
     full = emb.transform(X)
     Xm = make_missing_modalities(X, 0.5, random_state=1)
     masked = emb.transform(Xm)
@@ -144,14 +121,15 @@ def test_transform_fuses_present_modalities_only():
     assert list(emb.get_feature_names_out()[:2]) == ["emb0", "emb1"]
 
 
-def test_empty_sample_at_transform_is_zero_and_missing_data_fit():
-    X = make_missing_modalities(_data(60), 0.5, random_state=0)
-    emb = OVAIBEmbedder(**FAST).fit(X)
+def test_empty_sample_at_transform_is_zero_and_missing_data_fit(fast_params,
+                                                               linked_data):
+    X = make_missing_modalities(linked_data(60), 0.5, random_state=0)
+    emb = OVAIBEmbedder(**fast_params).fit(X)
     nan_row = {m: np.full((1, w), np.nan) for m, w in X.n_features.items()}
     assert np.all(emb.transform(nan_row) == 0)
 
 
-def test_paper_denominator_option():
+def test_paper_denominator_option(fast_params, linked_data):
     emb = OVAIBEmbedder(temperature=0.5, include_positive_in_denominator=False)
     scores = torch.tensor([[0.9, 0.2, 0.4], [0.1, 0.8, 0.7]], dtype=torch.float64)
     rows = torch.tensor([0, 1])
@@ -166,14 +144,15 @@ def test_paper_denominator_option():
                   -l[1, 1] + np.log(np.exp(l[1, :2]).sum())])
     assert emb._sufficiency(scores, rows, valid).item() == pytest.approx(ce)
     # trains end to end
-    emb = OVAIBEmbedder(**{**FAST, "include_positive_in_denominator": False}).fit(_data())
+    paper = {**fast_params, "include_positive_in_denominator": False}
+    emb = OVAIBEmbedder(**paper).fit(linked_data())
     assert np.isfinite(emb.loss_curve_).all()
 
 
-def test_deterministic_and_pickle_round_trip():
-    X = make_missing_modalities(_data(50), 0.3, random_state=0)
-    a = OVAIBEmbedder(**FAST).fit(X)
-    b = OVAIBEmbedder(**FAST).fit(X)
+def test_deterministic_and_pickle_round_trip(fast_params, linked_data):
+    X = make_missing_modalities(linked_data(50), 0.3, random_state=0)
+    a = OVAIBEmbedder(**fast_params).fit(X)
+    b = OVAIBEmbedder(**fast_params).fit(X)
     np.testing.assert_array_equal(a.transform(X), b.transform(X))
     assert a.loss_curve_ == b.loss_curve_
     restored = pickle.loads(pickle.dumps(a))
@@ -182,9 +161,9 @@ def test_deterministic_and_pickle_round_trip():
                                   a.retrieval_scores(X, X, "a"))
 
 
-def test_retrieval_scores():
-    X = _data(40)
-    emb = OVAIBEmbedder(**{**FAST, "fusion": "concat", "ridge": 1e-10}).fit(X)
+def test_retrieval_scores(fast_params, linked_data):
+    X = linked_data(40)
+    emb = OVAIBEmbedder(**{**fast_params, "fusion": "concat", "ridge": 1e-10}).fit(X)
     d = emb.embedding_dim
     z = emb.transform(X)[:, : 3 * d].reshape(40, 3, d)
     S = emb.retrieval_scores(X, X, "a", "c")
@@ -192,7 +171,8 @@ def test_retrieval_scores():
     np.testing.assert_allclose(S, np.abs(cos), atol=1e-5)
     # one vs rest: the span of b and c; partial dicts are accepted
     S_rest = emb.retrieval_scores({"a": X["a"]}, {"b": X["b"], "c": X["c"]}, "a")
-    ref = projection_scores(torch.from_numpy(z[:, 0]), torch.from_numpy(z[:, 1:]), 1e-10)
+    ref = projection_scores(torch.from_numpy(z[:, 0]), torch.from_numpy(z[:, 1:]),
+                            1e-10)
     np.testing.assert_allclose(S_rest, ref.numpy(), atol=1e-5)
     # missing query -> NaN row; candidate without the candidate modality -> -inf
     Xm = {m: X[m].copy() for m in X.modalities}
@@ -217,12 +197,12 @@ def test_retrieval_scores():
         ({"embedding_dim": 2}, "embedding_dim=2 must exceed"),
     ],
 )
-def test_bad_params(params, match):
+def test_bad_params(params, match, fast_params, linked_data):
     with pytest.raises(ValueError, match=match):
-        OVAIBEmbedder(**{**FAST, **params}).fit(_data(20))
+        OVAIBEmbedder(**{**fast_params, **params}).fit(linked_data(20))
 
 
-def test_single_modality_warns():
+def test_single_modality_warns(fast_params):
     with pytest.warns(UserWarning, match="nothing to align"):
         X = np.random.default_rng(0).normal(size=(20, 3))
-        OVAIBEmbedder(**{**FAST, "max_epochs": 1}).fit(X)
+        OVAIBEmbedder(**{**fast_params, "max_epochs": 1}).fit(X)
