@@ -196,9 +196,14 @@ def test_fused_vector_carries_synergy_that_single_modalities_lack():
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import cross_val_score
 
-    X, targets = make_redundant_unique_synergistic(1000, n_features=8, random_state=0)
-    est = COrALEmbedder(embedding_dim=16, n_tokens=4, hidden_dim=64, projection_dim=64,
-                        batch_size=128, lr=3e-3, max_epochs=15, random_state=0)
+    # Default widths, 16 features per modality, 1,000 rows, 20 epochs: the smallest
+    # set-up found where synergy emerges for every one of 10 draws of data and weights
+    # (synergy probe 0.85 to 1.00 on the embedding, 0.81 to 1.00 on s; seed 0: 0.91
+    # and 0.89). Narrower networks (embedding_dim=16, hidden_dim=64), 8 features or
+    # 600 rows left it near chance for some draws (0.49 to 0.65): an earlier, smaller
+    # version of this test passed or failed with the draw.
+    X, targets = make_redundant_unique_synergistic(1000, random_state=0)
+    est = COrALEmbedder(max_epochs=20, random_state=0)
     Z = est.fit_transform(X)
 
     def score(Z, y):
@@ -206,5 +211,8 @@ def test_fused_vector_carries_synergy_that_single_modalities_lack():
                                scoring="balanced_accuracy").mean()
 
     assert score(Z, targets["redundant"]) > 0.95
+    assert score(Z, targets["unique"]) > 0.9
     assert score(Z, targets["synergistic"]) > 0.7
+    # the synergy is in the fused vector s, and no linear view of the raw features has it
+    assert score(Z[:, : est.embedding_dim], targets["synergistic"]) > 0.7
     assert score(np.hstack([X["m0"], X["m1"]]), targets["synergistic"]) < 0.6
