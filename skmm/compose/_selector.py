@@ -33,9 +33,7 @@ class ModalitySelector(MultiModalMixin, MultiModalTransformerMixin, BaseEstimato
 
     Examples
     --------
-    >>> from collections.abc import Iterable
-
-import numpy as np
+    >>> import numpy as np
     >>> from skmm.compose import ModalitySelector
     >>> X = {"a": np.ones((2, 1)), "b": np.zeros((2, 3))}
     >>> ModalitySelector(["b"]).fit_transform(X).modalities
