@@ -110,7 +110,8 @@ class COrALEmbedder(BaseTorchEmbedder):
     weight decay 1e-3, temperature 0.1, 256-wide heads) in ``lr=1e-3``,
     ``batch_size=256``, ``temperature=0.5`` and ``hidden_dim=projection_dim=128``,
     which suit tabular data of a few thousand rows: 100 epochs on the 2,000 x 6
-    modality mfeat set take about a minute on two CPU cores.
+    modality mfeat set (50% of slots missing) take about 100 s of CPU time on one
+    thread (``benchmarks/bench_coral.py``).
 
     Examples
     --------
