@@ -3,6 +3,7 @@
 parameter, never an IndexError/KeyError/AttributeError or a silent NaN."""
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -93,6 +94,19 @@ def test_batch_size_larger_than_the_data_is_clipped_with_a_warning(name):
         big = _estimator(name, batch_size=1000, max_epochs=1).fit(X)
     exact = _estimator(name, batch_size=len(X), max_epochs=1).fit(X)
     np.testing.assert_array_equal(big.transform(X), exact.transform(X))
+
+
+@pytest.mark.parametrize("name", EMBEDDERS)
+def test_batch_size_auto_takes_every_row_of_small_data_without_a_warning(name):
+    pytest.importorskip("torch")
+    X = bad_params_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        auto = _estimator(name, batch_size="auto", max_epochs=1).fit(X)
+    exact = _estimator(name, batch_size=len(X), max_epochs=1).fit(X)
+    np.testing.assert_array_equal(auto.transform(X), exact.transform(X))
+    with pytest.raises(ValueError, match="batch_size must be a positive integer or 'auto'"):
+        _estimator(name, batch_size="all", max_epochs=1).fit(X)
 
 
 def test_bad_method_arguments_raise_naming_them():

@@ -14,7 +14,7 @@ A subclass defines its network and its loss, nothing else::
 
     class MyEmbedder(BaseTorchEmbedder):
         def __init__(self, embedding_dim=32, *, temperature=0.1, max_epochs=100,
-                     batch_size=256, lr=1e-3, weight_decay=1e-3, device="cpu",
+                     batch_size="auto", lr=1e-3, weight_decay=1e-3, device="cpu",
                      random_state=None, verbose=0, early_stopping=False,
                      validation_fraction=0.1, n_iter_no_change=10, tol=1e-4,
                      warm_start=False):
@@ -108,6 +108,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..base import MultiModalMixin
 from ..utils._validation import (
+    InvalidParameterError,
     check_random_state_param,
     check_scalar_param,
     check_verbose_param,
@@ -118,6 +119,8 @@ __all__ = ["BaseTorchEmbedder", "TensorData", "check_scalar_param"]
 _DEVICES = ("cpu", "cuda", "auto")
 # Rows per chunk in transform (results do not depend on it beyond float rounding).
 _TRANSFORM_CHUNK = 2048
+# batch_size="auto": this many rows, or all of them when there are fewer.
+_AUTO_BATCH_SIZE = 256
 # Rows per chunk when standardising the input into float32 tensors.
 _STANDARDIZE_CHUNK = 16384
 
@@ -125,11 +128,12 @@ TRAINING_PARAMETERS_DOC = """\
 max_epochs : int, default={max_epochs}
         Epochs (passes over the training rows) per call to ``fit``; ``partial_fit``
         trains one epoch.
-    batch_size : int, default={batch_size}
-        Mini-batch size. An epoch's rows are split into ``ceil(n / batch_size)``
-        batches of near-equal size (none much smaller than the others). A
-        ``batch_size`` larger than the training rows is clipped to them (one batch
-        per epoch) with a warning, as in :class:`~sklearn.neural_network.MLPClassifier`.
+    batch_size : int or "auto", default={batch_size}
+        Mini-batch size; ``"auto"`` is ``min(256, n)`` for ``n`` training rows. An
+        epoch's rows are split into ``ceil(n / batch_size)`` batches of near-equal size
+        (none much smaller than the others). An integer ``batch_size`` larger than the
+        training rows is clipped to them (one batch per epoch) with a warning, as in
+        :class:`~sklearn.neural_network.MLPClassifier`.
     lr : float, default={lr}
         AdamW learning rate.
     weight_decay : float, default={weight_decay}
@@ -302,7 +306,7 @@ class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
         self,
         *,
         max_epochs=100,
-        batch_size=256,
+        batch_size="auto",
         lr=1e-3,
         weight_decay=1e-3,
         device="cpu",
@@ -348,9 +352,21 @@ class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
         return [f"{prefix}{i}" for i in range(self._n_features_out)]
 
     # --- parameters, device, data ------------------------------------------------
+    def _batch_size(self, n_samples):
+        """The mini-batch size for ``n_samples`` training rows."""
+        if self.batch_size == "auto":
+            return min(_AUTO_BATCH_SIZE, n_samples)
+        return self.batch_size
+
     def _check_base_params(self):
         check_scalar_param(self.max_epochs, "max_epochs", int, low=1)
-        check_scalar_param(self.batch_size, "batch_size", int, low=1)
+        if isinstance(self.batch_size, str):
+            if self.batch_size != "auto":
+                raise InvalidParameterError(
+                    f"batch_size must be a positive integer or 'auto'; got {self.batch_size!r}."
+                )
+        else:
+            check_scalar_param(self.batch_size, "batch_size", int, low=1)
         check_scalar_param(self.lr, "lr", float, low=0, include_low=False)
         check_scalar_param(self.weight_decay, "weight_decay", float, low=0)
         check_verbose_param(self.verbose)
@@ -525,7 +541,7 @@ class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
         try:
             with torch.no_grad():
                 start = 0
-                for size in _batch_sizes(data.n_samples, self.batch_size):
+                for size in _batch_sizes(data.n_samples, self._batch_size(data.n_samples)):
                     chunk = data.take(slice(start, start + size))
                     start += size
                     _, names, values = self._loss_parts(
@@ -619,7 +635,7 @@ class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
             valid, data = data.take(perm[:n_valid]), data.take(perm[n_valid:])
             if self.validation_loss_curve_ is None:
                 self.validation_loss_curve_ = []
-        if self.batch_size > data.n_samples:
+        if self.batch_size != "auto" and self.batch_size > data.n_samples:
             warnings.warn(
                 f"batch_size={self.batch_size} is larger than the {data.n_samples} "
                 f"training samples: it is clipped to {data.n_samples} (one batch per "
@@ -664,7 +680,7 @@ class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
             with self._divergence_guard(module, epoch):
                 self._on_epoch_begin(module, data, epoch, generator)
             module.train()
-            sizes = _batch_sizes(data.n_samples, self.batch_size)
+            sizes = _batch_sizes(data.n_samples, self._batch_size(data.n_samples))
             perm = torch.randperm(
                 data.n_samples, generator=generator, device=generator.device
             )
@@ -828,5 +844,5 @@ class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
 
 
 BaseTorchEmbedder = fill_training_doc(
-    max_epochs=100, batch_size=256, lr=1e-3, weight_decay=1e-3
+    max_epochs=100, batch_size='"auto"', lr=1e-3, weight_decay=1e-3
 )(BaseTorchEmbedder)

@@ -22,7 +22,7 @@ _NOISE_FLOOR = 1e-3
 _MAX_TABULATED = 8
 
 
-@fill_training_doc(max_epochs=100, batch_size=256, lr=1e-3, weight_decay=1e-3)
+@fill_training_doc(max_epochs=100, batch_size='"auto"', lr=1e-3, weight_decay=1e-3)
 class CalMRLEmbedder(BaseTorchEmbedder):
     """Aligned multimodal embedding trained on incomplete data with calibration (CalMRL).
 
@@ -172,7 +172,7 @@ class CalMRLEmbedder(BaseTorchEmbedder):
         em_max_iter=5,
         output="anchor",
         max_epochs=100,
-        batch_size=256,
+        batch_size="auto",
         lr=1e-3,
         weight_decay=1e-3,
         device="cpu",

@@ -6,7 +6,7 @@ from ._base import fill_training_doc
 __all__ = ["PairwiseCLIPEmbedder"]
 
 
-@fill_training_doc(max_epochs=100, batch_size=256, lr=1e-3, weight_decay=1e-3)
+@fill_training_doc(max_epochs=100, batch_size='"auto"', lr=1e-3, weight_decay=1e-3)
 @_fill_aligned_params
 class PairwiseCLIPEmbedder(_AlignedEmbedder):
     """Pairwise CLIP alignment of two or more modalities (the baseline).
@@ -70,7 +70,7 @@ class PairwiseCLIPEmbedder(_AlignedEmbedder):
         fusion="mean",
         normalize_output=False,
         max_epochs=100,
-        batch_size=256,
+        batch_size="auto",
         lr=1e-3,
         weight_decay=1e-3,
         device="cpu",

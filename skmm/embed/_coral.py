@@ -11,7 +11,7 @@ __all__ = ["COrALEmbedder"]
 _RAMP = (0.05, 0.35, 0.55, 0.75)
 
 
-@fill_training_doc(max_epochs=100, batch_size=256, lr=1e-3, weight_decay=1e-3)
+@fill_training_doc(max_epochs=100, batch_size='"auto"', lr=1e-3, weight_decay=1e-3)
 class COrALEmbedder(BaseTorchEmbedder):
     """Orthogonalised multimodal contrastive embedding with asymmetric masking (COrAL).
 
@@ -108,7 +108,7 @@ class COrALEmbedder(BaseTorchEmbedder):
 
     Our defaults differ from the paper's values (AdamW, lr 1e-4, batch 64, 100 epochs,
     weight decay 1e-3, temperature 0.1, 256-wide heads) in ``lr=1e-3``,
-    ``batch_size=256``, ``temperature=0.5`` and ``hidden_dim=projection_dim=128``,
+    ``batch_size="auto"`` (256 rows), ``temperature=0.5`` and ``hidden_dim=projection_dim=128``,
     which suit tabular data of a few thousand rows: 100 epochs on the 2,000 x 6
     modality mfeat set (50% of slots missing) take about 100 s of CPU time on one
     thread (``benchmarks/bench_coral.py``).
@@ -144,7 +144,7 @@ class COrALEmbedder(BaseTorchEmbedder):
         orth_loss="squared",
         presence_bits=False,
         max_epochs=100,
-        batch_size=256,
+        batch_size="auto",
         lr=1e-3,
         weight_decay=1e-3,
         device="cpu",

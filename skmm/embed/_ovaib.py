@@ -50,7 +50,7 @@ def projection_scores(anchor, rest, ridge):
     return (bc / proj_sq.sqrt()).T / norm[:, None]
 
 
-@fill_training_doc(max_epochs=100, batch_size=256, lr=1e-3, weight_decay=1e-3)
+@fill_training_doc(max_epochs=100, batch_size='"auto"', lr=1e-3, weight_decay=1e-3)
 @_fill_aligned_params
 class OVAIBEmbedder(_AlignedEmbedder):
     """One-vs-All information-bottleneck alignment of two or more modalities (OVA-IB).
@@ -139,7 +139,7 @@ class OVAIBEmbedder(_AlignedEmbedder):
         ridge=1e-6,
         include_positive_in_denominator=True,
         max_epochs=100,
-        batch_size=256,
+        batch_size="auto",
         lr=1e-3,
         weight_decay=1e-3,
         device="cpu",
