@@ -9,6 +9,7 @@ only, standardised units) and fit time.
 
 import json
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -153,7 +154,24 @@ def make_method(name, random_state=0, quick=False, max_epochs=None):
 
 @dataclass
 class BenchmarkResult:
-    """Scores of one method at one missing rate, over the CV folds."""
+    """Scores of one method at one missing rate, over the CV folds.
+
+    Attributes
+    ----------
+    method : str
+        Name of the method in :data:`METHODS`.
+    missing_rate : float
+        Missing rate the data were masked with.
+    accuracy_mean, accuracy_std : float
+        Mean and standard deviation of the test-fold accuracies.
+    rmse : float
+        Mean imputation RMSE on the hidden rows of the test folds (standardised units);
+        NaN for methods that do not impute.
+    fit_time : float
+        Mean fit time per training fold, in seconds.
+    accuracies : list of float
+        Accuracy on each test fold.
+    """
 
     method: str
     missing_rate: float
@@ -256,13 +274,17 @@ def run_benchmark(
         else:
             X_missing, hidden = X_true, np.zeros((len(y), len(X_true.modalities)), bool)
         for name in methods:
-            scores = Parallel(n_jobs=n_jobs)(
-                delayed(_run_fold)(
-                    name, X_true, X_missing, hidden, y, train, test, random_state, quick,
-                    max_epochs,
+            with warnings.catch_warnings():
+                # loky restarts a worker whose memory grew (importing torch does that) and
+                # says so; pending folds go to a fresh worker, so nothing is lost.
+                warnings.filterwarnings("ignore", "A worker stopped", UserWarning)
+                scores = Parallel(n_jobs=n_jobs)(
+                    delayed(_run_fold)(
+                        name, X_true, X_missing, hidden, y, train, test, random_state,
+                        quick, max_epochs,
+                    )
+                    for train, test in folds
                 )
-                for train, test in folds
-            )
             acc, rmse, fit_time = (np.array(v) for v in zip(*scores))
             result = BenchmarkResult(
                 method=name,
