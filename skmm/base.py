@@ -31,7 +31,7 @@ def _is_multimodal_input(X):
 class MultiModalMixin:
     """Record the modalities seen at fit and check them afterwards.
 
-    Fitted attributes set by :meth:`_validate_multimodal` with ``reset=True``:
+    Fitted attributes set by ``_validate_multimodal`` with ``reset=True``:
 
     - ``modalities_`` : tuple of str, modality names in order;
     - ``n_features_per_modality_`` : dict, width of each modality;
@@ -114,10 +114,10 @@ class MultiModalMixin:
 
 
 class MultiModalTransformerMixin(TransformerMixin, auto_wrap_output_keys=None):
-    """Output handling for transformers that return a :class:`MultiModalData`.
+    """Output handling for transformers that return a :class:`~skmm.MultiModalData`.
 
     The output follows the input: a 2-D array in gives a 2-D array out, multimodal data
-    in gives a :class:`MultiModalData` out. ``set_output(transform="pandas")`` (or the
+    in gives a :class:`~skmm.MultiModalData` out. ``set_output(transform="pandas")`` (or the
     global ``transform_output`` config) gives one DataFrame with ``"modality__feature"``
     columns, which skmm estimators split back into modalities.
     """

@@ -646,7 +646,7 @@ class PartialModalityKMeans(
         return labels
 
     def fit_predict(self, X, y=None):
-        """Fit and return :attr:`labels_`.
+        """Fit and return ``labels_``.
 
         Parameters
         ----------

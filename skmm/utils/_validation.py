@@ -153,7 +153,7 @@ def check_multimodal(
 ):
     """Turn any accepted input into a validated :class:`~skmm.MultiModalData`.
 
-    Accepted inputs: a :class:`MultiModalData`, a mapping ``{name: 2-D array or
+    Accepted inputs: a :class:`~skmm.MultiModalData`, a mapping ``{name: 2-D array or
     DataFrame}``, a list of 2-D arrays (names ``m0, m1, ...``), a DataFrame whose columns
     are all ``"modality__feature"`` (the pandas output of skmm transformers), or any
     other 2-D array-like, taken as a single modality named ``"x0"``.
