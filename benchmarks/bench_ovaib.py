@@ -17,13 +17,16 @@
    among the fold's samples, for every ordered pair of modalities, and one-vs-rest
    (query = one modality, candidate = the span (OVA-IB) / normalised mean (CLIP) of
    the five others).
-4. Cost: fit time at 100 epochs (part 1 fits), time of the OVA-IB loss forward +
-   backward per batch, and its memory (M = 6, d = 64) at batch 128..1024: the bytes
-   of the tensors autograd keeps for the backward pass (measured with
+4. Cost: fit time of the part 1 fits (and per 100 epochs), time of the OVA-IB loss
+   forward + backward per batch, and its memory (M = 6, d = 64) at batch 128..1024:
+   the bytes of the tensors autograd keeps for the backward pass (measured with
    ``saved_tensors_hooks``), against the N x N x d projections a direct
    implementation would hold.
+5. ``--sweep`` only: the protocol of part 2 (probe on the fused embedding + presence
+   bits) for other temperatures, epoch counts, ``beta`` and widths: the evidence for
+   the defaults (OVA-IB ``temperature=0.5``, both ``max_epochs=40``).
 
-Run: ``.venv/bin/python benchmarks/bench_ovaib.py [--quick] [--threads 1]``
+Run: ``.venv/bin/python benchmarks/bench_ovaib.py [--quick] [--threads 1] [--sweep]``
 (``--quick``: 20 epochs, 2 folds, 2 subsets per size). Timings depend on the machine and
 its load; compare ratios taken in the same run.
 """
@@ -76,10 +79,21 @@ def _subsets(modalities, n_random, rng):
 
 
 def _embedders(epochs, seed):
+    """Both embedders with their default parameters (``epochs=None``: default too)."""
+    epochs = {} if epochs is None else {"max_epochs": epochs}
     return {
-        "OVA-IB": OVAIBEmbedder(max_epochs=epochs, random_state=seed),
-        "CLIP": PairwiseCLIPEmbedder(max_epochs=epochs, random_state=seed),
+        "OVA-IB": OVAIBEmbedder(random_state=seed, **epochs),
+        "CLIP": PairwiseCLIPEmbedder(random_state=seed, **epochs),
     }
+
+
+def _probe_missing(est, Xtr, Xte, ytr, yte):
+    """Probe accuracy on the fitted ``est``'s embedding (mean fusion: + presence bits)."""
+    Ztr, Zte = est.transform(Xtr), est.transform(Xte)
+    if est.fusion == "mean":  # presence bits, as in python -m skmm
+        Ztr = np.hstack([Ztr, Xtr.observed])
+        Zte = np.hstack([Zte, Xte.observed])
+    return _probe().fit(Ztr, ytr).score(Zte, yte)
 
 
 def bench_agnostic(X, y, folds, subsets, epochs, seed=0):
@@ -174,23 +188,57 @@ def bench_missing(X, y, folds, epochs, seed=0, rate=0.5):
             est.fit(Xtr)
             for fusion in ("mean", "concat"):
                 est.set_params(fusion=fusion)
-                Ztr, Zte = est.transform(Xtr), est.transform(Xte)
-                if fusion == "mean":  # presence bits, as in python -m skmm
-                    Ztr = np.hstack([Ztr, Xtr.observed])
-                    Zte = np.hstack([Zte, Xte.observed])
                 key = f"{name} {'mean+bits' if fusion == 'mean' else 'concat'}"
-                scores[key].append(_probe().fit(Ztr, ytr).score(Zte, yte))
+                scores[key].append(_probe_missing(est, Xtr, Xte, ytr, yte))
         scores["zero fill + indicators"].append(
             clone(baseline).fit(Xtr, ytr).score(Xte, yte)
         )
     print(f"\n[2] mfeat, {rate:.0%} of modality slots missing (MCAR) at training and "
           f"test time, {len(folds)}-fold linear-probe accuracy")
-    header = f"{'method':<26}{'accuracy':>10}{'std':>8}"
+    header = f"{'method':<26}{'accuracy':>10}{'std':>8}  per fold"
     print(header)
-    print("-" * len(header))
+    print("-" * (len(header) + 6 * len(folds)))
     for name, values in scores.items():
-        print(f"{name:<26}{np.mean(values):>10.3f}{np.std(values):>8.3f}")
+        print(f"{name:<26}{np.mean(values):>10.3f}{np.std(values):>8.3f}  "
+              + " ".join(f"{v:.3f}" for v in values))
+    base = np.array(scores["zero fill + indicators"])
+    for name in ("OVA-IB mean+bits", "CLIP mean+bits"):
+        above = int((np.array(scores[name]) > base).sum())
+        print(f"{name} above zero fill + indicators on {above}/{len(folds)} folds")
     return {k: float(np.mean(v)) for k, v in scores.items()}
+
+
+# Part 5: (label, class, parameters) screened with the protocol of part 2.
+SWEEP = (
+    [("OVA-IB", OVAIBEmbedder, {"temperature": t}) for t in (0.1, 0.2, 0.3, 0.5, 1.0)]
+    + [("OVA-IB", OVAIBEmbedder, {"temperature": 0.2, "max_epochs": e})
+       for e in (20, 100)]
+    + [("OVA-IB", OVAIBEmbedder, {"temperature": 0.5, "max_epochs": e})
+       for e in (20, 60, 100)]
+    + [("OVA-IB", OVAIBEmbedder, p) for p in (
+        {"beta": 0.5}, {"beta": 3.0}, {"embedding_dim": 32}, {"embedding_dim": 128})]
+    + [("CLIP", PairwiseCLIPEmbedder, {"temperature": t}) for t in (0.1, 0.2, 0.5)]
+    + [("CLIP", PairwiseCLIPEmbedder, {"max_epochs": 100})]
+)
+
+
+def bench_sweep(X, y, folds, seed=0, rate=0.5):
+    """Part 5: the protocol of part 2 (mean fusion + presence bits) for :data:`SWEEP`."""
+    X_missing = make_missing_modalities(X, rate, random_state=seed)
+    print(f"\n[5] parameter screen, {rate:.0%} missing at training and test time, "
+          f"{len(folds)}-fold probe on the mean embedding + presence bits (parameters "
+          "not listed: defaults)", flush=True)
+    out = []
+    for label, cls, params in SWEEP:
+        values = []
+        for train, test in folds:
+            Xtr, Xte = X_missing[train], X_missing[test]
+            est = cls(random_state=seed, **params).fit(Xtr)
+            values.append(_probe_missing(est, Xtr, Xte, y[train], y[test]))
+        out.append({"method": label, "params": params, "accuracy": values})
+        print(f"{label:<7}{json.dumps(params):<42}{np.mean(values):>8.3f}  "
+              + " ".join(f"{v:.3f}" for v in values), flush=True)
+    return out
 
 
 def bench_retrieval(X, models, test):
@@ -264,7 +312,9 @@ def bench_cost(fit_times, epochs, n_train, threads, batch_sizes=(128, 256, 512, 
     print(f"\n[4] cost (torch threads = {threads})")
     ova, clip = np.mean(fit_times["OVA-IB"]), np.mean(fit_times["CLIP"])
     print(f"fit, {epochs} epochs on {n_train} complete samples, batch 256 (mean over "
-          f"folds): OVA-IB {ova:.1f} s, PairwiseCLIP {clip:.1f} s, ratio {ova / clip:.2f}")
+          f"folds): OVA-IB {ova:.1f} s, PairwiseCLIP {clip:.1f} s, ratio {ova / clip:.2f}"
+          f" (per 100 epochs: OVA-IB {ova * 100 / epochs:.0f} s, PairwiseCLIP "
+          f"{clip * 100 / epochs:.0f} s)")
     header = (f"{'batch N':>8}{'loss fwd+bwd s':>16}{'saved MB':>10}{'largest MB':>12}"
               f"{'N^2 M(M-1) f64 MB':>19}{'N^2 M d f64 MB':>16}")
     print("OVA-IB sufficiency + minimality loss alone (M = 6, d = 64; fresh process per "
@@ -294,9 +344,12 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=1,
                         help="torch and BLAS threads (default 1: the machine is shared)")
     parser.add_argument("--epochs", type=int, default=None,
-                        help="max_epochs of the embedders (default 100, quick 20)")
+                        help="max_epochs of the embedders (default: the classes' "
+                             "default, 40; quick 20)")
     parser.add_argument("--subsets", type=int, default=None,
                         help="random subsets per size 2..5 (default 5, quick 2)")
+    parser.add_argument("--sweep", action="store_true",
+                        help="also run part 5, the parameter screen (slow)")
     args = parser.parse_args(argv)
     import torch
     from threadpoolctl import threadpool_limits
@@ -304,7 +357,7 @@ def main(argv=None):
     # torch and BLAS threads: oversubscribing a shared machine is much slower
     torch.set_num_threads(args.threads)
     threadpool_limits(args.threads)
-    epochs = args.epochs or (20 if args.quick else 100)
+    epochs = args.epochs or (20 if args.quick else None)
     n_folds = 2 if args.quick else 5
     n_random = args.subsets or (2 if args.quick else 5)
     seed = 0
@@ -312,16 +365,19 @@ def main(argv=None):
     folds = list(StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(
         np.zeros(len(y)), y))
     subsets = _subsets(X.modalities, n_random, np.random.default_rng(seed))
+    shown = epochs or OVAIBEmbedder().max_epochs
     print(f"OVAIBEmbedder vs PairwiseCLIPEmbedder, default parameters, max_epochs="
-          f"{epochs}, {n_folds} folds, {len(subsets)} test subsets", flush=True)
+          f"{shown}, {n_folds} folds, {len(subsets)} test subsets", flush=True)
     start = time.perf_counter()
     part1, (models, test) = bench_agnostic(X, y, folds, subsets, epochs, seed)
     part3 = bench_retrieval(X, models, test)
     part2 = bench_missing(X, y, folds, epochs, seed)
-    part4 = bench_cost(part1["fit_times"], epochs, len(folds[0][0]), args.threads)
+    part4 = bench_cost(part1["fit_times"], shown, len(folds[0][0]), args.threads)
+    part5 = bench_sweep(X, y, folds, seed) if args.sweep else None
     print(f"\ntotal {time.perf_counter() - start:.0f} s; peak RSS of this process "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
-    return {"agnostic": part1, "missing": part2, "retrieval": part3, "cost": part4}
+    return {"agnostic": part1, "missing": part2, "retrieval": part3, "cost": part4,
+            "sweep": part5}
 
 
 if __name__ == "__main__":

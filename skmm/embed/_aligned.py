@@ -32,8 +32,8 @@ embedding_dim : int, default=64
     n_layers : int, default=3
         ``Linear`` layers per modality MLP (``Linear -> LayerNorm -> GELU`` hidden
         layers, then a linear output); the paper uses 3-layer projection heads.
-    temperature : float, default=0.2
-        Softmax temperature ``tau`` of the contrastive loss (paper: 0.01).
+    temperature : float, default={temperature}
+        Softmax temperature ``tau`` of the contrastive loss (paper: 0.01).{temperature_note}
     fusion : {"mean", "concat"}, default="mean"
         Embedding returned by ``transform``: ``"mean"`` averages the unit-norm ``z^m``
         of the modalities present in a sample (``embedding_dim`` columns);
@@ -235,9 +235,20 @@ class _AlignedEmbedder(BaseTorchEmbedder):
         raise NotImplementedError
 
 
-def _fill_aligned_params(cls):
-    """Replace ``{aligned_parameters}`` in the class docstring."""
-    if cls.__doc__:
-        cls.__doc__ = cls.__doc__.replace("{aligned_parameters}", ALIGNED_PARAMETERS_DOC)
-    return cls
+def _fill_aligned_params(temperature, temperature_note=""):
+    """Class decorator: replace ``{aligned_parameters}`` in the class docstring.
+
+    ``temperature`` is the class's default temperature; ``temperature_note`` (one or
+    more lines indented by eight spaces, each starting with a newline) is appended to
+    its description.
+    """
+
+    def decorate(cls):
+        if cls.__doc__:
+            doc = ALIGNED_PARAMETERS_DOC.replace("{temperature}", str(temperature))
+            doc = doc.replace("{temperature_note}", temperature_note)
+            cls.__doc__ = cls.__doc__.replace("{aligned_parameters}", doc)
+        return cls
+
+    return decorate
 

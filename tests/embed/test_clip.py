@@ -80,3 +80,17 @@ def test_normalize_output(fast_params, linked_data):
     X = make_missing_modalities(linked_data(30), 0.3, random_state=0)
     emb = PairwiseCLIPEmbedder(**{**fast_params, "normalize_output": True}).fit(X)
     np.testing.assert_allclose(np.linalg.norm(emb.transform(X), axis=1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["temperature", "max_epochs"])
+def test_documented_defaults_follow_each_class(name):
+    """OVA-IB and CLIP share a parameter docstring but not these defaults."""
+    import inspect
+
+    from skmm.embed import OVAIBEmbedder
+
+    for cls in (OVAIBEmbedder, PairwiseCLIPEmbedder):
+        default = inspect.signature(cls).parameters[name].default
+        assert f"{name} : " in cls.__doc__
+        line = cls.__doc__.split(f"{name} : ", 1)[1].splitlines()[0]
+        assert line.endswith(f"default={default}"), (cls.__name__, line)
