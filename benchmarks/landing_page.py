@@ -119,8 +119,10 @@ def main(argv=None):
             results = [r for r in saved["results"] if r["method"] != method]
             results += [asdict(r) for r in new]
             epochs = saved.get("meta", {}).get("epochs", {})
-            if any(k.endswith("__max_epochs") for k in make_method(method)[0].get_params()):
-                epochs[method] = args.epochs or 100  # a torch embedder
+            params = make_method(method)[0].get_params()
+            trained = [v for k, v in params.items() if k.endswith("__max_epochs")]
+            if trained:  # a torch embedder: record the epochs it trained
+                epochs[method] = args.epochs or trained[0]
             saved = {
                 "results": results,
                 "meta": {"machine": f"{platform.machine()} Linux, {os.cpu_count()} cores",

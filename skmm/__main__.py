@@ -62,7 +62,7 @@ def _parser():
         f"runs quickly: {','.join(QUICK_METHODS)}; 'all' for every method)",
     )
     bench.add_argument("--epochs", type=int, default=None,
-                       help="training epochs of the embedders (default 100; 20 with --quick)")
+                       help="training epochs of the embedders (default: their own; 20 with --quick)")
     bench.add_argument("--random-state", type=int, default=0)
     bench.add_argument("--quick", action="store_true", help="small models, one rate, 3 folds")
     bench.add_argument("--out", type=Path, default=Path("skmm_benchmark"), help="output folder")

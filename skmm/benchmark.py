@@ -114,8 +114,9 @@ def _embedder(class_name, **params):
         from . import embed
 
         cls = getattr(embed, class_name)
-        epochs = 20 if quick else 100
-        est = cls(max_epochs=epochs, random_state=random_state, **params)
+        if quick:
+            params = {"max_epochs": 20, **params}
+        est = cls(random_state=random_state, **params)
         return _embedder_pipeline(est), False
 
     return factory
@@ -237,7 +238,8 @@ def run_benchmark(
     quick : bool
         Smaller models (fewer epochs/iterations) for a fast run.
     max_epochs : int or None
-        Training epochs of the torch embedders (default 100, 20 with ``quick``).
+        Training epochs of the torch embedders (default: each embedder's own default;
+        20 with ``quick``).
     n_jobs : int or None
         Folds of a method run in parallel with joblib.
     progress : callable or None
