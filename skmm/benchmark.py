@@ -114,9 +114,8 @@ def _embedder(class_name, **params):
         from . import embed
 
         cls = getattr(embed, class_name)
-        if quick:
-            params = {"max_epochs": 20, **params}
-        est = cls(random_state=random_state, **params)
+        kwargs = {"max_epochs": 20, **params} if quick else params
+        est = cls(random_state=random_state, **kwargs)
         return _embedder_pipeline(est), False
 
     return factory
