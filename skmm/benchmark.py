@@ -136,7 +136,7 @@ METHODS = {
     "calmrl-embed": (_embedder("CalMRLEmbedder"), "CalMRLEmbedder + presence bits"),
 }
 
-QUICK_METHODS = ("zero+indicator", "mean", "knn", "pmkmeans", "calmrl", "coral")
+QUICK_METHODS = ("zero+indicator", "mean", "knn", "pmkmeans", "calmrl", "coral", "ovaib")
 
 
 def make_method(name, random_state=0, quick=False, max_epochs=None):
