@@ -345,11 +345,12 @@ def save_figure(results, path, *, dpi=110):
     from .plotting._base import import_pyplot
 
     plt = import_pyplot()
-    has_rmse = any(np.isfinite(r.rmse if hasattr(r, "rmse") else r["rmse"]) for r in results)
+    rows = BenchmarkDisplay(results).results  # dataclasses or JSON rows, as dicts
+    has_rmse = any(np.isfinite(r["rmse"]) for r in rows)
     fig, axes = plt.subplots(1, 1 + has_rmse, figsize=(7 + 5 * has_rmse, 4.5), squeeze=False)
-    BenchmarkDisplay.from_results(results, ax=axes[0, 0])
+    BenchmarkDisplay.from_results(rows, ax=axes[0, 0])
     if has_rmse:
-        BenchmarkDisplay.from_results(results, metric="rmse", ax=axes[0, 1])
+        BenchmarkDisplay.from_results(rows, metric="rmse", ax=axes[0, 1])
     fig.tight_layout()
     fig.savefig(path, dpi=dpi)
     plt.close(fig)
