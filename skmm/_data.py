@@ -4,32 +4,118 @@ from collections.abc import Mapping
 import numbers
 
 import numpy as np
+from scipy import sparse
 
 __all__ = ["MultiModalData"]
 
 SEPARATOR = "__"
+# Integers beyond this magnitude are not all exactly representable in float64.
+_MAX_EXACT_INTEGER = 2**53
 
 
 def _is_dataframe(obj):
-    return hasattr(obj, "columns") and hasattr(obj, "iloc")
+    return hasattr(obj, "columns") and hasattr(obj, "iloc") and hasattr(obj, "index")
+
+
+def _is_torch_tensor(obj):
+    return type(obj).__module__.split(".")[0] == "torch" and hasattr(obj, "detach")
+
+
+def check_modality_name(name):
+    """Raise unless ``name`` survives the ``"modality__feature"`` round trip.
+
+    Names are non-empty strings that neither contain the separator ``"__"`` nor end
+    in ``"_"`` (``"img_" + "__" + "f"`` would read back as modality ``"img"``).
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"Modality names must be str; got {name!r}.")
+    if not name or SEPARATOR in name or name.endswith("_"):
+        raise ValueError(
+            f"Modality name {name!r} is not supported: names must be non-empty, must "
+            f"not contain {SEPARATOR!r} and must not end in '_' (skmm's column names "
+            f"are 'modality{SEPARATOR}feature' and must split back losslessly). "
+            "Rename the modality."
+        )
+
+
+def _check_frame_integers(name, frame):
+    """:func:`_check_exact_integers` on a DataFrame's integer columns (nullable too)."""
+    integer = [j for j, t in enumerate(frame.dtypes) if getattr(t, "kind", "") in "iu"]
+    if integer:
+        largest = frame.iloc[:, integer].abs().max().max()
+        if largest is not None and largest == largest:  # not NA
+            _check_exact_integers(name, np.asarray([int(largest)], dtype=object))
+
+
+def _frame_to_array(name, frame):
+    """A DataFrame's values as a float array; pandas' nullable dtypes give NaN for NA."""
+    dtypes = list(frame.dtypes)
+    if all(isinstance(t, np.dtype) for t in dtypes):
+        return frame.to_numpy()
+    _check_frame_integers(name, frame)
+    try:
+        return frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"Modality {name!r} has columns of non-numeric dtype "
+            f"({sorted({str(t) for t in dtypes})}); convert them to numbers first."
+        ) from exc
+
+
+def _check_exact_integers(name, array):
+    if array.size and (
+        array.max() > _MAX_EXACT_INTEGER or array.min() < -_MAX_EXACT_INTEGER
+    ):
+        raise ValueError(
+            f"Modality {name!r} holds integers of magnitude above 2**53, which float64 "
+            "cannot represent exactly (observed values would change). Rescale them or "
+            "convert them to float yourself."
+        )
 
 
 def _as_2d_float(name, values):
-    """Return ``(array, feature_names)`` for one modality; no copy for float arrays."""
+    """Return ``(array, feature_names)`` for one modality; no copy for float arrays.
+
+    Accepts array-likes, DataFrames (nullable dtypes included: ``pd.NA`` is missing),
+    masked arrays (masked entries are missing) and torch tensors. Integers and bools
+    become float64; float32 and float64 are kept.
+    """
     feature_names = None
+    if sparse.issparse(values):
+        raise TypeError(
+            f"Modality {name!r} is a scipy sparse matrix; skmm needs dense arrays "
+            "(pass X.toarray())."
+        )
     if _is_dataframe(values):
         feature_names = np.asarray([str(c) for c in values.columns], dtype=object)
-        values = values.to_numpy()
+        values = _frame_to_array(name, values)
+    elif _is_torch_tensor(values):
+        values = values.detach().cpu()
+        try:
+            values = values.numpy()
+        except TypeError:  # bfloat16 and other dtypes numpy lacks
+            values = values.double().numpy()
+    mask = np.ma.getmask(values) if np.ma.isMaskedArray(values) else np.ma.nomask
     array = np.asarray(values)
+    if type(array) is not np.ndarray:  # np.matrix and other subclasses
+        array = array.view(np.ndarray)
     if array.ndim != 2:
         raise ValueError(
             f"Modality {name!r} must be a 2-D array of shape (n_samples, n_features); "
             f"got {array.ndim}-D with shape {array.shape}. Reshape a single feature "
             "with array.reshape(-1, 1)."
         )
-    if array.dtype.kind not in "fiub":
-        if array.dtype.kind == "c":
-            raise TypeError(f"Modality {name!r} has complex dtype; skmm needs real numbers.")
+    kind = array.dtype.kind
+    if kind == "c":
+        raise TypeError(f"Modality {name!r} has complex dtype; skmm needs real numbers.")
+    if kind not in "fiubO":
+        raise TypeError(
+            f"Modality {name!r} has non-numeric dtype {array.dtype}; convert it to "
+            "float first."
+        )
+    if kind in "iu":
+        _check_exact_integers(name, array)
+    if kind == "O":
         try:
             array = array.astype(np.float64)
         except (TypeError, ValueError) as exc:
@@ -37,11 +123,58 @@ def _as_2d_float(name, values):
                 f"Modality {name!r} has non-numeric dtype {array.dtype}; "
                 "convert it to float first."
             ) from exc
-    elif array.dtype.kind != "f" or array.dtype.itemsize < 4:
+    elif kind != "f" or array.dtype.itemsize < 4:
         array = array.astype(np.float64)
+    elif array.dtype.itemsize > 8:
+        wide, array = array, array.astype(np.float64)
+        if not np.array_equal(array.astype(wide.dtype), wide, equal_nan=True):
+            raise ValueError(
+                f"Modality {name!r} has {wide.dtype} values that float64 cannot hold "
+                "exactly; convert it to float64 first."
+            )
+    if mask is not np.ma.nomask and mask.any():
+        array = array.copy()
+        array[np.broadcast_to(mask, array.shape)] = np.nan
     if feature_names is None:
         feature_names = np.asarray([str(j) for j in range(array.shape[1])], dtype=object)
     return array, feature_names
+
+
+def _align_on_index(items):
+    """Align per-modality DataFrames on their row index.
+
+    Returns ``(items, index)``: when the frames' indexes differ they are reindexed on
+    the union of their indexes (in order of first appearance), so a modality's frame
+    may simply lack the rows of samples that miss it (those become NaN rows). Plain
+    arrays have no index: beside frames whose indexes differ they are an error, as
+    their rows cannot be matched. ``index`` is None when no modality is a DataFrame.
+    """
+    frames = [(k, v) for k, v in items if _is_dataframe(v)]
+    if not frames:
+        return items, None
+    for k, v in frames:
+        if not v.index.is_unique:
+            duplicated = list(v.index[v.index.duplicated()][:5])
+            raise ValueError(
+                f"Modality {k!r} has duplicate row index labels {duplicated}; rows are "
+                "matched across modalities by index, so labels must be unique."
+            )
+    index = frames[0][1].index
+    if all(v.index.equals(index) for _, v in frames):
+        return items, index
+    plain = [k for k, v in items if not _is_dataframe(v)]
+    if plain:
+        raise ValueError(
+            f"Modalities {plain} have no row index, while the DataFrames of the other "
+            "modalities have different indexes, so their rows cannot be matched. Give "
+            "every modality as a DataFrame indexed by sample, or reindex the frames "
+            "to one index."
+        )
+    for _, v in frames[1:]:
+        index = index.append(v.index.difference(index, sort=False))
+    for k, v in frames:  # reindexing turns integer columns into float64
+        _check_frame_integers(k, v)
+    return [(k, v.reindex(index)) for k, v in items], index
 
 
 class MultiModalData(Mapping):
@@ -50,13 +183,16 @@ class MultiModalData(Mapping):
     A mapping ``{modality name: 2-D float array (n_samples, d_m)}``; a modality is
     *missing* for a sample when its whole row is NaN. The container also behaves like a
     2-D array of shape ``(n_samples, sum d_m)`` so that scikit-learn's splitters,
-    ``cross_val_score``, ``GridSearchCV`` and plain estimators accept it.
+    ``cross_val_score``, ``GridSearchCV``, ``ColumnTransformer`` and plain estimators
+    accept it.
 
     Parameters
     ----------
     data : mapping, MultiModalData or list of arrays, optional
-        ``{name: array or DataFrame}``; a list or tuple of arrays gets names
-        ``m0, m1, ...``. DataFrame column names are kept as feature names.
+        ``{name: array-like or DataFrame}``; a list or tuple of arrays gets names
+        ``m0, m1, ...``. DataFrame column names are kept as feature names, pandas'
+        nullable dtypes are accepted (``pd.NA`` is missing), masked entries of numpy
+        masked arrays are missing, torch tensors are copied to the CPU.
     **modalities : array-like
         Further modalities as keyword arguments.
 
@@ -70,14 +206,29 @@ class MultiModalData(Mapping):
         Feature names of each modality (DataFrame columns, else ``"0", "1", ...``).
     observed : ndarray of shape (n_samples, n_modalities), dtype bool
         Whether each modality is present (its row is not all NaN) for each sample.
+    index : pandas.Index or None
+        Row labels when modalities were given as DataFrames, else None. Kept by row
+        indexing and by skmm's pandas output.
 
     Notes
     -----
+    **Rows are samples, matched by index.** When modalities are DataFrames whose
+    indexes differ (another order, or a frame that lacks the rows of samples missing
+    that modality), they are aligned on the union of their indexes, in order of first
+    appearance; rows a frame lacks are missing. Index labels must be unique. Plain
+    arrays beside frames with differing indexes raise, since their rows cannot be
+    matched.
+
     ``len(X)`` is the number of samples (as for arrays), while iterating yields the
-    modality names (as for mappings). ``X[name]`` returns a modality's array,
-    ``X[rows]`` or ``X[rows, ...]`` a new container with those rows; indexing columns
-    raises ``TypeError``. Arrays are stored without copying: integer and boolean inputs
-    are converted to float64, float32 is kept.
+    modality names (as for mappings). ``X[name]`` returns a modality's array;
+    ``X[rows]``, ``X[rows, ...]`` or ``X[rows, :]`` a new container with those rows;
+    any other ``X[rows, columns]`` indexes the horizontal stack and returns an ndarray,
+    as the stack would (this is how ``ColumnTransformer`` selects columns). Arrays are
+    stored without copying: integer and boolean inputs are converted to float64,
+    float32 is kept. Integers beyond 2**53 (which float64 would round) raise.
+
+    Modality names must be non-empty strings that neither contain ``"__"`` nor end in
+    ``"_"``, so that ``"modality__feature"`` column names split back losslessly.
 
     A plain ``dict`` cannot go through scikit-learn's splitters (they would count its
     keys); wrap it: ``cross_val_score(est, MultiModalData(d), y)``.
@@ -91,12 +242,15 @@ class MultiModalData(Mapping):
     (3, 6)
     >>> X[[0, 2]]["text"].shape
     (2, 4)
+    >>> X[:, 1:3].shape
+    (3, 2)
     """
 
     def __init__(self, data=None, /, **modalities):
         if isinstance(data, MultiModalData):
             items = list(data._arrays.items())
             names = dict(data.feature_names)
+            index = data.index
         else:
             if data is None:
                 items = []
@@ -105,23 +259,33 @@ class MultiModalData(Mapping):
             elif isinstance(data, (list, tuple)):
                 items = [(f"m{i}", a) for i, a in enumerate(data)]
             else:
+                hint = (
+                    "For a DataFrame use MultiModalData.from_frame(df) (columns "
+                    "'modality__feature', MultiIndex columns or groups={modality: "
+                    "[columns]})"
+                    if _is_dataframe(data)
+                    else "For one stacked array use MultiModalData.from_array(X, "
+                    "widths={modality: n_features})"
+                )
                 raise TypeError(
                     "MultiModalData expects a mapping {modality: array}, a list of "
-                    f"arrays or keyword arrays; got {type(data).__name__}. For one "
-                    "stacked array use MultiModalData.from_array(X, widths=...)."
+                    f"arrays or keyword arrays; got {type(data).__name__}. {hint}."
                 )
-            names = {}
+            names, index = {}, None
         for key, value in modalities.items():
             if any(key == k for k, _ in items):
                 raise ValueError(f"Modality {key!r} given twice.")
             items.append((key, value))
         if not items:
             raise ValueError("MultiModalData needs at least one modality; got none.")
+        for key, _ in items:
+            if key not in names:
+                check_modality_name(key)
+        if not names:
+            items, index = _align_on_index(items)
 
         arrays = {}
         for key, value in items:
-            if not isinstance(key, str):
-                raise TypeError(f"Modality names must be str; got {key!r}.")
             if key in names:
                 arrays[key] = value
                 continue
@@ -135,6 +299,7 @@ class MultiModalData(Mapping):
             )
         self._arrays = arrays
         self.feature_names = names
+        self.index = index
 
     @classmethod
     def from_array(cls, X, widths):
@@ -144,40 +309,101 @@ class MultiModalData(Mapping):
         ----------
         X : array-like of shape (n_samples, sum of widths)
         widths : dict
-            ``{modality: width}`` in column order.
+            ``{modality: width}`` in column order (e.g. a fitted estimator's
+            ``n_features_per_modality_``).
 
         Returns
         -------
         MultiModalData
         """
-        array, _ = _as_2d_float("X", X)
         if not isinstance(widths, Mapping) or not widths:
             raise TypeError("widths must be a non-empty dict {modality: n_features}.")
+        array, _ = _as_2d_float("X", X)
         total = sum(int(w) for w in widths.values())
         if total != array.shape[1]:
             raise ValueError(
                 f"widths add up to {total} columns but X has {array.shape[1]}."
             )
         bounds = np.cumsum([0] + [int(w) for w in widths.values()])
-        return cls({k: array[:, a:b] for k, a, b in zip(widths, bounds[:-1], bounds[1:])})
+        out = cls({k: array[:, a:b] for k, a, b in zip(widths, bounds[:-1], bounds[1:])})
+        out.index = X.index if _is_dataframe(X) else None
+        return out
 
     @classmethod
-    def from_frame(cls, frame):
-        """Split a DataFrame with ``"modality__feature"`` columns into modalities.
+    def from_frame(cls, frame, groups=None):
+        """Split a wide DataFrame into modalities; the row index is kept.
 
-        This is the inverse of the pandas output of skmm's container-returning
-        transformers (``set_output(transform="pandas")``).
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+        groups : dict, optional
+            ``{modality: [column labels]}``; every column must belong to exactly one
+            group. Without it, MultiIndex columns give one modality per first-level
+            label, and otherwise every column must be named ``"modality__feature"``
+            (the pandas output of skmm's transformers).
+
+        Returns
+        -------
+        MultiModalData
         """
-        groups = {}
-        for j, column in enumerate(frame.columns):
-            modality, _, feature = str(column).partition(SEPARATOR)
-            groups.setdefault(modality, ([], []))
-            groups[modality][0].append(j)
-            groups[modality][1].append(feature)
-        values = frame.to_numpy()
-        out = cls({m: values[:, cols] for m, (cols, _) in groups.items()})
-        for m, (_, feats) in groups.items():
-            out.feature_names[m] = np.asarray(feats, dtype=object)
+        if not _is_dataframe(frame):
+            raise TypeError(
+                f"from_frame expects a pandas DataFrame; got {type(frame).__name__}."
+            )
+        columns = list(frame.columns)
+        if groups is not None:
+            if not isinstance(groups, Mapping) or not groups:
+                raise TypeError("groups must be a non-empty dict {modality: [columns]}.")
+            position = {c: j for j, c in enumerate(columns)}
+            if len(position) != len(columns):
+                raise ValueError("The frame's column labels must be unique.")
+            spans, seen = {}, set()
+            for modality, labels in groups.items():
+                labels = [labels] if isinstance(labels, (str, numbers.Number)) else list(labels)
+                unknown = [c for c in labels if c not in position]
+                twice = [c for c in labels if c in seen]
+                if unknown or twice or not labels:
+                    raise ValueError(
+                        f"groups[{modality!r}]: "
+                        + (f"unknown columns {unknown}" if unknown
+                           else f"columns {twice} are in another group" if twice
+                           else "no columns")
+                        + "."
+                    )
+                seen.update(labels)
+                spans[modality] = ([position[c] for c in labels], [str(c) for c in labels])
+            rest = [c for c in columns if c not in seen]
+            if rest:
+                raise ValueError(
+                    f"Columns {rest[:10]} are in no group of groups=; drop them from the "
+                    "frame or add them to a group."
+                )
+        elif getattr(frame.columns, "nlevels", 1) > 1:
+            spans = {}
+            for j, label in enumerate(columns):
+                modality = str(label[0])
+                feature = "_".join(str(part) for part in label[1:])
+                spans.setdefault(modality, ([], []))
+                spans[modality][0].append(j)
+                spans[modality][1].append(feature)
+        else:
+            plain = [c for c in columns if not (isinstance(c, str) and SEPARATOR in c)]
+            if plain or not columns:
+                raise ValueError(
+                    f"Cannot tell the modalities of columns {plain[:5]}: name columns "
+                    f"'modality{SEPARATOR}feature', use MultiIndex columns (modality "
+                    "first), or pass groups={modality: [columns]}. For a single "
+                    "modality use MultiModalData({'name': frame})."
+                )
+            spans = {}
+            for j, label in enumerate(columns):
+                modality, _, feature = label.partition(SEPARATOR)
+                spans.setdefault(modality, ([], []))
+                spans[modality][0].append(j)
+                spans[modality][1].append(feature)
+        out = cls({m: frame.iloc[:, cols] for m, (cols, _) in spans.items()})
+        for m, (_, features) in spans.items():
+            out.feature_names[m] = np.asarray(features, dtype=object)
         return out
 
     # --- mapping interface -------------------------------------------------------
@@ -190,18 +416,17 @@ class MultiModalData(Mapping):
                     f"No modality {key!r}; modalities are {list(self._arrays)}."
                 ) from None
         if isinstance(key, tuple):
-            if len(key) != 2 or not (
-                key[1] is Ellipsis or key[1] == slice(None)
-            ):
-                raise TypeError(
-                    "MultiModalData supports row indexing only (X[rows] or "
-                    "X[rows, ...]); select a modality with X[name]."
-                )
+            whole_rows = len(key) == 2 and (
+                key[1] is Ellipsis or (isinstance(key[1], slice) and key[1] == slice(None))
+            )
+            if not whole_rows:
+                # Columns of the horizontal stack, exactly as numpy indexes it.
+                return np.asarray(self)[key]
             key = key[0]
         return self._take_rows(key)
 
     def _take_rows(self, rows):
-        if isinstance(rows, numbers.Integral) and not isinstance(rows, bool):
+        if isinstance(rows, numbers.Integral) and not isinstance(rows, (bool, np.bool_)):
             rows = [int(rows)]
         elif not isinstance(rows, slice):
             rows = np.asarray(rows)
@@ -222,6 +447,7 @@ class MultiModalData(Mapping):
         out = object.__new__(type(self))
         out._arrays = {k: a[rows] for k, a in self._arrays.items()}
         out.feature_names = dict(self.feature_names)
+        out.index = None if self.index is None else self.index[rows]
         return out
 
     def __iter__(self):
@@ -251,6 +477,10 @@ class MultiModalData(Mapping):
         )
 
     __hash__ = None
+
+    def __setstate__(self, state):
+        state.setdefault("index", None)  # containers pickled before rows had labels
+        self.__dict__.update(state)
 
     # --- array-like interface ----------------------------------------------------
     @property
@@ -302,6 +532,7 @@ class MultiModalData(Mapping):
         """Deep copy (the arrays are copied)."""
         out = type(self)({k: a.copy() for k, a in self._arrays.items()})
         out.feature_names = dict(self.feature_names)
+        out.index = self.index
         return out
 
     def __repr__(self):

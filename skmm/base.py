@@ -1,31 +1,43 @@
 """Base classes shared by skmm estimators: modality bookkeeping and container output."""
 
-from collections.abc import Mapping
+import functools
 
 import numpy as np
-from scipy import sparse
 from sklearn import get_config
 from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._data import SEPARATOR, MultiModalData, _is_dataframe
-from .utils._validation import check_multimodal
+from .utils._validation import (
+    check_multimodal,
+    is_multimodal_input,
+    prepare_2d_input,
+    row_index,
+)
 
-__all__ = ["MultiModalMixin", "MultiModalTransformerMixin"]
+__all__ = ["MultiModalMixin", "MultiModalTransformerMixin", "fit_atomically"]
 
 
-def _is_multimodal_input(X):
-    if sparse.issparse(X):
-        return False
-    if isinstance(X, Mapping):
-        return True
-    if isinstance(X, (list, tuple)) and X and all(
-        _is_dataframe(a) or (isinstance(a, np.ndarray) and a.ndim == 2) for a in X
-    ):
-        return True
-    return _is_dataframe(X) and len(X.columns) and all(
-        isinstance(c, str) and SEPARATOR in c for c in X.columns
-    )
+def fit_atomically(method):
+    """Decorate a fitting method so that a failure leaves the estimator as it was.
+
+    The estimator's attributes are saved before ``method`` runs and put back if it
+    raises, so a failed ``fit`` never leaves a half-updated model (new ``modalities_``
+    beside old parameters). Objects updated in place (a torch module trained further
+    by ``partial_fit``) must be copied by the method itself before it changes them.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        saved = self.__dict__.copy()
+        try:
+            return method(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    return wrapper
 
 
 class MultiModalMixin:
@@ -51,15 +63,19 @@ class MultiModalMixin:
         """
         if allow_empty_samples is None:
             allow_empty_samples = not reset
-        as_array = not _is_multimodal_input(X)
+        as_array = not is_multimodal_input(X)
+        index = None
         if as_array:
+            index = X.index if _is_dataframe(X) else None
             X = validate_data(
                 self,
-                X,
+                prepare_2d_input(X),
                 reset=reset,
                 ensure_all_finite="allow-nan",
                 dtype=[np.float64, np.float32],
             )
+            X = MultiModalData({"x0": X})
+            X.index = index
         if reset:
             self._fit_on_array = as_array
             X = check_multimodal(
@@ -169,10 +185,12 @@ class MultiModalTransformerMixin(TransformerMixin, auto_wrap_output_keys=None):
         if config == "pandas":
             import pandas as pd
 
-            index = original.index if _is_dataframe(original) else None
+            index = row_index(original)
             return pd.DataFrame(
                 np.asarray(Xt), columns=self.get_feature_names_out(), index=index
             )
         if as_array:
             return np.asarray(Xt)
+        if Xt.index is None:
+            Xt.index = row_index(original)
         return Xt

@@ -71,9 +71,22 @@ def test_row_indexing_returns_a_container(X, rows):
     assert sub.modalities == X.modalities and sub.n_samples == 2
 
 
-def test_column_indexing_raises(X):
-    with pytest.raises(TypeError, match="row indexing only"):
-        X[:, 0]
+@pytest.mark.parametrize(
+    "key",
+    [(slice(None), 0), (slice(None), [0, 4]), (slice(None), slice(1, 4)),
+     (slice(None), np.array([True, False, True, False, True])), ([1, 2], [0, 3]),
+     (slice(None), -1)],
+)
+def test_column_indexing_is_that_of_the_stack(X, key):
+    np.testing.assert_array_equal(X[key], np.asarray(X)[key])
+
+
+def test_whole_row_keys_give_a_container(X):
+    assert isinstance(X[[0, 1], :], MultiModalData)
+    assert isinstance(X[:, ...], MultiModalData)
+
+
+def test_row_keys_that_are_not_rows_raise(X):
     with pytest.raises(TypeError):
         X[np.array([0.5])]
     with pytest.raises(KeyError, match="'c'"):

@@ -7,7 +7,14 @@ import numpy as np
 from scipy import sparse
 from sklearn.utils import check_random_state
 
-from .._data import SEPARATOR, MultiModalData, _is_dataframe
+from .._data import (
+    SEPARATOR,
+    MultiModalData,
+    _as_2d_float,
+    _check_exact_integers,
+    _is_dataframe,
+    _is_torch_tensor,
+)
 
 __all__ = [
     "InvalidParameterError",
@@ -119,28 +126,72 @@ def _first_rows(rows, limit=5):
     return f"[{shown}{more}]"
 
 
+def is_multimodal_input(X):
+    """Whether ``X`` is given as modalities, not as one 2-D array (the one dispatcher).
+
+    Multimodal: a :class:`~skmm.MultiModalData`, a mapping, a list or tuple of 2-D
+    arrays or DataFrames, a DataFrame whose columns are all ``"modality__feature"``
+    (skmm's pandas output) or a DataFrame with MultiIndex columns. Anything else is a
+    single 2-D array-like, taken as the one modality ``"x0"``.
+    """
+    if sparse.issparse(X):
+        return False
+    if isinstance(X, Mapping):
+        return True
+    if isinstance(X, (list, tuple)):
+        return bool(X) and all(
+            _is_dataframe(a) or (isinstance(a, np.ndarray) and a.ndim == 2) for a in X
+        )
+    if _is_dataframe(X):
+        columns = X.columns
+        return getattr(columns, "nlevels", 1) > 1 or (
+            len(columns) > 0 and all(isinstance(c, str) and SEPARATOR in c for c in columns)
+        )
+    return False
+
+
 def _to_container(X):
+    if isinstance(X, MultiModalData):
+        return X
     if sparse.issparse(X):
         raise TypeError(
             "Sparse input is not supported: skmm needs dense arrays (X.toarray())."
         )
-    if isinstance(X, MultiModalData):
-        return X
-    if isinstance(X, Mapping):
-        if not X:
-            raise ValueError("Got an empty mapping: at least one modality is needed.")
-        return MultiModalData(X)
-    if _is_dataframe(X) and len(X.columns) and all(
-        isinstance(c, str) and SEPARATOR in c for c in X.columns
-    ):
-        return MultiModalData.from_frame(X)
-    if isinstance(X, (list, tuple)) and X and all(
-        _is_dataframe(a) or (isinstance(a, np.ndarray) and a.ndim == 2) for a in X
-    ):
-        return MultiModalData(X)
     if X is None:
         raise TypeError("Expected multimodal data or a 2-D array; got None.")
-    return MultiModalData({"x0": X})
+    if isinstance(X, Mapping) and not X:
+        raise ValueError("Got an empty mapping: at least one modality is needed.")
+    if not is_multimodal_input(X):
+        return MultiModalData({"x0": X})
+    if _is_dataframe(X):
+        return MultiModalData.from_frame(X)
+    return MultiModalData(X)
+
+
+def prepare_2d_input(X):
+    """Ready a single 2-D input for scikit-learn's ``validate_data``.
+
+    Torch tensors (with ``requires_grad`` too) and masked arrays (masked entries become
+    NaN) are converted as for a modality; integers beyond 2**53 raise, since the float
+    conversion would change them. Other inputs are returned unchanged, so that
+    scikit-learn's own checks and messages apply.
+    """
+    if _is_torch_tensor(X) or np.ma.isMaskedArray(X):
+        return _as_2d_float("x0", X)[0]
+    if isinstance(X, np.ndarray) and X.dtype.kind in "iu":
+        _check_exact_integers("x0", X)
+    return X
+
+
+def row_index(X):
+    """The row labels of any accepted input (pandas Index or None), without validation."""
+    if isinstance(X, MultiModalData):
+        return X.index
+    if _is_dataframe(X):
+        return X.index
+    if isinstance(X, Mapping) and any(_is_dataframe(v) for v in X.values()):
+        return _to_container(X).index
+    return None
 
 
 def check_multimodal(
@@ -197,14 +248,24 @@ def check_multimodal(
                 parts.append(f"unknown modalities {unknown}")
             if absent:
                 parts.append(f"missing modalities {absent}")
+            hint = ". Pass every fitted modality (all-NaN rows mark missing samples)."
+            if X.modalities == ("x0",) and expected != ["x0"]:
+                hint = (
+                    f". A single 2-D array or DataFrame was given where the modalities "
+                    f"{expected} are expected: split it with MultiModalData.from_array("
+                    "X, widths=est.n_features_per_modality_) or MultiModalData."
+                    "from_frame(df, groups={modality: [columns]})."
+                )
             raise ValueError(
                 f"Modalities do not match those seen at fit {expected}: "
                 + " and ".join(parts)
-                + ". Pass every fitted modality (all-NaN rows mark missing samples)."
+                + hint
             )
-        reordered = MultiModalData({m: X[m] for m in expected})
-        reordered.feature_names = {m: X.feature_names[m] for m in expected}
-        X = reordered
+        if list(X.modalities) != expected:
+            reordered = MultiModalData({m: X[m] for m in expected})
+            reordered.feature_names = {m: X.feature_names[m] for m in expected}
+            reordered.index = X.index
+            X = reordered
     if n_features is not None:
         for m, d in X.n_features.items():
             if m in n_features and d != n_features[m]:
