@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ..base import MultiModalMixin
+from ..base import MultiModalMixin, fit_atomically
 from ..utils._validation import check_option_param, check_scalar_param
 
 __all__ = ["MissingModalityIndicator"]
@@ -47,6 +47,7 @@ class MissingModalityIndicator(MultiModalMixin, TransformerMixin, BaseEstimator)
         self.features = features
         self.presence = presence
 
+    @fit_atomically
     def fit(self, X, y=None):
         """Record the modalities (and, for ``"missing-only"``, which had missing rows).
 

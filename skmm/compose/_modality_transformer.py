@@ -8,7 +8,8 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
 from .._data import SEPARATOR, MultiModalData
-from ..base import MultiModalMixin, MultiModalTransformerMixin
+from ..base import MultiModalMixin, MultiModalTransformerMixin, fit_atomically
+from ..utils._validation import _first_rows
 
 __all__ = ["ModalityTransformer"]
 
@@ -82,18 +83,13 @@ class ModalityTransformer(MultiModalMixin, MultiModalTransformerMixin, BaseEstim
         return super().set_params(**params)
 
     # --- fit / transform --------------------------------------------------------------
-    def _check_params(self, modalities):
+    def _check_params(self):
+        """Check ``transformers`` and ``remainder`` (data-independent, before the data)."""
         transformers = {} if self.transformers is None else self.transformers
         if not isinstance(transformers, Mapping):
             raise TypeError(
                 "transformers must be a dict {modality: transformer}; got "
                 f"{type(transformers).__name__}."
-            )
-        unknown = [m for m in transformers if m not in modalities]
-        if unknown:
-            raise ValueError(
-                f"transformers names modalities {unknown} that are not in the data "
-                f"{list(modalities)}."
             )
         for m, est in {**transformers, "remainder": self.remainder}.items():
             if isinstance(est, str) and est not in ("passthrough", "drop"):
@@ -105,6 +101,16 @@ class ModalityTransformer(MultiModalMixin, MultiModalTransformerMixin, BaseEstim
                 raise TypeError(
                     f"Transformer for {m!r} has no transform method: {est!r}."
                 )
+        return transformers
+
+    def _check_params_vs_input(self, transformers, modalities):
+        """``{modality: transformer}`` for the data's modalities."""
+        unknown = [m for m in transformers if m not in modalities]
+        if unknown:
+            raise ValueError(
+                f"transformers names modalities {unknown} that are not in the data "
+                f"{list(modalities)}."
+            )
         chosen = {m: transformers.get(m, self.remainder) for m in modalities}
         if all(isinstance(est, str) and est == "drop" for est in chosen.values()):
             raise ValueError(
@@ -113,6 +119,7 @@ class ModalityTransformer(MultiModalMixin, MultiModalTransformerMixin, BaseEstim
             )
         return chosen
 
+    @fit_atomically
     def fit(self, X, y=None):
         """Fit each modality's transformer on the rows where that modality is observed.
 
@@ -129,16 +136,25 @@ class ModalityTransformer(MultiModalMixin, MultiModalTransformerMixin, BaseEstim
         self._fit(X, y)
         return self
 
+    @fit_atomically
     def fit_transform(self, X, y=None):
         """Fit, then transform ``X``; see :meth:`fit` and :meth:`transform`."""
         return self.fit(X, y).transform(X)
 
     def _fit(self, X, y):
+        transformers = self._check_params()
         X, _ = self._validate_multimodal(X, reset=True)
+        if y is not None:
+            y = np.asarray(y)
+            if y.shape[:1] != (X.n_samples,):
+                raise ValueError(
+                    f"y has {y.shape[0] if y.ndim else 0} samples but X has "
+                    f"{X.n_samples}; they must have the same number of rows."
+                )
+        chosen = self._check_params_vs_input(transformers, X.modalities)
         observed = X.observed
-        y = None if y is None else np.asarray(y)
         self.transformers_ = {}
-        for j, (m, est) in enumerate(self._check_params(X.modalities).items()):
+        for j, (m, est) in enumerate(chosen.items()):
             if isinstance(est, str):
                 self.transformers_[m] = est
                 continue
@@ -179,6 +195,15 @@ class ModalityTransformer(MultiModalMixin, MultiModalTransformerMixin, BaseEstim
             if sparse.issparse(block):
                 block = block.toarray()
             block = np.asarray(block, dtype=np.float64 if block.dtype.kind != "f" else None)
+            bad = ~np.isfinite(block).all(axis=1)
+            if bad.any():
+                raise ValueError(
+                    f"The transformer of modality {m!r} ({type(est).__name__}) returned "
+                    "NaN or infinite values for finite input in rows "
+                    f"{_first_rows(np.flatnonzero(rows)[bad])}; check the scale of "
+                    "those rows (values near the float range overflow in many "
+                    "transformers)."
+                )
             full = np.full((X.n_samples, block.shape[1]), np.nan, dtype=block.dtype)
             full[rows] = block
             out[m] = full

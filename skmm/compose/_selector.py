@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .._data import MultiModalData
-from ..base import MultiModalMixin, MultiModalTransformerMixin
+from ..base import MultiModalMixin, MultiModalTransformerMixin, fit_atomically
 from ..utils._validation import InvalidParameterError
 
 __all__ = ["ModalitySelector"]
@@ -43,6 +43,7 @@ class ModalitySelector(MultiModalMixin, MultiModalTransformerMixin, BaseEstimato
     def __init__(self, modalities=None):
         self.modalities = modalities
 
+    @fit_atomically
     def fit(self, X, y=None):
         """Check that the requested modalities exist.
 
@@ -55,13 +56,13 @@ class ModalitySelector(MultiModalMixin, MultiModalTransformerMixin, BaseEstimato
         -------
         self
         """
-        X, _ = self._validate_multimodal(X, reset=True)
-        keep = X.modalities if self.modalities is None else self.modalities
-        if isinstance(keep, str) or not isinstance(keep, Iterable):
+        keep = self.modalities
+        if keep is not None and (isinstance(keep, str) or not isinstance(keep, Iterable)):
             raise InvalidParameterError(
                 f"modalities must be a list of names or None; got {keep!r}."
             )
-        keep = tuple(keep)
+        X, _ = self._validate_multimodal(X, reset=True)
+        keep = X.modalities if keep is None else tuple(keep)
         unknown = [m for m in keep if m not in X.modalities]
         if unknown or not keep or len(set(keep)) != len(keep):
             raise ValueError(
