@@ -130,10 +130,12 @@ class MultiModalMixin:
 
 
 class MultiModalTransformerMixin(TransformerMixin, auto_wrap_output_keys=None):
-    """Output handling for transformers that return a :class:`~skmm.MultiModalData`.
+    """Output handling of skmm's transformers (scikit-learn's wrapping would lose rows'
+    labels and cannot return containers).
 
-    The output follows the input: a 2-D array in gives a 2-D array out, multimodal data
-    in gives a :class:`~skmm.MultiModalData` out. ``set_output(transform="pandas")`` (or the
+    For container-returning transformers the output follows the input: a 2-D array in
+    gives a 2-D array out, multimodal data in gives a :class:`~skmm.MultiModalData`
+    out; array-returning ones (embedders, indicators) give a 2-D array. ``set_output(transform="pandas")`` (or the
     global ``transform_output`` config) gives one DataFrame with ``"modality__feature"``
     columns, which skmm estimators split back into modalities.
     """
@@ -178,7 +180,13 @@ class MultiModalTransformerMixin(TransformerMixin, auto_wrap_output_keys=None):
         return names
 
     def _wrap_output(self, Xt, as_array, original=None):
-        """Return ``Xt`` (a MultiModalData) in the configured output container."""
+        """Return ``Xt`` in the configured output container (the one output path).
+
+        ``Xt`` is a MultiModalData (returned as such, or as a 2-D array when the input
+        was one) or a 2-D ndarray (returned as is). With pandas output both become a
+        DataFrame with ``get_feature_names_out()`` columns and the row index of
+        ``original`` (a DataFrame's, or that of per-modality frames).
+        """
         config = getattr(self, "_sklearn_output_config", {}).get(
             "transform", get_config()["transform_output"]
         )
@@ -189,7 +197,7 @@ class MultiModalTransformerMixin(TransformerMixin, auto_wrap_output_keys=None):
             return pd.DataFrame(
                 np.asarray(Xt), columns=self.get_feature_names_out(), index=index
             )
-        if as_array:
+        if as_array or not isinstance(Xt, MultiModalData):
             return np.asarray(Xt)
         if Xt.index is None:
             Xt.index = row_index(original)

@@ -111,15 +111,23 @@ def test_output_follows_input_kind(est):
 
 @pytest.mark.parametrize("est", ESTIMATORS, ids=IDS)
 def test_pandas_output(est):
+    """pandas output: a DataFrame named by get_feature_names_out, with the row labels
+    of per-modality frames (aligned on their index) and of a 2-D frame."""
     pd = pytest.importorskip("pandas")
     X, y = _data()
     est = clone(est)
     if not hasattr(est, "set_output"):
         return
-    est.set_output(transform="pandas").fit(X, y)
-    out = est.transform(X)
+    labels = [f"s{i}" for i in range(X.n_samples)]
+    frames = {m: pd.DataFrame(a, index=labels) for m, a in X.items()}
+    est.set_output(transform="pandas").fit(frames, y)
+    out = est.transform(frames)
     assert isinstance(out, pd.DataFrame)
     assert list(out.columns) == list(est.get_feature_names_out())
+    assert list(out.index) == labels
+    single = pd.DataFrame(np.nan_to_num(X["a"]), index=labels)
+    assert list(clone(est).set_output(transform="pandas").fit(single, y)
+                .transform(single).index) == labels
 
 
 @pytest.mark.parametrize(

@@ -1,16 +1,16 @@
 """Presence bits of each modality, to append to features or embeddings."""
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from ..base import MultiModalMixin, fit_atomically
+from ..base import MultiModalMixin, MultiModalTransformerMixin, fit_atomically
 from ..utils._validation import check_option_param, check_scalar_param
 
 __all__ = ["MissingModalityIndicator"]
 
 
-class MissingModalityIndicator(MultiModalMixin, TransformerMixin, BaseEstimator):
+class MissingModalityIndicator(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
     """Binary indicators of which modalities each sample has.
 
     The multimodal analogue of :class:`sklearn.impute.MissingIndicator`: one column per
@@ -81,9 +81,11 @@ class MissingModalityIndicator(MultiModalMixin, TransformerMixin, BaseEstimator)
         ndarray of shape (n_samples, n_indicators), float64
         """
         check_is_fitted(self, "features_")
+        original = X
         X, _ = self._validate_multimodal(X, reset=False)
         bits = X.observed[:, self.features_]
-        return (bits if self.presence else ~bits).astype(np.float64)
+        return self._wrap_output((bits if self.presence else ~bits).astype(np.float64),
+                                 True, original)
 
     def get_feature_names_out(self, input_features=None):
         """Names ``"present__<modality>"`` (or ``"missing__<modality>"``).
