@@ -38,8 +38,14 @@ def check_modality_name(name):
         )
 
 
-def _check_frame_integers(name, frame):
-    """:func:`_check_exact_integers` on a DataFrame's integer columns (nullable too)."""
+def _check_frame_dtypes(name, frame):
+    """Refuse a DataFrame's date/time columns, and integers float64 would round."""
+    temporal = sorted({str(t) for t in frame.dtypes if getattr(t, "kind", "") in "mM"})
+    if temporal:
+        raise TypeError(
+            f"Modality {name!r} has date or time columns ({temporal}); convert them "
+            "to numbers first."
+        )
     integer = [j for j, t in enumerate(frame.dtypes) if getattr(t, "kind", "") in "iu"]
     if integer:
         largest = frame.iloc[:, integer].abs().max().max()
@@ -50,11 +56,15 @@ def _check_frame_integers(name, frame):
 def _frame_to_array(name, frame):
     """A DataFrame's values as a float array; pandas' nullable dtypes give NaN for NA."""
     dtypes = list(frame.dtypes)
-    if all(isinstance(t, np.dtype) for t in dtypes):
+    if all(isinstance(t, np.dtype) and t.kind in "fiub" for t in dtypes):
         return frame.to_numpy()
-    _check_frame_integers(name, frame)
+    _check_frame_dtypes(name, frame)
     try:
         return frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError):
+        pass
+    try:  # object columns holding pd.NA: replace it before the float conversion
+        return frame.to_numpy(dtype=object, na_value=np.nan).astype(np.float64)
     except (TypeError, ValueError) as exc:
         raise TypeError(
             f"Modality {name!r} has columns of non-numeric dtype "
@@ -173,7 +183,7 @@ def _align_on_index(items):
     for _, v in frames[1:]:
         index = index.append(v.index.difference(index, sort=False))
     for k, v in frames:  # reindexing turns integer columns into float64
-        _check_frame_integers(k, v)
+        _check_frame_dtypes(k, v)
     return [(k, v.reindex(index)) for k, v in items], index
 
 

@@ -144,3 +144,19 @@ def test_non_numeric_dtypes_raise_type_errors():
         MultiModalData(a=np.array([["2020-01-01"]], dtype="datetime64[D]"))
     with pytest.raises(TypeError, match="'a' has columns of non-numeric dtype"):
         MultiModalData(a=pd.DataFrame({"u": pd.array(["x", None], dtype="string")}))
+
+
+@pytest.mark.parametrize("as_modality", [True, False])
+def test_date_columns_are_refused(as_modality):
+    from skmm.compose import MissingModalityIndicator
+
+    frame = pd.DataFrame({"t": pd.to_datetime(["2020-01-01", "2020-01-02"])})
+    with pytest.raises(TypeError, match="date or time columns"):
+        MissingModalityIndicator().fit({"a": frame} if as_modality else frame)
+
+
+def test_object_columns_holding_pd_na():
+    frame = pd.DataFrame({"u": pd.Series([1.0, pd.NA], dtype=object),
+                          "v": pd.Series([2.0, pd.NA], dtype=object)})
+    X = MultiModalData(a=frame)
+    assert X.observed[:, 0].tolist() == [True, False]

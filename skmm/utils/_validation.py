@@ -12,6 +12,7 @@ from .._data import (
     MultiModalData,
     _as_2d_float,
     _check_exact_integers,
+    _check_frame_dtypes,
     _is_dataframe,
     _is_torch_tensor,
 )
@@ -180,6 +181,8 @@ def prepare_2d_input(X):
         return _as_2d_float("x0", X)[0]
     if isinstance(X, np.ndarray) and X.dtype.kind in "iu":
         _check_exact_integers("x0", X)
+    elif _is_dataframe(X):
+        _check_frame_dtypes("x0", X)
     return X
 
 

@@ -72,3 +72,9 @@ def test_indicator_and_selector(data):
     assert sel.transform(X).modalities == ("image",)
     with pytest.raises(ValueError, match="unknown"):
         ModalitySelector(["audio"]).fit(X)
+
+
+def test_y_of_the_wrong_length_is_a_clear_error():
+    X = {"a": np.ones((6, 2)), "b": np.zeros((6, 1))}
+    with pytest.raises(ValueError, match="y has 5 samples but X has 6"):
+        ModalityTransformer().fit(X, np.arange(5))
