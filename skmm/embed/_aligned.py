@@ -141,23 +141,25 @@ class _AlignedEmbedder(BaseTorchEmbedder):
         }
 
     def _modality_embeddings(self, X):
-        """Unit-norm ``z`` ``(n, M, d)`` float32 tensor and ``(n, M)`` presence mask."""
+        """Unit-norm ``z`` ``(n, M, d)`` float64 tensor and ``(n, M)`` presence mask.
+
+        Computed like ``transform``: a float64 copy of the network, in chunks.
+        """
         import torch
 
         X, _ = self._validate_multimodal(self._complete(X), reset=False)
         device = self._resolve_device()
-        module = self.module_ = self.module_.to(device)
-        was_training = module.training
-        module.eval()
+        module = self._inference_module(device)
         zs, presents = [], []
-        try:
-            with torch.inference_mode():
-                for start in range(0, X.n_samples, _TRANSFORM_CHUNK):
-                    chunk = self._to_tensors(X[start : start + _TRANSFORM_CHUNK], device)
-                    zs.append(self._unit_embeddings(module, chunk.tensors, chunk.present))
-                    presents.append(chunk.present)
-        finally:
-            module.train(was_training)
+        with torch.inference_mode():
+            for start in range(0, X.n_samples, _TRANSFORM_CHUNK):
+                chunk = self._to_tensors(
+                    X[start : start + _TRANSFORM_CHUNK], device, torch.float64, start
+                )
+                z = self._unit_embeddings(module, chunk.tensors, chunk.present)
+                self._check_finite_output(z, start)
+                zs.append(z)
+                presents.append(chunk.present)
         return torch.cat(zs), torch.cat(presents)
 
     def _modality_index(self, name, what):

@@ -53,9 +53,11 @@ A subclass defines its network and its loss, nothing else::
 The scikit-learn rules for ``__init__`` hold: list every parameter (the base ones too)
 explicitly in the signature, store them unchanged, validate nothing there.
 
-Hooks (``xs`` is a list of ``(n, d_m)`` float32 tensors in ``modalities_`` order,
-standardised, with the rows of missing modalities filled with zeros; ``present`` is the
-``(n, M)`` bool presence mask; NaN never reaches torch):
+Hooks (``xs`` is a list of ``(n, d_m)`` tensors in ``modalities_`` order, standardised,
+with the rows of missing modalities filled with zeros; ``present`` is the ``(n, M)``
+bool presence mask; NaN never reaches torch). Training runs in float32; inference
+(``_encode``) runs a float64 copy of the module on float64 tensors, so every tensor a
+hook creates must follow the dtype of ``xs`` (never a hard-coded float32):
 
 ``_build_module(n_features) -> torch.nn.Module``  (required)
     Called once per fresh fit, with the global torch RNG seeded from ``random_state``
@@ -72,7 +74,8 @@ standardised, with the rows of missing modalities filled with zeros; ``present``
     identically at each epoch, so validation losses are comparable across epochs.
 ``_encode(module, xs, present) -> Tensor (n, n_features_out)``  (required)
     The embedding used by ``transform``, called on chunks under
-    ``torch.inference_mode()`` in eval mode; no randomness.
+    ``torch.inference_mode()`` with a float64 copy of the module in eval mode, on
+    float64 ``xs``; no randomness.
 ``_feature_names() -> list of str``  (required unless ``_n_features_out`` is set)
     Output feature names; the default is ``"<classname><i>"``.
 ``_check_params()``  (optional)
@@ -82,8 +85,8 @@ standardised, with the rows of missing modalities filled with zeros; ``present``
     values in ``skmm.utils._testing.BAD_PARAMS``.
 ``_on_epoch_begin(module, data, epoch, generator)``  (optional)
     Called before each training epoch (``epoch`` counts from 1 over all fits). ``data``
-    is the :class:`TensorData` of the training rows; :meth:`BaseTorchEmbedder._embed_data`
-    encodes it in chunks. Use it for work between epochs (e.g. refitting an EM model on
+    is the :class:`TensorData` of the training rows (float32);
+    :meth:`BaseTorchEmbedder._embed_data` encodes it in chunks with the training module. Use it for work between epochs (e.g. refitting an EM model on
     the current, detached representations every few epochs); store the result in a
     fitted attribute ending in ``_`` so that it pickles with the estimator.
 
@@ -106,7 +109,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
-from ..base import MultiModalMixin
+from ..base import MultiModalMixin, fit_atomically
 from ..utils._validation import (
     InvalidParameterError,
     check_random_state_param,
@@ -117,12 +120,19 @@ from ..utils._validation import (
 __all__ = ["BaseTorchEmbedder", "TensorData", "check_scalar_param"]
 
 _DEVICES = ("cpu", "cuda", "auto")
-# Rows per chunk in transform (results do not depend on it beyond float rounding).
+# Rows per chunk in transform. Inference runs in float64, where the batch-size dependent
+# rounding of the matmul kernels (~1e-7 in float32) is ~1e-15: a row's embedding does
+# not depend on the chunking or on the other rows to far below any test tolerance.
 _TRANSFORM_CHUNK = 2048
 # batch_size="auto": this many rows, or all of them when there are fewer.
 _AUTO_BATCH_SIZE = 256
-# Rows per chunk when standardising the input into float32 tensors.
+# Rows per chunk when standardising the input into tensors.
 _STANDARDIZE_CHUNK = 16384
+# Largest standardised magnitude (training standard deviations from the training mean)
+# the networks take: far beyond any real value (a fresh fit bounds it by sqrt(n)), and
+# low enough that the float32 training forward cannot overflow (LayerNorm squares its
+# inputs). Larger values are fill values (9.96921e36) or unit errors; they raise.
+_MAX_STANDARDIZED = 1e12
 
 TRAINING_PARAMETERS_DOC = """\
 max_epochs : int, default={max_epochs}
@@ -249,7 +259,8 @@ class TensorData:
     Attributes
     ----------
     tensors : list of Tensor
-        One ``(n, d_m)`` float32 tensor per modality, zeros where it is missing.
+        One ``(n, d_m)`` tensor per modality (float32 for training, float64 for
+        inference), zeros where it is missing.
     present : bool Tensor of shape (n, M)
     """
 
@@ -419,36 +430,103 @@ class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
         self.mean_, self.scale_ = {}, {}
         for j, m in enumerate(self.modalities_):
             rows = X[m][observed[:, j]].astype(np.float64)
-            mean = rows.mean(axis=0)
-            scale = rows.std(axis=0)
+            # Divide each feature by a power of two near its largest magnitude (exact,
+            # so the statistics are unchanged): their sums and squares cannot overflow.
+            exponent = np.frexp(np.abs(rows).max(axis=0, initial=0.0))[1]
+            factor = np.ldexp(1.0, exponent - 1)  # |rows / factor| < 2
+            rows /= factor
+            mean = rows.mean(axis=0) * factor
+            scale = rows.std(axis=0) * factor
             scale[~(scale > 1e-12 * np.maximum(1.0, np.abs(mean)))] = 1.0
             self.mean_[m], self.scale_[m] = mean, scale
 
-    def _to_tensors(self, X, device):
+    def _to_tensors(self, X, device, dtype=None, row_offset=0):
         """Standardise, zero-fill missing rows (in numpy) and build a TensorData.
 
-        Standardisation runs in float64 over row chunks written into one float32
-        array per modality, so no full-size float64 temporary is made.
+        Standardisation runs in float64 over row chunks written into one array of
+        ``dtype`` (a torch dtype; float32 by default, the training precision) per
+        modality, so no full-size float64 temporary is made for float32.
+
+        Raises
+        ------
+        ValueError
+            If a standardised value exceeds ``_MAX_STANDARDIZED`` in magnitude (or
+            overflows); the error names the modality and the first offending rows,
+            numbered from ``row_offset``.
         """
         torch = _import_torch()
+        dtype = torch.float32 if dtype is None else dtype
+        np_dtype = torch.empty(0, dtype=dtype).numpy().dtype
         observed = X.observed
         tensors = []
         for j, m in enumerate(self.modalities_):
             a = X[m]
-            z = np.empty(a.shape, dtype=np.float32)
+            z = np.empty(a.shape, dtype=np_dtype)
             for start in range(0, a.shape[0], _STANDARDIZE_CHUNK):
                 rows = slice(start, start + _STANDARDIZE_CHUNK)
-                block = (np.asarray(a[rows], dtype=np.float64) - self.mean_[m])
-                block /= self.scale_[m]
+                with np.errstate(over="ignore"):  # overflow is reported below
+                    block = (np.asarray(a[rows], dtype=np.float64) - self.mean_[m])
+                    block /= self.scale_[m]
                 block[~observed[rows, j]] = 0.0
+                self._check_magnitude(block, m, row_offset + start)
                 z[rows] = block
             tensors.append(torch.from_numpy(z).to(device))
         present = torch.from_numpy(np.ascontiguousarray(observed)).to(device)
         return TensorData(tensors, present)
 
+    @staticmethod
+    def _check_magnitude(block, modality, first_row):
+        """Raise a ValueError naming the rows of ``block`` beyond ``_MAX_STANDARDIZED``."""
+        too_large = ~(np.abs(block) <= _MAX_STANDARDIZED)
+        if not too_large.any():
+            return
+        rows = np.flatnonzero(too_large.any(axis=1))
+        row, feature = rows[0], int(np.flatnonzero(too_large[rows[0]])[0])
+        listed = (rows[:10] + first_row).tolist()
+        more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
+        raise ValueError(
+            f"Modality {modality!r} has values too large to embed in rows {listed}"
+            f"{more}: feature {feature} of row {row + first_row} lies "
+            f"{abs(block[row, feature]):.3g} training standard deviations from the "
+            f"training mean, beyond the {_MAX_STANDARDIZED:.0e} the network takes. Mark "
+            "fill values (e.g. 9.96921e36) as missing (the modality's whole row NaN) "
+            "or rescale the modality."
+        )
+
+    def _inference_module(self, device):
+        """A float64 copy of ``module_`` on ``device``, in eval mode.
+
+        Inference in float64 makes a row's embedding independent of the batch it is
+        computed in (the float32 kernels' rounding depends on the batch size) and keeps
+        large standardised values from overflowing. ``module_`` is left untouched;
+        nothing is cached, so the estimator's state and pickles are unchanged.
+        """
+        torch = _import_torch()
+        module = copy.deepcopy(self.module_)
+        for param in module.parameters():
+            param.grad = None
+        return module.to(device=device, dtype=torch.float64).eval()
+
+    def _check_finite_output(self, out, row_offset=0):
+        """Raise if a row of the inference output ``out`` is not finite (never a NaN).
+
+        The input is bounded by :meth:`_to_tensors`, so this guards against a broken
+        network (e.g. non-finite weights set by hand).
+        """
+        torch = _import_torch()
+        bad = ~torch.isfinite(out.reshape(out.shape[0], -1)).all(dim=1)
+        if bool(bad.any()):
+            rows = (bad.nonzero()[:, 0][:10].cpu().numpy() + row_offset).tolist()
+            raise FloatingPointError(
+                f"{type(self).__name__}: the network gave a non-finite embedding for "
+                f"rows {rows} although their input is finite; its weights may be "
+                "non-finite (refit it)."
+            )
+
     def _embed_data(self, module, data, chunk_size=_TRANSFORM_CHUNK):
         """``_encode`` over a :class:`TensorData` in chunks, in eval mode (a tensor).
 
+        For work during training: ``module`` and ``data`` are used as given (float32).
         The module is put back in training mode afterwards if it was in it.
         """
         torch = _import_torch()
@@ -499,9 +577,8 @@ class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
         where = f"epoch {epoch}" + ("" if batch is None else f" (batch {batch})")
         return FloatingPointError(
             f"{type(self).__name__}: training diverged at {where}: {what}. Lower lr "
-            f"(now {self.lr}) or check the scale of the input. The fitted attributes "
-            f"describe the {epoch - 1} epochs before it; the network's weights are "
-            "those of the last step and may be unusable."
+            f"(now {self.lr}) or check the scale of the input. The estimator is left "
+            "as it was before this call (weights, history and optimizer state)."
         )
 
     @contextlib.contextmanager
@@ -555,8 +632,11 @@ class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
         means = (totals / data.n_samples).tolist()
         return means[0], dict(zip(names, means[1:]))
 
+    @fit_atomically
     def fit(self, X, y=None):
         """Train the network for ``max_epochs`` epochs (fewer with early stopping).
+
+        A fit that raises (e.g. divergence) leaves the estimator as it was.
 
         Parameters
         ----------
@@ -574,11 +654,13 @@ class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
         self._fit(X, n_epochs=None, fresh=fresh, allow_validation=True)
         return self
 
+    @fit_atomically
     def partial_fit(self, X, y=None):
         """Train one more epoch on ``X`` (starting a fresh model if not fitted).
 
         Use it to stream chunks: the first call fixes the modalities and the
         standardisation; no validation split is made (``early_stopping`` is ignored).
+        A call that raises leaves the estimator as it was.
 
         Parameters
         ----------
@@ -593,6 +675,13 @@ class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
         fresh = not hasattr(self, "module_")
         self._fit(X, n_epochs=1, fresh=fresh, allow_validation=False)
         return self
+
+    # Fitted objects that training updates in place: a continued fit trains copies of
+    # them, so that ``fit_atomically`` can restore the originals if it fails.
+    _continued_attributes = (
+        "module_", "_optimizer_state", "_rng", "history_", "loss_curve_",
+        "validation_loss_curve_",
+    )
 
     def _fit(self, X, *, n_epochs, fresh, allow_validation):
         self._check_base_params()
@@ -616,6 +705,10 @@ class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
             self.validation_loss_curve_ = None
             self.n_iter_ = 0
             self.best_epoch_ = 0
+        else:
+            for name in self._continued_attributes:
+                if hasattr(self, name):
+                    setattr(self, name, copy.deepcopy(getattr(self, name)))
         device = self._resolve_device()
         self.device_ = device
 
@@ -755,6 +848,7 @@ class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
                     "max_epochs.",
                     ConvergenceWarning,
                 )
+        optimizer.zero_grad(set_to_none=True)  # no stale gradients in module_
         self._optimizer_state = optimizer.state_dict()
 
     @staticmethod
@@ -771,6 +865,9 @@ class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
     def transform(self, X):
         """Embed ``X``.
 
+        Inference runs a float64 copy of the network: a row's embedding does not
+        depend on the other rows or on how they are chunked (to ~1e-15).
+
         Parameters
         ----------
         X : MultiModalData, dict of arrays or 2-D array
@@ -779,23 +876,28 @@ class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         ndarray of shape (n_samples, n_features_out), float64
+
+        Raises
+        ------
+        ValueError
+            If a value lies more than 1e12 training standard deviations from the
+            training mean (a fill value such as 9.96921e36); the error names the
+            modality and the rows.
         """
         check_is_fitted(self, "module_")
         X, _ = self._validate_multimodal(X, reset=False)
-        device = self._resolve_device()
-        module = self.module_ = self.module_.to(device)
         torch = _import_torch()
-        was_training = module.training
-        module.eval()
+        device = self._resolve_device()
+        module = self._inference_module(device)
         out = []
-        try:
-            with torch.inference_mode():
-                for start in range(0, X.n_samples, _TRANSFORM_CHUNK):
-                    chunk = self._to_tensors(X[start : start + _TRANSFORM_CHUNK], device)
-                    z = self._encode(module, chunk.tensors, chunk.present)
-                    out.append(z.double().cpu().numpy())
-        finally:
-            module.train(was_training)
+        with torch.inference_mode():
+            for start in range(0, X.n_samples, _TRANSFORM_CHUNK):
+                chunk = self._to_tensors(
+                    X[start : start + _TRANSFORM_CHUNK], device, torch.float64, start
+                )
+                z = self._encode(module, chunk.tensors, chunk.present)
+                self._check_finite_output(z, start)
+                out.append(z.to(torch.float64).cpu().numpy())
         return np.concatenate(out, axis=0)
 
     def get_feature_names_out(self, input_features=None):

@@ -124,9 +124,9 @@ class CalMRLEmbedder(BaseTorchEmbedder):
 
     The calibration EM runs on float64 numpy copies of the detached representations
     of the training rows (noise variances floored at 1e-3 times each modality's mean
-    feature variance); the imputation inside the loss runs in torch (float32), with
-    the posterior covariance of every missing pattern tabulated at each refit (up to
-    8 modalities; computed per batch above).
+    feature variance); the imputation runs in torch (float32 in the loss, float64 in
+    ``transform``), with the posterior covariance of every missing pattern tabulated
+    at each refit (up to 8 modalities; computed per batch above).
 
     The sign rule cannot decide between ``u`` and ``-u`` when
     ``sum_m <u, z^m> = 0``, e.g. for two anti-correlated representations (the
@@ -251,20 +251,22 @@ class CalMRLEmbedder(BaseTorchEmbedder):
         return l2_normalize(module(xs))
 
     # --- calibration model in torch ----------------------------------------------
-    def _model_tensors(self, device):
+    def _model_tensors(self, device, dtype):
         """Torch copies of the calibration model on ``device``, cached per refit.
 
         ``A = [W^m / sigma_m^2]`` and ``W = [W^m]`` stacked to ``(M d, q)``,
         ``B[m] = mu^mT W^m / sigma_m^2``, ``mu`` stacked to ``(M d,)``, and with at most
         ``_MAX_TABULATED`` modalities the posterior covariance ``V`` of every missing
-        pattern, indexed by the pattern's bit code. Only training stores the cache
-        (``transform`` leaves the estimator's state untouched).
+        pattern, indexed by the pattern's bit code. ``dtype`` follows the
+        representations (float32 in training, float64 in ``transform``). Only training
+        stores the cache (``transform`` leaves the estimator's state untouched).
         """
         import torch
 
         params = self.latent_model_
+        key = (str(device), dtype)
         cache = getattr(self, "_model_cache", None)
-        if cache is not None and cache[0] is params and cache[1] == str(device):
+        if cache is not None and cache[0] is params and cache[1] == key:
             return cache[2]
         M, q = len(params.components), params.n_components
         W = np.stack(params.components)  # (M, d, q)
@@ -272,7 +274,7 @@ class CalMRLEmbedder(BaseTorchEmbedder):
         B = np.einsum("md,mdq->mq", np.stack(params.means), A)
 
         def tensor(a):
-            return torch.as_tensor(a, dtype=torch.float32, device=device)
+            return torch.as_tensor(a, dtype=dtype, device=device)
 
         tensors = {
             "A": tensor(A.reshape(-1, q)), "B": tensor(B),
@@ -285,7 +287,7 @@ class CalMRLEmbedder(BaseTorchEmbedder):
             tensors["bits"] = torch.as_tensor(1 << np.arange(M), device=device)
         if torch.is_inference_mode_enabled():  # transform: leave the estimator unchanged
             return tensors
-        self._model_cache = (params, str(device), tensors)
+        self._model_cache = (params, key, tensors)
         return tensors
 
     def _posterior_mean(self, z, present):
@@ -297,7 +299,7 @@ class CalMRLEmbedder(BaseTorchEmbedder):
         """
         import torch
 
-        t = self._model_tensors(z.device)
+        t = self._model_tensors(z.device, z.dtype)
         weight = present.to(z.dtype)
         c = (z * weight[..., None]).flatten(1) @ t["A"] - weight @ t["B"]
         if "cov" in t:
@@ -314,7 +316,7 @@ class CalMRLEmbedder(BaseTorchEmbedder):
 
         from ._losses import l2_normalize
 
-        t = self._model_tensors(z.device)
+        t = self._model_tensors(z.device, z.dtype)
         imputed = self._posterior_mean(z, present) @ t["W"].T + t["mu"]
         imputed = l2_normalize(imputed.reshape(z.shape))
         return torch.where(present[..., None], z, imputed)
@@ -414,6 +416,10 @@ class CalMRLEmbedder(BaseTorchEmbedder):
                 f"{shift:.4f}",
                 flush=True,
             )
+
+    _continued_attributes = BaseTorchEmbedder._continued_attributes + (
+        "calibration_history_",
+    )
 
     def _train(self, data, valid, n_epochs, generator):
         if self.n_iter_ == 0:  # a fresh fit
