@@ -154,8 +154,9 @@ def _align_on_index(items):
     """Align per-modality DataFrames on their row index.
 
     Returns ``(items, index)``: when the frames' indexes differ they are reindexed on
-    the union of their indexes (in order of first appearance), so a modality's frame
-    may simply lack the rows of samples that miss it (those become NaN rows). Plain
+    the union of their indexes, so a modality's frame may simply lack the rows of
+    samples that miss it (those become NaN rows). The order is that of the first frame
+    holding every sample, else of first appearance. Plain
     arrays have no index: beside frames whose indexes differ they are an error, as
     their rows cannot be matched. ``index`` is None when no modality is a DataFrame.
     """
@@ -182,6 +183,9 @@ def _align_on_index(items):
         )
     for _, v in frames[1:]:
         index = index.append(v.index.difference(index, sort=False))
+    # A frame holding every sample fixes the row order (so labels given in that
+    # frame's order, such as ``y``, stay aligned).
+    index = next((v.index for _, v in frames if len(v.index) == len(index)), index)
     for k, v in frames:  # reindexing turns integer columns into float64
         _check_frame_dtypes(k, v)
     return [(k, v.reindex(index)) for k, v in items], index
@@ -224,8 +228,9 @@ class MultiModalData(Mapping):
     -----
     **Rows are samples, matched by index.** When modalities are DataFrames whose
     indexes differ (another order, or a frame that lacks the rows of samples missing
-    that modality), they are aligned on the union of their indexes, in order of first
-    appearance; rows a frame lacks are missing. Index labels must be unique. Plain
+    that modality), they are aligned on the union of their indexes; rows a frame lacks
+    are missing. Rows follow the order of the first frame that holds every sample (else
+    the order of first appearance), so labels given in that order stay aligned. Index labels must be unique. Plain
     arrays beside frames with differing indexes raise, since their rows cannot be
     matched.
 

@@ -38,6 +38,14 @@ def test_a_frame_may_lack_the_rows_of_samples_that_miss_it():
     assert list(X[[1, 4]].index) == [11, 99]
 
 
+def test_the_frame_holding_every_sample_fixes_the_row_order():
+    text = _frame([[1.0]], ["s2"])
+    image = _frame(np.arange(3.0)[:, None], ["s0", "s1", "s2"])
+    X = MultiModalData(text=text, image=image)
+    assert list(X.index) == ["s0", "s1", "s2"]
+    assert X.observed[:, 0].tolist() == [False, False, True]
+
+
 def test_unmatchable_rows_raise_naming_the_modalities():
     a = _frame(np.ones((3, 1)), ["x", "y", "z"])
     b = _frame(np.ones((3, 1)), ["z", "y", "x"])
