@@ -81,9 +81,9 @@ def test_divergent_training_is_reported_with_its_epoch(name):
     with pytest.raises(FloatingPointError, match=r"diverged at epoch (\d+)") as info:
         est.fit(bad_params_data())
     assert "lr" in str(info.value)
-    epoch = int(re.search(r"epoch (\d+)", str(info.value)).group(1))
-    assert est.n_iter_ == epoch - 1 == len(est.loss_curve_)
-    assert np.isfinite(est.loss_curve_).all()
+    assert int(re.search(r"epoch (\d+)", str(info.value)).group(1)) >= 1
+    # a failed fit leaves the estimator as it was: here, unfitted
+    assert not hasattr(est, "n_iter_") and not hasattr(est, "module_")
 
 
 @pytest.mark.parametrize("name", EMBEDDERS)

@@ -9,6 +9,13 @@ squared distances over the modalities both have, each divided by its width::
 to all centres are computed in chunks of samples with one matrix product per modality
 (``||z||**2 - 2 z.c + ||c||**2``, folded so the raw input is never copied or
 standardised as a whole), masked by which modalities each sample and centre have.
+
+A feature whose values are too large to square safely (above 2**400 in float64, 2**60
+in float32, which is also summed in float32) is divided by an exact power of two at
+:meth:`~PartialModalityKMeans.fit` (a working copy of its modality; see
+:mod:`._scaling`), so the clustering equals that of the rescaled data and the fitted
+attributes are in input units. Rows whose partial distances still overflow at
+inference raise a ValueError naming them.
 """
 
 import warnings
@@ -20,7 +27,6 @@ from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
     ClusterMixin,
-    TransformerMixin,
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import gen_batches
@@ -28,13 +34,21 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import ThreadpoolController
 
 from .._data import MultiModalData
-from ..base import MultiModalMixin
+from ..base import MultiModalMixin, MultiModalTransformerMixin, fit_atomically
 from ..utils._validation import (
+    _first_rows,
     check_multimodal,
     check_option_param,
     check_random_state_param,
     check_scalar_param,
     check_verbose_param,
+)
+from ._scaling import (
+    dtype_limit,
+    far_rows_error,
+    is_unit,
+    max_abs,
+    power_of_two_scale,
 )
 
 __all__ = ["PartialModalityKMeans"]
@@ -181,8 +195,8 @@ def _stacked_norms(arrays, obs, mean, scale, rows=slice(None)):
     return out
 
 
-def _modality_stats(arrays, obs):
-    """Per-feature mean and ``std + 1e-8`` of each modality over its observed rows."""
+def _modality_stats(arrays, obs, eps):
+    """Per-feature mean and ``std + eps[m]`` of each modality over its observed rows."""
     means, scales = [], []
     for m, a in enumerate(arrays):
         n, d = a.shape
@@ -197,13 +211,13 @@ def _modality_stats(arrays, obs):
         for sl in gen_batches(n, step):
             sq += ((a[sl][o[sl]] - mean) ** 2).sum(axis=0)
         means.append(mean)
-        scales.append(np.sqrt(sq / n_obs) + _STD_EPS)
+        scales.append(np.sqrt(sq / n_obs) + eps[m])
     return means, scales
 
 
 class PartialModalityKMeans(
-    MultiModalMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
-    BaseEstimator,
+    MultiModalMixin, ClassNamePrefixFeaturesOutMixin, MultiModalTransformerMixin,
+    ClusterMixin, BaseEstimator,
 ):
     """K-means on multimodal data whose samples may lack whole modalities.
 
@@ -259,7 +273,8 @@ class PartialModalityKMeans(
     labels_ : ndarray of shape (n_samples,)
         Cluster of each training sample (consistent with :meth:`predict`).
     inertia_ : float
-        Sum of squared partial distances of the training samples to their centres.
+        Sum of squared partial distances of the training samples to their centres (in
+        standardised units, so it does not grow with the units of the data).
     n_iter_ : int
         Number of Lloyd iterations of the kept run.
     mean_ : dict of ndarray
@@ -295,7 +310,14 @@ class PartialModalityKMeans(
 
     Distances are computed in chunks of samples by one matrix product per modality; the
     input is neither copied nor standardised as a whole, so the memory used beyond the
-    input is ``O(n_samples * n_modalities)`` plus fixed-size chunk buffers.
+    input is ``O(n_samples * n_modalities)`` plus fixed-size chunk buffers. The
+    exception is a modality with values too large to square (above ``2**400``, or
+    ``2**60`` for float32): :meth:`fit` clusters a copy of it divided by an exact power
+    of two, which gives the clustering of the rescaled data with every attribute in
+    input units. At :meth:`predict`, :meth:`transform` and :meth:`score` a sample whose
+    squared partial distances overflow float64 (values ``1e154`` standard deviations
+    away from the training mean) raises a ValueError naming its row and modality, as
+    does a distance beyond the float32 range in :meth:`transform` of float32 data.
 
     Examples
     --------
@@ -333,14 +355,9 @@ class PartialModalityKMeans(
         self.random_state = random_state
 
     # --- fitting -----------------------------------------------------------------------
-    def _check_params(self, n_samples):
+    def _check_params(self):
+        """Check the data-independent parameters; return ``(k, n_init)``."""
         check_scalar_param(self.n_clusters, "n_clusters", int, low=1)
-        k = int(self.n_clusters)
-        if k > n_samples:
-            raise ValueError(
-                f"n_samples={n_samples} should be >= n_clusters={k}: n_clusters cannot "
-                "exceed the number of training samples."
-            )
         if isinstance(self.n_init, str) and self.n_init == "auto":
             n_init = 1
         else:
@@ -352,15 +369,15 @@ class PartialModalityKMeans(
         check_random_state_param(self.random_state)
         if isinstance(self.init, str):
             check_option_param(self.init, "init", ("k-means++",))
-        elif n_init > 1:
-            warnings.warn(
-                "Explicit initial centres passed: performing only one init instead of "
-                f"n_init={n_init}.",
-                RuntimeWarning,
-                stacklevel=3,
+        return int(self.n_clusters), n_init
+
+    @staticmethod
+    def _check_n_clusters(k, n_samples):
+        if k > n_samples:
+            raise ValueError(
+                f"n_samples={n_samples} should be >= n_clusters={k}: n_clusters cannot "
+                "exceed the number of training samples."
             )
-            n_init = 1
-        return k, n_init
 
     def _initial_centres(self):
         """Standardised centres and presence from the ``init`` parameter."""
@@ -382,14 +399,20 @@ class PartialModalityKMeans(
                 f"init has {init.n_samples} centres but n_clusters={k}."
             )
         presence = init.observed
-        centres = [
-            np.where(
-                presence[:, m, None],
-                (init[name] - self.mean_[name]) / self.scale_[name],
-                0.0,
-            )
-            for m, name in enumerate(self.modalities_)
-        ]
+        mean, scale = self._stats()
+        centres = []
+        with np.errstate(over="ignore", invalid="ignore"):
+            for m, name in enumerate(self.modalities_):
+                c = init[name] / self._input_scale[name]
+                c = np.where(presence[:, m, None], (c - mean[m]) / scale[m], 0.0)
+                bad = ~np.isfinite(np.einsum("ij,ij->i", c, c))
+                if bad.any():
+                    raise ValueError(
+                        f"init: centres {_first_rows(bad)} of modality {name!r} are too "
+                        "far from the training data: their squared standardised "
+                        "distances overflow float64."
+                    )
+                centres.append(c)
         return centres, presence
 
     def _kmeans_plusplus(self, arrays, obs, stacked, rng, threads):
@@ -511,6 +534,7 @@ class PartialModalityKMeans(
             )
         return centres, presence, labels, float(distances.sum()), n_iter
 
+    @fit_atomically
     def fit(self, X, y=None):
         """Cluster the samples.
 
@@ -525,13 +549,32 @@ class PartialModalityKMeans(
         -------
         self
         """
+        k, n_init = self._check_params()
         X, _ = self._validate_multimodal(X, reset=True, allow_empty_samples=False)
-        k, n_init = self._check_params(X.n_samples)
+        self._check_n_clusters(k, X.n_samples)
+        if not isinstance(self.init, str) and n_init > 1:
+            warnings.warn(
+                "Explicit initial centres passed: performing only one init instead of "
+                f"n_init={n_init}.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            n_init = 1
         arrays = [X[m] for m in self.modalities_]
         obs = X.observed
-        means, scales = _modality_stats(arrays, obs)
-        self.mean_ = dict(zip(self.modalities_, means))
-        self.scale_ = dict(zip(self.modalities_, scales))
+        # Features too large to square are divided by a power of two (a working copy
+        # of their modality); the 1e-8 added to the deviations stays 1e-8 in input
+        # units.
+        units = [
+            power_of_two_scale(max_abs(a, axis=0), dtype_limit(a.dtype)) for a in arrays
+        ]
+        self._input_scale = dict(zip(self.modalities_, units))
+        arrays = self._working(arrays)
+        means, scales = _modality_stats(arrays, obs, [_STD_EPS / u for u in units])
+        self.mean_, self.scale_ = {}, {}
+        for m, mean, scale, u in zip(self.modalities_, means, scales, units):
+            self.mean_[m] = mean if is_unit(u) else mean * u
+            self.scale_[m] = scale if is_unit(u) else scale * u
         stacked = _stacked_norms(arrays, obs, means, scales)
         rng = check_random_state_param(self.random_state)
         best = None
@@ -563,28 +606,34 @@ class PartialModalityKMeans(
                 f"n_clusters ({k}): some clusters ended empty and kept their previous "
                 "centre (duplicate points in X or too many clusters).",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         return self
 
     def _stats(self):
+        """Per-modality mean and scale in working units (input units over the
+        features' powers of two, which are 1 for ordinary data)."""
+        units = [self._input_scale[m] for m in self.modalities_]
         return (
-            [self.mean_[m] for m in self.modalities_],
-            [self.scale_[m] for m in self.modalities_],
+            [_unscaled(self.mean_[m], u) for m, u in zip(self.modalities_, units)],
+            [_unscaled(self.scale_[m], u) for m, u in zip(self.modalities_, units)],
         )
+
+    def _working(self, arrays):
+        """Input arrays (or chunks) divided by their features' powers of two."""
+        return [
+            _unscaled(a, self._input_scale[m]) for m, a in zip(self.modalities_, arrays)
+        ]
 
     def _centres_in_input_space(self):
         mean, scale = self._stats()
-        return MultiModalData(
-            {
-                name: np.where(
-                    self._presence[:, m, None],
-                    self._z_centers[m] * scale[m] + mean[m],
-                    np.nan,
-                )
-                for m, name in enumerate(self.modalities_)
-            }
-        )
+        centres = {}
+        for m, name in enumerate(self.modalities_):
+            c = self._z_centers[m] * scale[m] + mean[m]
+            if not is_unit(self._input_scale[name]):
+                c = c * self._input_scale[name]
+            centres[name] = np.where(self._presence[:, m, None], c, np.nan)
+        return MultiModalData(centres)
 
     # --- distances to the fitted centres ----------------------------------------------
     def _map_tables(self, X, func):
@@ -604,9 +653,16 @@ class PartialModalityKMeans(
         def work(chunks):
             out = []
             for sl in chunks:
-                stacked = _stacked_norms(arrays, obs, mean, scale, rows=sl)
-                num, count = geometry.tables([a[sl] for a in arrays], obs[sl], stacked)
-                out.append(func(sl, obs[sl], num, count))
+                chunk, obs_c = self._working([a[sl] for a in arrays]), obs[sl]
+                with np.errstate(over="ignore", invalid="ignore"):
+                    stacked = _stacked_norms(chunk, obs_c, mean, scale)
+                    num, count = geometry.tables(chunk, obs_c, stacked)
+                bad = _overflowed(stacked, num)
+                if bad.any():
+                    self._recompute_in_float64(
+                        chunk, obs_c, stacked, num, count, bad, sl
+                    )
+                out.append(func(sl, obs_c, num, count))
             return out
 
         with _Threads() as threads:
@@ -616,6 +672,42 @@ class PartialModalityKMeans(
     def _geometry(self, dtypes):
         mean, scale = self._stats()
         return _CentreGeometry(self._z_centers, self._presence, mean, scale, dtypes)
+
+    def _recompute_in_float64(self, chunk, obs, stacked, num, count, bad, sl):
+        """Redo overflowed rows of a chunk's tables in float64, in place, or raise.
+
+        float32 products overflow for values far outside the training range whose
+        float64 products do not; rows whose squared norms overflow float64 raise.
+        """
+        rows = np.flatnonzero(bad)
+        if any(a.dtype != np.float64 for a in chunk):
+            geometry = self._geometry([np.float64] * len(chunk))
+            with np.errstate(over="ignore", invalid="ignore"):
+                num[rows], count[rows] = geometry.tables(
+                    [a[rows].astype(np.float64) for a in chunk], obs[rows], stacked[rows]
+                )
+            rows = rows[_overflowed(stacked[rows], num[rows])]
+        if rows.size:
+            raise self._far_rows_error(
+                stacked[rows, : obs.shape[1]], sl.start + rows,
+                "their squared partial distances to the centres overflow float64",
+            )
+
+    def _far_rows_error(self, norms, rows, consequence):
+        """ValueError naming ``rows`` and the modality of each with the largest
+        standardised squared norm in ``norms``."""
+        return far_rows_error(
+            type(self).__name__, self.modalities_, norms, rows, consequence
+        )
+
+    def _norms(self, X, rows):
+        """Standardised squared norms ``||z||**2 / d`` of ``rows`` of validated ``X``."""
+        mean, scale = self._stats()
+        chunk = self._working([X[m][rows] for m in self.modalities_])
+        with np.errstate(over="ignore", invalid="ignore"):
+            return _stacked_norms(chunk, X.observed[rows], mean, scale)[
+                :, : len(self.modalities_)
+            ]
 
     def _map_squared(self, X, func):
         """Like :meth:`_map_tables` with ``func(rows, observed, squared distances)``."""
@@ -645,6 +737,7 @@ class PartialModalityKMeans(
         self._map_squared(X, assign)
         return labels
 
+    @fit_atomically
     def fit_predict(self, X, y=None):
         """Fit and return ``labels_``.
 
@@ -672,13 +765,34 @@ class PartialModalityKMeans(
             float32 when every modality of ``X`` is float32, float64 otherwise.
         """
         check_is_fitted(self, "_z_centers")
+        original = X
         X, _ = self._validate_multimodal(X, reset=False)
         # float32 when every modality is float32 (as KMeans.transform), else float64
         dtype = np.result_type(np.float32, *(X[m].dtype for m in self.modalities_))
         out = np.empty((X.n_samples, self.n_clusters), dtype=dtype)
-        self._map_squared(X, lambda sl, obs, d2: np.sqrt(d2, out=out[sl]))
-        return out
+        # squared distances above this do not fit the output dtype once rooted
+        top = float(np.finfo(dtype).max) ** 2 if dtype == np.float32 else np.inf
+        too_far = []
 
+        def write(sl, obs, d2):
+            if top < np.inf:
+                big = (d2 > top) & np.isfinite(d2)
+                if big.any():
+                    too_far.append(sl.start + np.flatnonzero(big.any(axis=1)))
+                    d2 = np.where(big, 0.0, d2)
+            np.sqrt(d2, out=out[sl])
+
+        self._map_squared(X, write)
+        if too_far:
+            rows = np.sort(np.concatenate(too_far))
+            raise self._far_rows_error(
+                self._norms(X, rows), rows,
+                f"their distances to the centres exceed the {dtype.name} range of the "
+                "output (pass float64 data)",
+            )
+        return self._wrap_output(out, True, original)
+
+    @fit_atomically
     def fit_transform(self, X, y=None):
         """Fit, then return :meth:`transform` of the training data.
 
@@ -709,14 +823,40 @@ class PartialModalityKMeans(
         """
         check_is_fitted(self, "_z_centers")
         X, _ = self._validate_multimodal(X, reset=False, allow_empty_samples=False)
-        parts = self._map_squared(X, lambda sl, obs, d2: d2.min(axis=1).sum())
-        return -float(sum(parts))
+        closest = np.empty(X.n_samples)
+
+        def nearest(sl, obs, d2):
+            closest[sl] = d2.min(axis=1)
+            return closest[sl].sum()
+
+        total = float(sum(self._map_squared(X, nearest)))
+        if not np.isfinite(total):  # each term is finite; their sum overflowed
+            rows = np.flatnonzero(closest > np.finfo(np.float64).max / closest.size)
+            raise self._far_rows_error(
+                self._norms(X, rows), rows, "the inertia of X overflows float64"
+            )
+        return -total
 
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def _unscaled(a, unit):
+    """``a / unit`` for powers of two ``unit`` (exact, in ``a``'s dtype, along the last
+    axis); ``a`` itself when ``unit`` is 1."""
+    if is_unit(unit):
+        return a
+    return a / np.asarray(unit, dtype=a.dtype)
+
+
+def _overflowed(stacked, num):
+    """Rows whose squared norms (first half of ``stacked``) or tables overflowed."""
+    n_modalities = stacked.shape[1] // 2
+    finite = np.isfinite(stacked[:, :n_modalities]).all(axis=1)
+    return ~(finite & np.isfinite(num).all(axis=1))
 
 
 def _centre_shift(old, old_presence, new, new_presence):

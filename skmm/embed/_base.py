@@ -86,9 +86,10 @@ hook creates must follow the dtype of ``xs`` (never a hard-coded float32):
 ``_on_epoch_begin(module, data, epoch, generator)``  (optional)
     Called before each training epoch (``epoch`` counts from 1 over all fits). ``data``
     is the :class:`TensorData` of the training rows (float32);
-    :meth:`BaseTorchEmbedder._embed_data` encodes it in chunks with the training module. Use it for work between epochs (e.g. refitting an EM model on
-    the current, detached representations every few epochs); store the result in a
-    fitted attribute ending in ``_`` so that it pickles with the estimator.
+    :meth:`BaseTorchEmbedder._embed_data` encodes it in chunks with the training
+    module. Use it for work between epochs (e.g. refitting an EM model on the current,
+    detached representations every few epochs); store the result in a fitted attribute
+    ending in ``_`` so that it pickles with the estimator.
 
 Shared building blocks: :mod:`skmm.embed._modules` (``MLP``, ``ModalityEncoders``,
 ``TransformerBlock``, ``AttentionPool``) and :mod:`skmm.embed._losses` (``nt_xent``,
@@ -105,11 +106,11 @@ import time
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
-from ..base import MultiModalMixin, fit_atomically
+from ..base import MultiModalMixin, MultiModalTransformerMixin, fit_atomically
 from ..utils._validation import (
     InvalidParameterError,
     check_random_state_param,
@@ -301,7 +302,7 @@ class _Progress:
         sys.stderr.flush()
 
 
-class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
+class BaseTorchEmbedder(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
     """Base class of skmm's torch embedders (see the module docstring for the hooks).
 
     Parameters
@@ -502,9 +503,7 @@ class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
         nothing is cached, so the estimator's state and pickles are unchanged.
         """
         torch = _import_torch()
-        module = copy.deepcopy(self.module_)
-        for param in module.parameters():
-            param.grad = None
+        module = copy.deepcopy(self.module_)  # training leaves no gradients to copy
         return module.to(device=device, dtype=torch.float64).eval()
 
     def _check_finite_output(self, out, row_offset=0):
@@ -734,7 +733,7 @@ class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
                 f"training samples: it is clipped to {data.n_samples} (one batch per "
                 "epoch).",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=4,  # the caller of fit (through fit_atomically)
             )
         seed = int(self._rng.randint(np.iinfo(np.int32).max))
         self._valid_seed = int(self._rng.randint(np.iinfo(np.int32).max))
@@ -876,6 +875,8 @@ class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         ndarray of shape (n_samples, n_features_out), float64
+            A DataFrame with ``get_feature_names_out()`` columns and the input's row
+            labels under ``set_output(transform="pandas")``.
 
         Raises
         ------
@@ -885,6 +886,7 @@ class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
             modality and the rows.
         """
         check_is_fitted(self, "module_")
+        original = X
         X, _ = self._validate_multimodal(X, reset=False)
         torch = _import_torch()
         device = self._resolve_device()
@@ -898,7 +900,8 @@ class BaseTorchEmbedder(MultiModalMixin, TransformerMixin, BaseEstimator):
                 z = self._encode(module, chunk.tensors, chunk.present)
                 self._check_finite_output(z, start)
                 out.append(z.to(torch.float64).cpu().numpy())
-        return np.concatenate(out, axis=0)
+        # pandas output (set_output) keeps the input's row labels
+        return self._wrap_output(np.concatenate(out, axis=0), True, original)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the embedding's columns.

@@ -79,6 +79,10 @@ class EMData(NamedTuple):
         Pattern of each sample.
     pattern_rows : tuple of int ndarray
         Samples of each pattern.
+    shrink : float
+        Power of two the values were divided by to keep their squares finite (1 unless
+        :func:`prepare` was asked to); :func:`e_step` answers in the undivided units,
+        :func:`m_step` needs 1.
     """
 
     rows: tuple
@@ -89,6 +93,7 @@ class EMData(NamedTuple):
     patterns: np.ndarray
     pattern_index: np.ndarray
     pattern_rows: tuple
+    shrink: float = 1.0
 
     @property
     def n_samples(self):
@@ -139,7 +144,7 @@ def missing_patterns(observed):
     return patterns, index, tuple(np.split(order, np.cumsum(counts)[:-1]))
 
 
-def prepare(arrays, observed, *, center=None, scale=None):
+def prepare(arrays, observed, *, center=None, scale=None, shrink=1.0):
     """Gather the observed rows of each modality as float64, for :func:`fit_em`.
 
     Parameters
@@ -149,6 +154,9 @@ def prepare(arrays, observed, *, center=None, scale=None):
     observed : bool ndarray (n_samples, n_modalities)
     center, scale : sequence of ndarray (d_m,), optional
         Per-feature affine map applied to the gathered rows, ``(z - center) / scale``.
+    shrink : float, default=1.0
+        Power of two the mapped rows are then divided by (exact), for values whose
+        squares would overflow; recorded in ``EMData.shrink``.
 
     Returns
     -------
@@ -164,10 +172,14 @@ def prepare(arrays, observed, *, center=None, scale=None):
             v -= center[j]
         if scale is not None:
             v /= scale[j]
+        if shrink != 1.0:
+            v /= shrink
         rows.append(idx)
         values.append(v)
     patterns, index, groups = missing_patterns(observed)
-    data = EMData(tuple(rows), tuple(values), (), (), (), patterns, index, groups)
+    data = EMData(
+        tuple(rows), tuple(values), (), (), (), patterns, index, groups, float(shrink)
+    )
     return _with_sums(data)
 
 
@@ -327,6 +339,11 @@ def e_step(data, params):
     ``log p(z^O) = -1/2 [D log 2pi + sum d_m log sigma_m^2 - log det V
     + sum ||r^m||^2 / sigma_m^2 - c^T V c]``.
 
+    With ``data.shrink = t`` (values divided by ``t``) the posterior means and the
+    quadratic terms are computed on the divided values and multiplied back by ``t`` and
+    ``t**2``, so they stay finite while the true ones are (the log-likelihood becomes
+    ``-inf`` only when it is below the float64 range).
+
     Parameters
     ----------
     data : EMData
@@ -337,23 +354,39 @@ def e_step(data, params):
     Posterior
     """
     n, q = data.n_samples, params.n_components
+    t = data.shrink
     c = np.zeros((n, q))
-    # quad accumulates sum_m ||r^m||^2 / sigma_m^2 + d_m log(2 pi sigma_m^2)
+    # quad accumulates sum_m ||r^m||^2 / sigma_m^2 + d_m log(2 pi sigma_m^2) (the two
+    # apart, in quad and logs, when the residuals are shrunk)
     quad = np.zeros(n)
+    logs = quad if t == 1.0 else np.zeros(n)
     for j, (rows, v, sq) in enumerate(zip(data.rows, data.values, data.sq_norms)):
         if not rows.size:
             continue
         W, mu, s2 = params.components[j], params.means[j], params.noise_variance[j]
+        if t != 1.0:
+            mu = mu / t
         proj = v @ np.column_stack([W, mu])  # one pass over the data for W^T z and mu^T z
         c[rows] += (proj[:, :q] - W.T @ mu) / s2
         resid = sq - 2.0 * proj[:, q] + mu @ mu
-        quad[rows] += resid / s2 + v.shape[1] * (_LOG_2PI + np.log(s2))
+        log_term = v.shape[1] * (_LOG_2PI + np.log(s2))
+        if t == 1.0:
+            quad[rows] += resid / s2 + log_term
+        else:
+            quad[rows] += resid / s2
+            logs[rows] += log_term
     cov, logdet = pattern_covariances(params, data.patterns)
     mean = np.empty((n, q))
     for p, idx in enumerate(data.pattern_rows):
         mean[idx] = c[idx] @ cov[p]
     cVc = np.einsum("ij,ij->i", c, mean)
-    log_likelihood = -0.5 * (quad - logdet[data.pattern_index] - cVc)
+    if t == 1.0:
+        log_likelihood = -0.5 * (quad - logdet[data.pattern_index] - cVc)
+    else:
+        with np.errstate(over="ignore"):
+            mahalanobis = t * (t * np.maximum(quad - cVc, 0.0))
+            log_likelihood = -0.5 * (mahalanobis + logs - logdet[data.pattern_index])
+            mean *= t
     return Posterior(mean, cov, log_likelihood)
 
 

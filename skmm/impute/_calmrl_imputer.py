@@ -8,8 +8,16 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from .._data import MultiModalData
-from ..base import MultiModalMixin, MultiModalTransformerMixin
+from ..base import MultiModalMixin, MultiModalTransformerMixin, fit_atomically
+from ..cluster._scaling import (
+    FLOAT64_LIMIT,
+    far_rows_error,
+    is_unit,
+    max_abs,
+    power_of_two_scale,
+)
 from ..utils._validation import (
+    _first_rows,
     check_option_param,
     check_random_state_param,
     check_scalar_param,
@@ -76,7 +84,9 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
     noise_variance_ : dict of ndarray of shape (d_m,)
         Noise variance of each feature in input units: ``sigma_m^2`` times the
         feature's variance when ``standardize=True``, all equal to ``sigma_m^2``
-        otherwise.
+        otherwise. A variance in squared input units; ``inf`` for features whose
+        scale exceeds about ``1e154`` (its square overflows float64), which the model,
+        kept in standardised units, does not use.
     log_likelihood_ : ndarray of shape ``(n_iter_ + 1,)``
         Mean observed-data log-likelihood per training sample (input units) at the
         initial parameters and after each iteration; non-decreasing.
@@ -104,6 +114,14 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
     missing pattern; each iteration costs two ``(n_m x d_m) @ (d_m x q)`` products per
     modality. Computation is in float64; outputs keep the input dtype (float32 stays
     float32, observed rows are copied bit-for-bit).
+
+    Values too large to square (above ``2**400``) are divided by exact powers of two
+    before fitting (per feature when ``standardize=True``, per modality otherwise), so
+    the model is that of the rescaled data and every output is in input units. At
+    inference, rows whose standardised values exceed ``2**400`` are computed apart on
+    values divided by a power of two; a result that does not fit the output dtype (an
+    imputed value, a latent mean, or a log-likelihood below the float64 range) raises a
+    ValueError naming the rows and modality.
 
     A sample with no observed modality is an error at :meth:`fit`. At
     :meth:`transform` it gets the prior: every modality is imputed by ``mean_``, its
@@ -152,13 +170,9 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _check_params(self, n_features):
+    def _check_params(self):
+        """Check the parameters that do not depend on the data."""
         check_scalar_param(self.n_components, "n_components", int, low=1)
-        if self.n_components > n_features:
-            raise ValueError(
-                f"n_components={self.n_components} exceeds the {n_features} features "
-                "of the data."
-            )
         check_scalar_param(self.max_iter, "max_iter", int, low=1)
         check_scalar_param(self.tol, "tol", float, low=0)
         check_option_param(self.init, "init", ("pca", "random"))
@@ -167,6 +181,7 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         check_verbose_param(self.verbose)
         check_random_state_param(self.random_state)
 
+    @fit_atomically
     def fit(self, X, y=None):
         """Fit the shared-latent model by EM on the observed modalities.
 
@@ -180,15 +195,29 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         -------
         self
         """
+        self._check_params()
         X, _ = self._validate_multimodal(X, reset=True, allow_empty_samples=False)
-        self._check_params(X.shape[1])
+        if self.n_components > X.shape[1]:
+            raise ValueError(
+                f"n_components={self.n_components} exceeds the {X.shape[1]} features "
+                "of the data."
+            )
         observed = X.observed
-        data = em.prepare(list(X.values()), observed)
+        arrays = list(X.values())
+        # Values too large to square are divided by exact powers of two: per feature
+        # when standardising, per modality otherwise (its noise is isotropic).
+        axis = 0 if self.standardize else None
+        units = [power_of_two_scale(max_abs(a, axis=axis)) for a in arrays]
+        data = em.prepare(
+            arrays, observed, scale=None if all(map(is_unit, units)) else units
+        )
         if self.standardize:
-            data, self._center, self._scale = em.standardize(data)
+            data, center, scale = em.standardize(data)
+            self._center = [c if is_unit(u) else c * u for c, u in zip(center, units)]
+            self._scale = [s if is_unit(u) else s * u for s, u in zip(scale, units)]
         else:
             self._center = [np.zeros(d) for d in data.n_features]
-            self._scale = [np.ones(d) for d in data.n_features]
+            self._scale = [np.ones(d) * u for d, u in zip(data.n_features, units)]
         # log-Jacobian of the standardisation, per observed modality
         self._log_scale = np.array([np.log(s).sum() for s in self._scale])
         floors = em.noise_floors(data, self.min_noise_variance)
@@ -215,8 +244,24 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
             s = self._scale[j]
             self.components_[m] = s[:, None] * params.components[j]
             self.mean_[m] = self._center[j] + s * params.means[j]
-            self.noise_variance_[m] = params.noise_variance[j] * s**2
+            with np.errstate(over="ignore"):  # inf above 1e154 input units, documented
+                self.noise_variance_[m] = params.noise_variance[j] * s**2
         return self
+
+    @fit_atomically
+    def fit_transform(self, X, y=None):
+        """Fit, then impute ``X``; see :meth:`fit` and :meth:`transform`.
+
+        Parameters
+        ----------
+        X : MultiModalData, dict of arrays or 2-D array
+        y : ignored
+
+        Returns
+        -------
+        MultiModalData, ndarray or DataFrame
+        """
+        return self.fit(X).transform(X)
 
     # --- inference ------------------------------------------------------------------
     def _validate_for_inference(self, X):
@@ -225,39 +270,85 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         return self._validate_multimodal(X, reset=False)
 
     def _posterior_chunks(self, X):
-        """Yield ``(rows, EM layout, posterior)`` for consecutive row chunks of ``X``.
+        """Yield ``(rows, EM layout, posterior)`` for groups of rows covering ``X``.
 
         Samples are independent given the parameters, so inference in chunks gives
         the same result as in one pass while its temporaries stay the size of a chunk.
         """
-        observed = X.observed
-        arrays = list(X.values())
         for start in range(0, X.n_samples, _INFERENCE_CHUNK):
-            rows = slice(start, min(start + _INFERENCE_CHUNK, X.n_samples))
-            data = em.prepare(
+            stop = min(start + _INFERENCE_CHUNK, X.n_samples)
+            yield from self._infer(X, np.arange(start, stop))
+
+    def _infer(self, X, rows):
+        """Yield ``(rows, EM layout, posterior)`` for ``rows`` of ``X``, in one or two
+        groups.
+
+        Rows whose standardised values are too large to square (beyond ``2**400``, far
+        outside the training data) form a second group, computed on values divided by
+        a power of two (``EMData.shrink``) so that the other rows are untouched.
+        """
+        arrays, observed = list(X.values()), X.observed
+
+        def prepare(rows, shrink=1.0):
+            return em.prepare(
                 [a[rows] for a in arrays], observed[rows],
-                center=self._center, scale=self._scale,
+                center=self._center, scale=self._scale, shrink=shrink,
             )
+
+        data = prepare(rows)
+        size = _magnitudes(data)
+        far = ~(size.max(axis=1, initial=0.0) <= FLOAT64_LIMIT)
+        if not far.any():
             yield rows, data, em.e_step(data, self._params)
+            return
+        infinite = ~np.isfinite(size).all(axis=1)
+        if infinite.any():
+            raise self._far_rows_error(
+                size[infinite], rows[infinite],
+                "standardising them overflows float64",
+            )
+        if not far.all():
+            near = prepare(rows[~far])
+            yield rows[~far], near, em.e_step(near, self._params)
+        shrunk = prepare(rows[far], power_of_two_scale(size[far].max()))
+        yield rows[far], shrunk, em.e_step(shrunk, self._params)
 
-    def _posterior(self, X):
-        """Validate ``X``; return it, whether it was 2-D, its EM layout and posterior."""
-        X, as_array = self._validate_for_inference(X)
-        data = em.prepare(
-            list(X.values()), X.observed, center=self._center, scale=self._scale
+    def _far_rows_error(self, size, rows, consequence):
+        return far_rows_error(
+            type(self).__name__, self.modalities_, size, rows, consequence
         )
-        return X, as_array, data, em.e_step(data, self._params)
 
-    def _fill(self, X, observed, draw):
-        """Copy ``X``; write ``draw(j, missing_rows)`` (input units) into missing rows."""
-        out = {}
-        for j, (m, a) in enumerate(X.items()):
-            filled = a.copy()
-            missing = ~observed[:, j]
-            if missing.any():
-                filled[missing] = draw(j, missing) * self._scale[j] + self._center[j]
-            out[m] = filled
-        return self._container(out, X)
+    def _checked(self, values, dtype, data, rows, consequence, where=slice(None)):
+        """Return ``values``, or raise a ValueError naming the rows where they do not
+        fit ``dtype``.
+
+        ``values`` holds the rows ``where`` of ``data`` (rows ``rows`` of the input).
+        """
+        with np.errstate(over="ignore", invalid="ignore"):
+            bad = ~np.isfinite(np.asarray(values, dtype=dtype))
+        if bad.any():
+            bad = bad.reshape(bad.shape[0], -1).any(axis=1)
+            size = _magnitudes(data)[where][bad]
+            raise self._far_rows_error(size, rows[bad], consequence)
+        return values
+
+    def _checked_imputation(self, values, dtype, data, rows, missing, modality):
+        """Return imputed ``values``, or raise a ValueError naming ``modality`` and the
+        rows whose imputations do not fit ``dtype``."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            bad = ~np.isfinite(np.asarray(values, dtype=dtype)).all(axis=1)
+        if bad.any():
+            size = _magnitudes(data)[missing][bad]
+            worst = sorted({self.modalities_[m] for m in size.argmax(axis=1)})
+            raise ValueError(
+                f"{type(self).__name__}: the values imputed for modality {modality!r} "
+                f"in rows {_first_rows(rows[bad])} exceed the {np.dtype(dtype)} range. "
+                "Either these rows lie far outside the training data (their largest "
+                "observed values in training standard deviations are in modality "
+                f"{', '.join(map(repr, worst))}), or {modality!r} was fitted on values "
+                "at the edge of that range and the model predicts beyond it."
+            )
+        return values
 
     def transform(self, X, return_std=False):
         """Fill each missing modality with its posterior predictive mean.
@@ -287,8 +378,12 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
             for j, m in enumerate(X.modalities):
                 missing = ~observed[:, j]
                 if missing.any():
-                    z = em.predictive_mean(params, post.mean[missing], j)
-                    filled[m][rows][missing] = z * self._scale[j] + self._center[j]
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        z = em.predictive_mean(params, post.mean[missing], j)
+                        z = z * self._scale[j] + self._center[j]
+                    filled[m][rows[missing]] = self._checked_imputation(
+                        z, filled[m].dtype, data, rows[missing], missing, m
+                    )
                 if return_std:
                     var = em.predictive_variance(params, post.cov, j)[data.pattern_index]
                     var[observed[:, j]] = 0.0
@@ -319,7 +414,12 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         ndarray of shape (n_samples, n_components)
         """
         X, _ = self._validate_for_inference(X)
-        return np.concatenate([post.mean for _, _, post in self._posterior_chunks(X)])
+        out = np.empty((X.n_samples, self._params.n_components))
+        for rows, data, post in self._posterior_chunks(X):
+            out[rows] = self._checked(
+                post.mean, np.float64, data, rows, "their latent means overflow float64"
+            )
+        return out
 
     def sample(self, X, n_imputations=5, random_state=None):
         """Draw imputations from the posterior predictive (multiple imputation).
@@ -343,19 +443,29 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         """
         check_scalar_param(n_imputations, "n_imputations", int, low=1)
         original = X
-        X, as_array, data, post = self._posterior(X)
+        X, as_array = self._validate_for_inference(X)
+        parts = list(self._infer(X, np.arange(X.n_samples)))
         params = self._params
         rng = check_random_state_param(random_state)
         draws = []
         for _ in range(n_imputations):
-            beta = em.sample_latent(post, data.pattern_rows, rng)
-
-            def draw(j, rows, beta=beta):
-                mean = em.predictive_mean(params, beta[rows], j)
-                noise = rng.standard_normal(mean.shape)
-                return mean + np.sqrt(params.noise_variance[j]) * noise
-
-            filled = self._fill(X, data.patterns[data.pattern_index], draw)
+            filled = {m: a.copy() for m, a in X.items()}
+            for rows, data, post in parts:
+                beta = em.sample_latent(post, data.pattern_rows, rng)
+                observed = data.patterns[data.pattern_index]
+                for j, m in enumerate(X.modalities):
+                    missing = ~observed[:, j]
+                    if not missing.any():
+                        continue
+                    mean = em.predictive_mean(params, beta[missing], j)
+                    noise = rng.standard_normal(mean.shape)
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        z = mean + np.sqrt(params.noise_variance[j]) * noise
+                        z = z * self._scale[j] + self._center[j]
+                    filled[m][rows[missing]] = self._checked_imputation(
+                        z, filled[m].dtype, data, rows[missing], missing, m
+                    )
+            filled = self._container(filled, X)
             draws.append(self._wrap_output(filled, as_array, original))
         return draws
 
@@ -373,10 +483,14 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
             ``log p(observed rows)``; 0 for a sample with nothing observed.
         """
         X, _ = self._validate_for_inference(X)
-        return np.concatenate([
-            post.log_likelihood - data.patterns[data.pattern_index] @ self._log_scale
-            for _, data, post in self._posterior_chunks(X)
-        ])
+        out = np.empty(X.n_samples)
+        for rows, data, post in self._posterior_chunks(X):
+            jacobian = data.patterns[data.pattern_index] @ self._log_scale
+            out[rows] = self._checked(
+                post.log_likelihood - jacobian, np.float64, data, rows,
+                "their log-likelihood is below the float64 range",
+            )
+        return out
 
     def score(self, X, y=None):
         """Mean observed-data log-likelihood per sample (higher is better).
@@ -396,3 +510,13 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def _magnitudes(data):
+    """Largest standardised magnitude of each row of ``data`` in each modality (0
+    where unobserved), shape (n_samples, n_modalities), in undivided units."""
+    size = np.zeros((data.n_samples, len(data.values)))
+    with np.errstate(over="ignore"):
+        for j, (rows, v) in enumerate(zip(data.rows, data.values)):
+            size[rows, j] = max_abs(v, axis=1) * data.shrink
+    return size

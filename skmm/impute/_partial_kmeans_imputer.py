@@ -6,7 +6,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .._data import MultiModalData
-from ..base import MultiModalMixin, MultiModalTransformerMixin
+from ..base import MultiModalMixin, MultiModalTransformerMixin, fit_atomically
 from ..cluster import PartialModalityKMeans
 
 __all__ = ["PartialModalityKMeansImputer"]
@@ -84,6 +84,11 @@ class PartialModalityKMeansImputer(
     so the first candidate taken is the nearest centre on the observed modalities and
     it fills everything: the stage costs one assignment pass, ``O(n k sum d_m)``.
 
+    Values too large to square are handled as in
+    :class:`~skmm.cluster.PartialModalityKMeans` (exact power-of-two rescaling at fit;
+    a ValueError naming the rows whose distances overflow float64 at transform), so
+    the filled values, rows of :attr:`cluster_centers_`, are always finite.
+
     A modality that no centre has would be filled with its training mean; after
     fitting this cannot happen for a modality observed in training. A sample with no
     modality at all at :meth:`transform` gets the training mean of every modality
@@ -124,6 +129,7 @@ class PartialModalityKMeansImputer(
         self.verbose = verbose
         self.random_state = random_state
 
+    @fit_atomically
     def fit(self, X, y=None):
         """Cluster the incomplete data.
 
@@ -138,9 +144,27 @@ class PartialModalityKMeansImputer(
         -------
         self
         """
+        kmeans = PartialModalityKMeans(**self.get_params())
+        kmeans._check_params()  # parameters before data
         X, _ = self._validate_multimodal(X, reset=True, allow_empty_samples=False)
-        self.kmeans_ = PartialModalityKMeans(**self.get_params()).fit(X)
+        self.kmeans_ = kmeans.fit(X)
         return self
+
+    @fit_atomically
+    def fit_transform(self, X, y=None):
+        """Fit, then fill the missing modality rows of ``X``.
+
+        Parameters
+        ----------
+        X : MultiModalData, dict of arrays or 2-D array
+        y : ignored
+
+        Returns
+        -------
+        MultiModalData (ndarray for 2-D input)
+            See :meth:`transform`.
+        """
+        return self.fit(X).transform(X)
 
     @property
     def cluster_centers_(self):

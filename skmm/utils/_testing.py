@@ -47,18 +47,9 @@ _PARTLY_NAN = (
 )
 COMMON_EXPECTED_FAILED_CHECKS = {"check_estimators_pickle": _PARTLY_NAN}
 
-# {estimator class name: {check name: reason}}
-EXPECTED_FAILED_CHECKS = {
-    "COrALEmbedder": {
-        "check_methods_subset_invariance": (
-            "float32 network: a row embedded in a smaller batch differs by float32 "
-            "rounding (up to ~5e-7, matmul kernels depend on the batch size), above "
-            "the check's atol=1e-7; rows are independent (tests/embed/test_coral.py). "
-            "Every torch embedder rounds this way; on the check's data only COrAL's "
-            "differences exceed 1e-7 (the property tests compare at rtol=1e-5)"
-        ),
-    },
-}
+# {estimator class name: {check name: reason}}. The torch embedders pass
+# check_methods_subset_invariance: they infer in float64 (differences ~1e-15).
+EXPECTED_FAILED_CHECKS = {}
 
 # Estimators whose transform fills missing modalities and returns a container.
 IMPUTERS = {"CalMRLImputer", "PartialModalityKMeansImputer"}

@@ -336,3 +336,148 @@ def test_no_sample_by_centre_by_feature_tensor():
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert peak < 40e6, f"peak {peak / 1e6:.0f} MB"
+
+
+# --- huge finite values ----------------------------------------------------------------
+HUGE_CASES = {
+    "1e200 feature": (np.float64, 1e200, "feature"),
+    "1e300 outlier": (np.float64, 1e300, "outlier"),
+    "float32 3e38 outlier": (np.float32, 3e38, "outlier"),
+    "float32 fill value": (np.float32, 9.96921e36, "fill"),
+    "float64 fill value": (np.float64, 9.96921e36, "fill"),
+}
+
+
+def make_huge(case, X=None):
+    """``X`` (default :func:`make_data`) with huge values in modality "b", the same
+    data rescaled by powers of two ``unit`` (per feature of "b") and the huge rows.
+
+    "feature": the first feature of "b" in huge units; "outlier": one huge entry;
+    "fill": whole observed rows of "b" set to a fill value (netCDF's 9.96921e36).
+    """
+    dtype, value, kind = HUGE_CASES[case]
+    X = make_data(dtype=dtype) if X is None else X
+    b = X["b"].copy()
+    rows = np.flatnonzero(X.observed[:, 1])
+    unit = np.ones(b.shape[1])
+    if kind == "feature":
+        b[rows, 0] *= value
+        unit[0] = 2.0 ** np.floor(np.log2(value))
+    elif kind == "outlier":
+        rows = rows[:1]
+        b[rows, 0] = value
+        unit[0] = 2.0 ** np.floor(np.log2(value))
+    else:
+        rows = rows[:8]
+        b[rows] = value
+        unit[:] = 2.0 ** np.floor(np.log2(value))
+    huge = MultiModalData({**X, "b": b})
+    small = MultiModalData({**X, "b": (b / unit.astype(dtype)).astype(dtype)})
+    return huge, small, unit, rows
+
+
+@pytest.mark.parametrize("case", list(HUGE_CASES))
+def test_huge_values_at_fit_give_the_clustering_of_the_rescaled_data(case):
+    huge, small, unit, _ = make_huge(case)
+    # float32 distances near 0 carry cancellation noise of about sqrt(eps32)
+    rtol, atol = (1e-5, 1e-2) if huge["b"].dtype == np.float32 else (1e-7, 1e-6)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        km = PartialModalityKMeans(3, n_init=2, random_state=0).fit(huge)
+        ref = PartialModalityKMeans(3, n_init=2, random_state=0).fit(small)
+        d, labels, score = km.transform(huge), km.predict(huge), km.score(huge)
+    np.testing.assert_array_equal(km.labels_, ref.labels_)
+    np.testing.assert_array_equal(labels, ref.predict(small))
+    np.testing.assert_allclose(km.inertia_, ref.inertia_, rtol=rtol)
+    np.testing.assert_allclose(score, ref.score(small), rtol=rtol)
+    np.testing.assert_allclose(d, ref.transform(small), rtol=rtol, atol=atol)
+    assert np.isfinite(d).all() and np.isfinite(km.inertia_)
+    for m in km.modalities_:
+        scale = unit if m == "b" else 1.0
+        centres = np.asarray(km.cluster_centers_[m])
+        assert not np.isinf(centres).any()
+        # centres are kept standardised: their error is relative to the largest values
+        atol = rtol * np.nanmax(np.abs(centres))
+        np.testing.assert_allclose(
+            centres, np.asarray(ref.cluster_centers_[m]) * scale, rtol=rtol, atol=atol
+        )
+        np.testing.assert_allclose(km.mean_[m], ref.mean_[m] * scale, rtol=rtol)
+        np.testing.assert_allclose(km.scale_[m], ref.scale_[m] * scale, rtol=rtol)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fill_values_at_transform_are_far_but_finite(dtype):
+    X = make_data(dtype=dtype)
+    huge, _, _, rows = make_huge(
+        "float32 fill value" if dtype == np.float32 else "float64 fill value", X
+    )
+    km = PartialModalityKMeans(3, random_state=0).fit(X)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        d = km.transform(huge)
+        labels = km.predict(huge)
+    assert np.isfinite(d).all() and d.dtype == dtype
+    assert (d[rows] > 1e30).all()
+    np.testing.assert_array_equal(labels, d.argmin(axis=1))
+    others = np.setdiff1d(np.arange(X.n_samples), rows)
+    np.testing.assert_array_equal(d[others], km.transform(X)[others])
+    assert np.isfinite(km.score(huge))
+
+
+def test_distances_beyond_float64_at_transform_raise_naming_rows_and_modality():
+    X = make_data()
+    huge = MultiModalData({**X, "b": X["b"].copy()})
+    row = int(np.flatnonzero(X.observed[:, 1])[3])
+    huge["b"][row, 1] = 1e200
+    km = PartialModalityKMeans(3, random_state=0).fit(X)
+    for method in (km.transform, km.predict, km.score):
+        with pytest.raises(ValueError, match=rf"modality 'b' of rows \[{row}\]"):
+            method(huge)
+
+
+def test_float32_distances_beyond_float32_raise():
+    X = MultiModalData({m: a * np.float32(1e-6) for m, a in make_data().items()})
+    X = MultiModalData({m: a.astype(np.float32) for m, a in X.items()})
+    huge = MultiModalData({**X, "b": X["b"].copy()})
+    row = int(np.flatnonzero(X.observed[:, 1])[0])
+    huge["b"][row] = 3e38  # 1e44 standard deviations away
+    km = PartialModalityKMeans(3, random_state=0).fit(X)
+    with pytest.raises(ValueError, match=rf"'b' of rows \[{row}\].*float32 range"):
+        km.transform(huge)
+    assert km.predict(huge).shape == (X.n_samples,)  # float64 distances are fine
+    as64 = MultiModalData({m: a.astype(np.float64) for m, a in huge.items()})
+    np.testing.assert_array_equal(km.transform(as64).argmin(axis=1), km.predict(huge))
+
+
+def test_huge_explicit_init_is_a_clear_error():
+    X = make_data()
+    init = {m: np.asarray(a[:3]).copy() for m, a in X.items()}
+    init["a"] = np.where(np.isnan(init["a"]), np.nan, 1e300)
+    init["a"][np.isnan(init["a"]).all(axis=1)] = 1e300
+    with pytest.raises(ValueError, match="init: centres .* modality 'a'"):
+        PartialModalityKMeans(3, init=init).fit(X)
+
+
+# --- parameters before data; a failed fit changes nothing -------------------------------
+def test_bad_parameter_is_reported_before_bad_data():
+    X = make_data()
+    X["a"][np.flatnonzero(X.observed[:, 0])[0], 0] = np.nan  # a partly NaN row
+    km = PartialModalityKMeans(n_clusters=-1)
+    with pytest.raises(ValueError, match="n_clusters"):
+        km.fit(X)
+    assert not hasattr(km, "modalities_")
+
+
+@pytest.mark.parametrize("method", ["fit", "fit_predict", "fit_transform"])
+def test_failed_fit_changes_nothing(method):
+    X = make_data()
+    km = PartialModalityKMeans(8, random_state=0).fit(X)
+    before = dict(vars(km))
+    expected = km.transform(X), km.predict(X)
+    renamed = {f"new_{m}": a[:5] for m, a in X.items()}  # fewer samples than clusters
+    with pytest.raises(ValueError, match="n_clusters=8"):
+        getattr(km, method)(renamed)
+    assert vars(km).keys() == before.keys()
+    assert all(vars(km)[k] is v for k, v in before.items())
+    np.testing.assert_array_equal(km.transform(X), expected[0])
+    np.testing.assert_array_equal(km.predict(X), expected[1])
+    with pytest.raises(ValueError, match="new_a"):
+        km.predict(renamed)

@@ -125,6 +125,7 @@ def test_standardisation_over_observed_rows_and_zero_fill():
         assert torch.isfinite(t).all()
         missing = ~X.observed[:, j]
         assert (t[torch.from_numpy(missing)] == 0).all()
+        # float32 values of magnitude ~3 (rounding ~2e-7): a 50-fold margin
         np.testing.assert_allclose(t[~missing].mean(0).numpy(), 0, atol=1e-5)
     np.testing.assert_array_equal(data.present.numpy(), X.observed)
 
@@ -165,8 +166,92 @@ def test_transform_in_chunks_matches_one_pass(monkeypatch):
     est = TinyEmbedder(random_state=0).fit(X)
     full = est.transform(X)
     monkeypatch.setattr(_base, "_TRANSFORM_CHUNK", 7)
-    np.testing.assert_allclose(est.transform(X), full, rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(est.transform(X[10:20]), full[10:20], rtol=1e-6, atol=1e-6)
+    # float64 inference: chunk-size dependent rounding is ~1e-16 (float32: ~1e-7)
+    np.testing.assert_allclose(est.transform(X), full, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(est.transform(X[10:20]), full[10:20], rtol=0, atol=1e-12)
+
+
+def test_inference_runs_a_float64_copy_and_leaves_the_estimator_alone():
+    X = _data()
+    est = TinyEmbedder(random_state=0).fit(X)
+    module, state = est.module_, dict(est.__dict__)
+    weights = {k: v.clone() for k, v in module.state_dict().items()}
+    seen = []
+    encode = est._encode
+    est._encode = lambda m, xs, present: seen.append((m, xs)) or encode(m, xs, present)
+    est.transform(X)
+    del est._encode
+    (inference, xs), = seen
+    assert inference is not module
+    assert all(p.dtype == torch.float64 for p in inference.parameters())
+    assert all(x.dtype == torch.float64 for x in xs) and not inference.training
+    # module_ is untouched: same object, float32, same weights, training mode
+    assert est.module_ is module and est.__dict__ == state and module.training
+    assert all(p.dtype == torch.float32 for p in module.parameters())
+    for k, v in module.state_dict().items():
+        assert torch.equal(v, weights[k])
+    # training tensors stay float32
+    assert est._to_tensors(X, "cpu").tensors[0].dtype == torch.float32
+
+
+def test_too_large_values_at_transform_raise_naming_modality_and_rows(monkeypatch):
+    X = _data(missing=0)
+    est = TinyEmbedder(random_state=0).fit(X)
+    for value in (1e20, 9.96921e36, 1.7e308):
+        b = X["b"].copy()
+        b[[12, 30], 1] = value
+        with pytest.raises(ValueError, match=r"Modality 'b' .* rows \[12, 30\]"):
+            est.transform({"a": X["a"], "b": b})
+    # in chunks, the first offending chunk's rows, numbered in the whole input
+    monkeypatch.setattr(_base, "_TRANSFORM_CHUNK", 7)
+    with pytest.raises(ValueError, match=r"Modality 'b' .* rows \[12\]:"):
+        est.transform({"a": X["a"], "b": b})
+    # finite output for values far out, but within the bound
+    b = X["b"].copy()
+    b[12, 1] = 1e6 * est.scale_["b"][1]
+    assert np.isfinite(est.transform({"a": X["a"], "b": b})).all()
+
+
+def test_non_finite_output_is_an_error_not_a_silent_nan():
+    X = _data()
+    est = TinyEmbedder(random_state=0).fit(X)
+    with torch.no_grad():
+        est.module_.encoders[0][-1].bias[0] = float("nan")
+    with pytest.raises(FloatingPointError, match="non-finite embedding"):
+        est.transform(X)
+
+
+def test_huge_finite_training_values_are_standardised_exactly():
+    X = _data()
+    est = TinyEmbedder(random_state=0).fit(X)
+    # scaling a modality by a power of two scales its mean and scale exactly: the
+    # standardised data, the training and the embedding are bit-identical
+    for factor in (2.0**664, 2.0**1000):  # ~1e200, ~1e301 (squares overflow)
+        big = {"a": X["a"] * factor, "b": X["b"]}
+        other = TinyEmbedder(random_state=0).fit(big)
+        np.testing.assert_array_equal(other.mean_["a"], est.mean_["a"] * factor)
+        np.testing.assert_array_equal(other.scale_["a"], est.scale_["a"] * factor)
+        np.testing.assert_array_equal(other.transform(big), est.transform(X))
+    # one huge entry: finite statistics, finite weights, finite embedding
+    a = X["a"].copy()
+    a[3, 0] = 1e300
+    a[4, 0] = -1.7e308
+    est = TinyEmbedder(random_state=0).fit({"a": a, "b": X["b"]})
+    assert np.isfinite(est.scale_["a"]).all() and est.scale_["a"][0] > 1e306
+    assert all(torch.isfinite(p).all() for p in est.module_.parameters())
+    assert np.isfinite(est.transform({"a": a, "b": X["b"]})).all()
+
+
+def test_too_large_values_in_a_later_partial_fit_chunk_raise_and_change_nothing():
+    X = _data(missing=0)
+    est = TinyEmbedder(random_state=0).partial_fit(X[:50])
+    before = est.transform(X)
+    a = X["a"][50:].copy()
+    a[7, 2] = 1e20
+    with pytest.raises(ValueError, match=r"Modality 'a' .* rows \[7\]"):
+        est.partial_fit({"a": a, "b": X["b"][50:]})
+    assert est.n_iter_ == 1
+    np.testing.assert_array_equal(est.transform(X), before)
 
 
 def test_get_feature_names_out_and_pandas_output():
@@ -282,11 +367,48 @@ def test_early_stopping_warns_when_max_epochs_reached():
                      max_epochs=2).fit(_data())
 
 
-def test_nan_loss_raises_naming_the_epoch():
+def test_nan_loss_raises_naming_the_epoch_and_a_failed_fit_changes_nothing():
     est = TinyEmbedder(random_state=0, nan_at_epoch=2, max_epochs=5)
-    with pytest.raises(FloatingPointError, match="epoch 2"):
+    with pytest.raises(FloatingPointError, match="epoch 2.*left as it was"):
         est.fit(_data())
-    assert est.n_iter_ == 1
+    assert not hasattr(est, "n_iter_") and not hasattr(est, "module_")
+
+
+def _snapshot(est, X):
+    """What a failed call must leave unchanged, as arrays to compare bit for bit."""
+    tensors = list(est.module_.state_dict().values()) + [
+        v for s in est._optimizer_state["state"].values() for v in s.values()
+    ]
+    return [est.transform(X), est._rng.get_state()[1].copy(),
+            np.array(est.loss_curve_), np.array([est.n_iter_, len(est.history_)])
+            ] + [t.numpy().copy() for t in tensors]
+
+
+def _assert_same_snapshot(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("method", ["partial_fit", "warm_start"])
+def test_failed_continued_fit_leaves_the_estimator_unchanged(method):
+    X = _data()
+    est = TinyEmbedder(random_state=0, warm_start=True)
+    est.fit(X) if method == "warm_start" else est.partial_fit(X)
+    twin = pickle.loads(pickle.dumps(est))  # never fails
+    before = _snapshot(est, X)
+    est.set_params(nan_at_epoch=est.n_iter_ + 2)  # fails after an epoch of updates
+    with pytest.raises(FloatingPointError, match="diverged"):
+        est.fit(X) if method == "warm_start" else (est.partial_fit(X), est.partial_fit(X))
+    if method == "partial_fit":  # the first call succeeded, the second failed
+        twin.partial_fit(X)
+        before = _snapshot(twin, X)
+    _assert_same_snapshot(_snapshot(est, X), before)
+    # and it continues exactly as an estimator that never failed
+    est.set_params(nan_at_epoch=None)
+    est.partial_fit(X)
+    twin.partial_fit(X)
+    np.testing.assert_array_equal(est.transform(X), twin.transform(X))
 
 
 def test_verbose_levels(capsys):

@@ -107,28 +107,44 @@ def test_calibration_refits_on_schedule_and_move_the_imputation():
     assert [h["epoch"] for h in emb.calibration_history_] == [2, 5, 8, 8, 11]
 
 
+def _inference_representations(emb, X):
+    """Representations and presence as ``transform`` computes them (float64)."""
+    data = emb._to_tensors(X, "cpu", torch.float64)
+    with torch.inference_mode():
+        z = emb._representations(emb._inference_module("cpu"), data.tensors)
+    return z, data.present
+
+
 def test_imputation_is_the_em_posterior_of_the_representations():
     X = _data()
     emb = CalMRLEmbedder(**FAST).fit(X)
-    data = emb._to_tensors(X, "cpu")
-    with torch.no_grad():
-        z = emb._representations(emb.module_, data.tensors)
-        mean = emb._posterior_mean(z, data.present).numpy()
-        stack = emb._calibrated_stack(z, data.present).numpy()
+    z, present = _inference_representations(emb, X)
+    with torch.inference_mode():
+        mean = emb._posterior_mean(z, present).numpy()
+        stack = emb._calibrated_stack(z, present).numpy()
     observed = X.observed
-    zn = z.double().numpy()
+    zn = z.numpy()
     em_data = em.prepare([zn[:, j] for j in range(3)], observed)
     posterior = em.e_step(em_data, emb.latent_model_)
-    np.testing.assert_allclose(mean, posterior.mean, rtol=1e-4, atol=1e-4)
-    np.testing.assert_array_equal(stack[observed], z.numpy()[observed])
+    # torch and numpy evaluate the same float64 formulas: rounding ~1e-15
+    np.testing.assert_allclose(mean, posterior.mean, rtol=1e-9, atol=1e-10)
+    np.testing.assert_array_equal(stack[observed], zn[observed])
     for j in range(3):
         miss = ~observed[:, j]
         pred = em.predictive_mean(emb.latent_model_, posterior.mean[miss], j)
         pred /= np.linalg.norm(pred, axis=1, keepdims=True)
-        np.testing.assert_allclose(stack[miss, j], pred, atol=1e-5)
+        np.testing.assert_allclose(stack[miss, j], pred, atol=1e-10)
     # the latent output is that posterior mean
     latent = emb.set_params(output="latent").transform(X)
-    np.testing.assert_allclose(latent, posterior.mean, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(latent, posterior.mean, rtol=1e-9, atol=1e-10)
+    # training evaluates it in float32, from float32 representations
+    data = emb._to_tensors(X, "cpu")
+    with torch.no_grad():
+        z32 = emb._representations(emb.module_, data.tensors)
+        mean32 = emb._posterior_mean(z32, data.present)
+    assert mean32.dtype == torch.float32
+    # float32 rounding of the network and the posterior (~1e-6): a 100-fold margin
+    np.testing.assert_allclose(mean32.numpy(), posterior.mean, rtol=1e-4, atol=1e-4)
 
 
 def test_gradient_flows_through_the_imputation():
@@ -179,7 +195,9 @@ def test_uncalibrated_loss_uses_observed_modalities_only():
     # a sample with one observed modality is embedded by that representation
     single = np.flatnonzero(X.observed.sum(1) == 1)[0]
     m = int(np.flatnonzero(X.observed[single])[0])
-    np.testing.assert_allclose(emb.transform(X)[single], z[single, m].numpy(), atol=1e-6)
+    z64, _ = _inference_representations(emb, X)  # float64, as in transform
+    np.testing.assert_allclose(emb.transform(X)[single], z64[single, m].numpy(),
+                               atol=1e-12)
 
 
 # --- transform -----------------------------------------------------------------------
@@ -201,31 +219,32 @@ def test_missing_rows_and_empty_samples():
     assert np.abs(emb.set_params(output="latent").transform(empty)).max() == 0
     emb.set_params(output="anchor", calibrate=False)
     assert np.abs(emb.transform(empty)).max() == 0
-    # row-subset invariance: a sample's embedding does not depend on the others
+    # row-subset invariance: a sample's embedding does not depend on the others (float64
+    # inference: the batch-size dependent rounding is ~1e-15)
     emb.set_params(calibrate=True)
-    np.testing.assert_allclose(emb.transform(X[5:9]), out[5:9], atol=1e-6)
+    np.testing.assert_allclose(emb.transform(X[5:9]), out[5:9], rtol=0, atol=1e-12)
 
 
 def test_anchor_sign_convention():
     X = _data()
     for calibrate in (True, False):
         emb = CalMRLEmbedder(**{**FAST, "calibrate": calibrate}).fit(X)
-        u = torch.as_tensor(emb.transform(X), dtype=torch.float32)
-        data = emb._to_tensors(X, "cpu")
-        with torch.no_grad():
-            z = emb._representations(emb.module_, data.tensors)
-            stack, cols = emb._stack(z, data.present, calibrate)
+        u = torch.as_tensor(emb.transform(X))
+        z, present = _inference_representations(emb, X)  # float64, as in transform
+        with torch.inference_mode():
+            stack, cols = emb._stack(z, present, calibrate)
         if cols is not None:
             stack = stack * cols[..., None]
         dots = (stack * u[:, None, :]).sum((1, 2))
-        assert (dots > -1e-5).all()
+        assert (dots > -1e-12).all()  # float64 rounding of a sum of ~1 terms: ~1e-16
         # and it is the leading singular vector of the stack, with that sign where the
         # sign is decided (two anti-correlated unit columns give u along z1 - z2, with
         # sum_m <u, z^m> = 0 for either sign)
-        _, u_ref = _reference_spectrum(stack.double())
+        _, u_ref = _reference_spectrum(stack)
         clear = dots.abs() > 1e-3
         assert clear.float().mean() > 0.5
-        np.testing.assert_allclose(u[clear].numpy(), u_ref[clear].numpy(), atol=1e-5)
+        # eigh of the Gram matrix against an SVD, both float64: ~1e-15 / spectral gap
+        np.testing.assert_allclose(u[clear].numpy(), u_ref[clear].numpy(), atol=1e-9)
 
 
 def test_output_and_feature_names():
@@ -288,5 +307,6 @@ def test_untabulated_patterns_give_the_same_posterior(monkeypatch):
     expected = emb.set_params(output="latent").transform(X)
     monkeypatch.setattr(_calmrl, "_MAX_TABULATED", 0)
     emb._model_cache = None
-    np.testing.assert_allclose(emb.transform(X), expected, rtol=1e-5, atol=1e-6)
-    assert "cov" not in emb._model_tensors("cpu")
+    # the same float64 covariances, tabulated or per batch: rounding ~1e-15
+    np.testing.assert_allclose(emb.transform(X), expected, rtol=1e-9, atol=1e-10)
+    assert "cov" not in emb._model_tensors("cpu", torch.float64)

@@ -48,12 +48,13 @@ def test_retrieval_scores_are_cosines(fast_params, linked_data):
     emb = PairwiseCLIPEmbedder(**{**fast_params, "fusion": "concat"}).fit(X)
     z = emb.transform(X)[:, :24].reshape(40, 3, 8)
     S = emb.retrieval_scores(X, X, "b", "a")
-    np.testing.assert_allclose(S, z[:, 1] @ z[:, 0].T, atol=1e-6)
+    # transform and retrieval both run the float64 network: rounding ~1e-15
+    np.testing.assert_allclose(S, z[:, 1] @ z[:, 0].T, rtol=0, atol=1e-12)
     # several candidate modalities: cosine with their normalised mean
     S2 = emb.retrieval_scores(X, X[:10], "b")
     c = z[:10, 0] + z[:10, 2]
     c /= np.linalg.norm(c, axis=1, keepdims=True)
-    np.testing.assert_allclose(S2, z[:, 1] @ c.T, atol=1e-6)
+    np.testing.assert_allclose(S2, z[:, 1] @ c.T, rtol=0, atol=1e-12)
 
 
 def test_deterministic_pickle_and_missing_fit(fast_params, linked_data):

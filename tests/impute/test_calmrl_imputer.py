@@ -13,6 +13,8 @@ from skmm import MultiModalData
 from skmm.datasets import make_missing_modalities, make_shared_latent
 from skmm.impute import CalMRLImputer
 from skmm.impute import _calmrl_em as em
+from skmm.cluster._scaling import max_abs, power_of_two_scale
+from tests.cluster.test_partial_kmeans import HUGE_CASES, make_huge
 
 WIDTHS = {"a": 8, "b": 12, "c": 10}
 
@@ -312,3 +314,206 @@ def test_em_functions_warm_start_and_empty_pattern():
                                                                params.noise_variance))
     cov, _ = em.pattern_covariances(params, np.ones((1, 3), dtype=bool))
     np.testing.assert_allclose(cov[0] @ precision, np.eye(3), atol=1e-10)
+
+
+# --- huge finite values ----------------------------------------------------------------
+def _outputs(imputer, X):
+    """Every inference output, as plain arrays (``sample`` with a fixed seed)."""
+    filled, std = imputer.transform(X, return_std=True)
+    return {
+        "filled": {m: np.asarray(a) for m, a in filled.items()},
+        "std": {m: np.asarray(a) for m, a in std.items()},
+        "draw": {
+            m: np.asarray(a) for m, a in imputer.sample(X, 1, random_state=0)[0].items()
+        },
+        "latent": imputer.transform_latent(X),
+        "score_samples": imputer.score_samples(X),
+    }
+
+
+@pytest.mark.parametrize("standardize", [True, False])
+@pytest.mark.parametrize("case", list(HUGE_CASES))
+def test_huge_values_at_fit_give_the_model_of_the_rescaled_data(case, standardize):
+    dtype = HUGE_CASES[case][0]
+    X = MultiModalData({m: a.astype(dtype) for m, a in _data(120)[1].items()})
+    huge, small, unit, _ = make_huge(case, X)
+    if not standardize:
+        # Isotropic noise: one power of two for the whole modality, which changes the
+        # model (not only its units) unless it is the one fit uses.
+        unit = np.full(unit.shape, power_of_two_scale(max_abs(huge["b"])))
+        small = MultiModalData({**huge, "b": (huge["b"] / unit).astype(X["b"].dtype)})
+    # float32: "small" loses the subnormal digits of rescaled ordinary values
+    rtol, atol = (1e-6, 1e-5) if X["b"].dtype == np.float32 else (1e-9, 0.0)
+    params = dict(n_components=3, max_iter=30, random_state=0, standardize=standardize)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("error", RuntimeWarning)
+        fitted = CalMRLImputer(**params).fit(huge)
+        out = _outputs(fitted, huge)
+        ref_fit = CalMRLImputer(**params).fit(small)
+        ref = _outputs(ref_fit, small)
+    observed_b = huge.observed[:, 1]
+    log_unit = np.log(unit).sum()
+    for key in ("filled", "std", "draw"):
+        for j, m in enumerate(huge.modalities):
+            assert np.isfinite(out[key][m]).all() and out[key][m].dtype == X[m].dtype
+            scale = unit if m == "b" else 1.0
+            np.testing.assert_allclose(
+                out[key][m], ref[key][m] * scale, rtol=rtol, atol=atol * np.max(scale)
+            )
+    for j, m in enumerate(huge.modalities):
+        np.testing.assert_array_equal(
+            out["filled"][m][huge.observed[:, j]], huge[m][huge.observed[:, j]]
+        )
+    np.testing.assert_allclose(out["latent"], ref["latent"], rtol=rtol, atol=1e-9)
+    np.testing.assert_allclose(
+        out["score_samples"], ref["score_samples"] - observed_b * log_unit, rtol=rtol
+    )
+    np.testing.assert_allclose(
+        fitted.log_likelihood_,
+        ref_fit.log_likelihood_ - observed_b.mean() * log_unit, rtol=rtol,
+    )
+    np.testing.assert_allclose(
+        fitted.components_["b"], ref_fit.components_["b"] * unit[:, None], rtol=rtol,
+        atol=rtol * np.abs(fitted.components_["b"]).max(),
+    )
+    with np.errstate(over="ignore"):  # inf above 1e154 input units (documented)
+        np.testing.assert_allclose(
+            fitted.noise_variance_["b"], ref_fit.noise_variance_["b"] * unit**2,
+            rtol=rtol,
+        )
+
+
+def _far_row(X):
+    """A row observing "b" and missing "a"."""
+    return int(np.flatnonzero(X.observed[:, 1] & ~X.observed[:, 0])[0])
+
+
+def _with_value(X, row, value):
+    b = X["b"].copy()
+    b[row, 0] = value
+    return MultiModalData({**X, "b": b})
+
+
+def test_far_rows_at_transform_are_computed_apart_and_exactly():
+    _, X, _, _ = _data(120)
+    row = _far_row(X)
+    imputer = CalMRLImputer(3, random_state=0).fit(X)
+    expected = _outputs(imputer, X)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        filled, std = imputer.transform(_with_value(X, row, 1e200), return_std=True)
+        latent = imputer.transform_latent(_with_value(X, row, 1e200))
+        draw = imputer.sample(_with_value(X, row, 1e200), 1, random_state=0)[0]
+    near = imputer.transform(_with_value(X, row, 1e100))
+    others = np.arange(X.n_samples) != row
+    for m in X.modalities:
+        assert np.isfinite(filled[m]).all() and np.isfinite(draw[m]).all()
+        np.testing.assert_array_equal(filled[m][others], expected["filled"][m][others])
+        np.testing.assert_array_equal(std[m], expected["std"][m])
+    # the imputation is affine in the observed values: at these sizes, proportional
+    np.testing.assert_allclose(filled["a"][row], near["a"][row] * 1e100, rtol=1e-9)
+    np.testing.assert_array_equal(latent[others], expected["latent"][others])
+    np.testing.assert_allclose(
+        latent[row], imputer.transform_latent(_with_value(X, row, 1e100))[row] * 1e100,
+        rtol=1e-9,
+    )
+    # log-likelihoods: -1e260 is still a float64, and quadratic in the far value
+    far = imputer.score_samples(_with_value(X, row, 1e130))
+    np.testing.assert_array_equal(far[others], expected["score_samples"][others])
+    ratio = far[row] / imputer.score_samples(_with_value(X, row, 1e125))[row]
+    np.testing.assert_allclose(ratio, 1e10, rtol=1e-6)
+    for method in (imputer.score_samples, imputer.score):
+        with pytest.raises(ValueError, match=rf"modality 'b' of rows \[{row}\].*below"):
+            method(_with_value(X, row, 1e200))
+
+
+@pytest.mark.parametrize("dtype, value", [(np.float32, 3e38), (np.float32, 9.96921e36),
+                                          (np.float64, 9.96921e36)])
+def test_huge_values_at_transform_compute_or_raise_naming_them(dtype, value):
+    _, X, _, _ = _data(120)
+    X = MultiModalData({m: a.astype(dtype) for m, a in X.items()})
+    row = _far_row(X)
+    imputer = CalMRLImputer(3, random_state=0).fit(X)
+    huge = _with_value(X, row, value)
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            filled = imputer.transform(huge)
+    except ValueError as exc:
+        assert "'b'" in str(exc) and f"[{row}]" in str(exc)
+        return
+    for j, m in enumerate(X.modalities):
+        assert np.isfinite(filled[m]).all() and filled[m].dtype == dtype
+        observed = X.observed[:, j]
+        np.testing.assert_array_equal(filled[m][observed], huge[m][observed])
+
+
+def test_imputations_beyond_the_output_dtype_raise_naming_them():
+    _, X, _, _ = _data(120)
+    X = MultiModalData({m: (a * 1e-6).astype(np.float32) for m, a in X.items()})
+    row = _far_row(X)
+    imputer = CalMRLImputer(3, random_state=0).fit(X)
+    huge = MultiModalData({**X, "b": X["b"].copy()})
+    huge["b"][row] = np.sign(imputer.components_["b"][:, 0]) * np.float32(3e38)
+    match = rf"modality 'a' in rows \[{row}\].*float32.*'b'"
+    with pytest.raises(ValueError, match=match):
+        imputer.transform(huge)
+
+
+def test_e_step_on_shrunk_values_gives_the_same_posterior():
+    _, X, _, _ = _data(200)
+    imputer = CalMRLImputer(3, random_state=0).fit(X)
+    args = list(X.values()), X.observed
+    kwargs = dict(center=imputer._center, scale=imputer._scale)
+    plain = em.e_step(em.prepare(*args, **kwargs), imputer._params)
+    shrunk = em.e_step(em.prepare(*args, **kwargs, shrink=2.0**100), imputer._params)
+    np.testing.assert_allclose(shrunk.mean, plain.mean, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(shrunk.cov, plain.cov)
+    np.testing.assert_allclose(shrunk.log_likelihood, plain.log_likelihood, rtol=1e-10)
+
+
+# --- parameters before data; a failed fit changes nothing -------------------------------
+def test_bad_parameter_is_reported_before_bad_data():
+    _, X, _, _ = _data(60)
+    X["a"][np.flatnonzero(X.observed[:, 0])[0], 0] = np.nan  # a partly NaN row
+    imputer = CalMRLImputer(n_components=-1)
+    with pytest.raises(ValueError, match="n_components"):
+        imputer.fit(X)
+    assert not hasattr(imputer, "modalities_")
+
+
+def _em_failure(monkeypatch):
+    def fail(*args, **kwargs):
+        raise RuntimeError("failure inside EM")
+
+    monkeypatch.setattr(em, "fit_em", fail)
+    return RuntimeError, "inside EM", None
+
+
+def _too_few_features(monkeypatch):
+    return ValueError, "n_components=3 exceeds the 2 features", 1
+
+
+@pytest.mark.parametrize("failure", [_too_few_features, _em_failure])
+@pytest.mark.parametrize("method", ["fit", "fit_transform"])
+def test_failed_fit_changes_nothing(method, failure, monkeypatch):
+    _, X, _, _ = _data(60)
+    imputer = CalMRLImputer(3, random_state=0).fit(X)
+    before = dict(vars(imputer))
+    expected = _outputs(imputer, X)
+    error, match, width = failure(monkeypatch)
+    rows = X.observed[:, :2].any(axis=1)
+    renamed = {f"new_{m}": a[rows, :width] for m, a in list(X.items())[:2]}
+    with pytest.raises(error, match=match):
+        getattr(imputer, method)(renamed)
+    monkeypatch.undo()
+    assert vars(imputer).keys() == before.keys()
+    assert all(vars(imputer)[k] is v for k, v in before.items())
+    out = _outputs(imputer, X)
+    for key, value in expected.items():
+        if isinstance(value, dict):
+            for m in X.modalities:
+                np.testing.assert_array_equal(out[key][m], value[m])
+        else:
+            np.testing.assert_array_equal(out[key], value)
+    with pytest.raises(ValueError, match="new_a"):
+        imputer.transform(renamed)

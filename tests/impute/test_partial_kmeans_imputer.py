@@ -5,8 +5,11 @@ import pytest
 
 from skmm.cluster import PartialModalityKMeans
 from skmm.impute import PartialModalityKMeansImputer
+from skmm import MultiModalData
 from tests.cluster.test_partial_kmeans import (
+    HUGE_CASES,
     make_data,
+    make_huge,
     partial_d2,
     reference_kmeans,
     to_input_space,
@@ -197,3 +200,94 @@ def test_2d_array_round_trip():
     np.testing.assert_array_equal(out[[2, 5]], np.tile(imp.kmeans_.mean_["x0"], (2, 1)))
     np.testing.assert_array_equal(np.delete(out, [2, 5], 0), np.delete(X, [2, 5], 0))
 
+
+
+# --- huge finite values ----------------------------------------------------------------
+@pytest.mark.parametrize("case", list(HUGE_CASES))
+def test_huge_values_at_fit_fill_as_on_the_rescaled_data(case):
+    huge, small, unit, _ = make_huge(case)
+    rtol = 1e-5 if huge["b"].dtype == np.float32 else 1e-7
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        out = PartialModalityKMeansImputer(3, random_state=0).fit_transform(huge)
+    ref = PartialModalityKMeansImputer(3, random_state=0).fit_transform(small)
+    for j, m in enumerate(huge.modalities):
+        assert np.isfinite(out[m]).all() and out[m].dtype == huge[m].dtype
+        observed = huge.observed[:, j]
+        np.testing.assert_array_equal(out[m][observed], huge[m][observed])
+        scale = unit if m == "b" else 1.0
+        expected = ref[m][~observed] * scale
+        atol = rtol * np.abs(out[m]).max()  # centres are kept standardised
+        np.testing.assert_allclose(out[m][~observed], expected, rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("case", ["float32 fill value", "float64 fill value"])
+def test_fill_values_at_transform_give_finite_imputations(case):
+    X = make_data(dtype=HUGE_CASES[case][0])
+    huge, _, _, rows = make_huge(case, X)
+    imputer = PartialModalityKMeansImputer(3, random_state=0).fit(X)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        out = imputer.transform(huge)
+    for j, m in enumerate(huge.modalities):
+        assert np.isfinite(out[m]).all()
+        observed = huge.observed[:, j]
+        np.testing.assert_array_equal(out[m][observed], huge[m][observed])
+    others = np.setdiff1d(np.arange(X.n_samples), rows)
+    expected = imputer.transform(X)
+    for m in huge.modalities:
+        if m != "b":
+            np.testing.assert_array_equal(out[m][others], expected[m][others])
+
+
+def test_overflowing_distances_at_transform_raise_naming_rows_and_modality():
+    X = make_data()
+    huge = MultiModalData({**X, "b": X["b"].copy()})
+    row = int(np.flatnonzero(X.observed[:, 1] & ~X.observed[:, 0])[0])
+    huge["b"][row, 0] = 1e200
+    imputer = PartialModalityKMeansImputer(3, random_state=0).fit(X)
+    for method in (imputer.transform, imputer.score):
+        with pytest.raises(ValueError, match=rf"modality 'b' of rows \[{row}\]"):
+            method(huge)
+
+
+# --- parameters before data; a failed fit changes nothing -------------------------------
+def test_bad_parameter_is_reported_before_bad_data():
+    X = make_data()
+    X["a"][np.flatnonzero(X.observed[:, 0])[0], 0] = np.nan  # a partly NaN row
+    imputer = PartialModalityKMeansImputer(n_clusters=-1)
+    with pytest.raises(ValueError, match="n_clusters"):
+        imputer.fit(X)
+    assert not hasattr(imputer, "modalities_")
+
+
+def _inner_failure(monkeypatch):
+    def fail(*args, **kwargs):
+        raise RuntimeError("failure inside the clusterer")
+
+    monkeypatch.setattr(PartialModalityKMeans, "_run", fail)
+    return RuntimeError, "inside the clusterer", None
+
+
+def _too_few_samples(monkeypatch):
+    return ValueError, "n_clusters=8", 5  # fewer samples than clusters
+
+
+@pytest.mark.parametrize("failure", [_too_few_samples, _inner_failure])
+@pytest.mark.parametrize("method", ["fit", "fit_transform"])
+def test_failed_fit_changes_nothing(method, failure, monkeypatch):
+    X = make_data()
+    imputer = PartialModalityKMeansImputer(8, random_state=0).fit(X)
+    before, inner = dict(vars(imputer)), dict(vars(imputer.kmeans_))
+    expected = imputer.transform(X)
+    error, match, n = failure(monkeypatch)
+    renamed = {f"new_{m}": a[:n] for m, a in X.items()}
+    with pytest.raises(error, match=match):
+        getattr(imputer, method)(renamed)
+    monkeypatch.undo()
+    assert vars(imputer).keys() == before.keys()
+    assert all(vars(imputer)[k] is v for k, v in before.items())
+    assert all(vars(imputer.kmeans_)[k] is v for k, v in inner.items())
+    out = imputer.transform(X)
+    for m in X.modalities:
+        np.testing.assert_array_equal(out[m], expected[m])
+    with pytest.raises(ValueError, match="new_a"):
+        imputer.transform(renamed)
