@@ -130,10 +130,12 @@ _AUTO_BATCH_SIZE = 256
 # Rows per chunk when standardising the input into tensors.
 _STANDARDIZE_CHUNK = 16384
 # Largest standardised magnitude (training standard deviations from the training mean)
-# the networks take: far beyond any real value (a fresh fit bounds it by sqrt(n)), and
-# low enough that the float32 training forward cannot overflow (LayerNorm squares its
-# inputs). Larger values are fill values (9.96921e36) or unit errors; they raise.
-_MAX_STANDARDIZED = 1e12
+# the networks take, by precision. Training (float32): far beyond any real value (a
+# fresh fit bounds it by sqrt(n)) and low enough that the forward pass cannot overflow
+# (LayerNorm squares its inputs). Inference (float64): values up to 1e100 (a netCDF
+# fill value of 9.96921e36 included) still give finite embeddings, since squares and
+# attention logits stay far below the float64 range; beyond, they raise.
+_MAX_STANDARDIZED = {"float32": 1e12, "float64": 1e100}
 
 TRAINING_PARAMETERS_DOC = """\
 max_epochs : int, default={max_epochs}
@@ -451,8 +453,8 @@ class BaseTorchEmbedder(MultiModalMixin, MultiModalTransformerMixin, BaseEstimat
         Raises
         ------
         ValueError
-            If a standardised value exceeds ``_MAX_STANDARDIZED`` in magnitude (or
-            overflows); the error names the modality and the first offending rows,
+            If a standardised value exceeds ``_MAX_STANDARDIZED`` for ``dtype`` in
+            magnitude (or overflows); the error names the modality and the first offending rows,
             numbered from ``row_offset``.
         """
         torch = _import_torch()
@@ -469,16 +471,18 @@ class BaseTorchEmbedder(MultiModalMixin, MultiModalTransformerMixin, BaseEstimat
                     block = (np.asarray(a[rows], dtype=np.float64) - self.mean_[m])
                     block /= self.scale_[m]
                 block[~observed[rows, j]] = 0.0
-                self._check_magnitude(block, m, row_offset + start)
+                self._check_magnitude(block, m, row_offset + start, np_dtype)
                 z[rows] = block
             tensors.append(torch.from_numpy(z).to(device))
         present = torch.from_numpy(np.ascontiguousarray(observed)).to(device)
         return TensorData(tensors, present)
 
     @staticmethod
-    def _check_magnitude(block, modality, first_row):
-        """Raise a ValueError naming the rows of ``block`` beyond ``_MAX_STANDARDIZED``."""
-        too_large = ~(np.abs(block) <= _MAX_STANDARDIZED)
+    def _check_magnitude(block, modality, first_row, dtype):
+        """Raise a ValueError naming the rows of ``block`` beyond ``_MAX_STANDARDIZED``
+        for the network's precision ``dtype``."""
+        limit = _MAX_STANDARDIZED[np.dtype(dtype).name]
+        too_large = ~(np.abs(block) <= limit)
         if not too_large.any():
             return
         rows = np.flatnonzero(too_large.any(axis=1))
@@ -489,7 +493,7 @@ class BaseTorchEmbedder(MultiModalMixin, MultiModalTransformerMixin, BaseEstimat
             f"Modality {modality!r} has values too large to embed in rows {listed}"
             f"{more}: feature {feature} of row {row + first_row} lies "
             f"{abs(block[row, feature]):.3g} training standard deviations from the "
-            f"training mean, beyond the {_MAX_STANDARDIZED:.0e} the network takes. Mark "
+            f"training mean, beyond the {limit:.0e} the network takes. Mark "
             "fill values (e.g. 9.96921e36) as missing (the modality's whole row NaN) "
             "or rescale the modality."
         )
@@ -881,9 +885,9 @@ class BaseTorchEmbedder(MultiModalMixin, MultiModalTransformerMixin, BaseEstimat
         Raises
         ------
         ValueError
-            If a value lies more than 1e12 training standard deviations from the
-            training mean (a fill value such as 9.96921e36); the error names the
-            modality and the rows.
+            If a value lies more than 1e100 training standard deviations from the
+            training mean; the error names the modality and the rows. (Values up to
+            that, a fill value such as 9.96921e36 included, give finite embeddings.)
         """
         check_is_fitted(self, "module_")
         original = X
