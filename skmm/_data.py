@@ -48,28 +48,35 @@ def _check_frame_dtypes(name, frame):
         )
     integer = [j for j, t in enumerate(frame.dtypes) if getattr(t, "kind", "") in "iu"]
     if integer:
-        largest = frame.iloc[:, integer].abs().max().max()
-        if largest is not None and largest == largest:  # not NA
-            _check_exact_integers(name, np.asarray([int(largest)], dtype=object))
+        columns = frame.iloc[:, integer]
+        extremes = [columns.max().max(), columns.min().min()]
+        extremes = [int(v) for v in extremes if v is not None and v == v]  # not NA
+        _check_exact_integers(name, np.asarray(extremes, dtype=object))
 
 
 def _frame_to_array(name, frame):
     """A DataFrame's values as a float array; pandas' nullable dtypes give NaN for NA."""
     dtypes = list(frame.dtypes)
+    _check_frame_dtypes(name, frame)
     if all(isinstance(t, np.dtype) and t.kind in "fiub" for t in dtypes):
         return frame.to_numpy()
-    _check_frame_dtypes(name, frame)
     try:
-        return frame.to_numpy(dtype=np.float64, na_value=np.nan)
+        values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError):
-        pass
-    try:  # object columns holding pd.NA: replace it before the float conversion
-        return frame.to_numpy(dtype=object, na_value=np.nan).astype(np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(
-            f"Modality {name!r} has columns of non-numeric dtype "
-            f"({sorted({str(t) for t in dtypes})}); convert them to numbers first."
-        ) from exc
+        try:  # object columns holding pd.NA: replace it before the float conversion
+            values = frame.to_numpy(dtype=object, na_value=np.nan).astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"Modality {name!r} has columns of non-numeric dtype "
+                f"({sorted({str(t) for t in dtypes})}); convert them to numbers first."
+            ) from exc
+    objects = [j for j, t in enumerate(dtypes) if t == object]
+    if objects:
+        _check_exact_objects(
+            name, frame.iloc[:, objects].to_numpy(dtype=object, na_value=np.nan),
+            values[:, objects],
+        )
+    return values
 
 
 def _check_exact_integers(name, array):
@@ -81,6 +88,34 @@ def _check_exact_integers(name, array):
             "cannot represent exactly (observed values would change). Rescale them or "
             "convert them to float yourself."
         )
+
+
+def _check_exact_objects(name, objects, converted=None):
+    """Refuse object values that float64 does not hold exactly (large Python ints,
+    numeric strings, Decimals): the conversion would change an observed value."""
+    if not objects.size:
+        return
+    floats = objects.astype(np.float64) if converted is None else converted
+    changed = (objects != floats) & ~np.isnan(floats)
+    if np.any(changed):
+        example = objects[changed][0]
+        raise ValueError(
+            f"Modality {name!r} holds values that float64 cannot represent exactly "
+            f"(e.g. {example!r} of type {type(example).__name__}); convert them to "
+            "float yourself (integers beyond 2**53 and strings are not converted "
+            "silently)."
+        )
+
+
+def _check_exact_list(name, values):
+    """:func:`_check_exact_objects` on nested lists, before numpy rounds mixed ints and
+    floats to float64; lists that are not numbers are left to the caller's checks."""
+    try:
+        objects = np.asarray(values, dtype=object)
+        floats = objects.astype(np.float64)
+    except (TypeError, ValueError):
+        return
+    _check_exact_objects(name, objects, floats)
 
 
 def _as_2d_float(name, values):
@@ -105,6 +140,8 @@ def _as_2d_float(name, values):
             values = values.numpy()
         except TypeError:  # bfloat16 and other dtypes numpy lacks
             values = values.double().numpy()
+    elif isinstance(values, (list, tuple)):
+        _check_exact_list(name, values)
     mask = np.ma.getmask(values) if np.ma.isMaskedArray(values) else np.ma.nomask
     array = np.asarray(values)
     if type(array) is not np.ndarray:  # np.matrix and other subclasses
@@ -123,8 +160,9 @@ def _as_2d_float(name, values):
             f"Modality {name!r} has non-numeric dtype {array.dtype}; convert it to "
             "float first."
         )
+    unmasked = array if mask is np.ma.nomask else array[~np.broadcast_to(mask, array.shape)]
     if kind in "iu":
-        _check_exact_integers(name, array)
+        _check_exact_integers(name, unmasked)
     if kind == "O":
         try:
             array = array.astype(np.float64)
@@ -133,6 +171,7 @@ def _as_2d_float(name, values):
                 f"Modality {name!r} has non-numeric dtype {array.dtype}; "
                 "convert it to float first."
             ) from exc
+        _check_exact_objects(name, unmasked, array if mask is np.ma.nomask else None)
     elif kind != "f" or array.dtype.itemsize < 4:
         array = array.astype(np.float64)
     elif array.dtype.itemsize > 8:

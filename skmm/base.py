@@ -92,6 +92,9 @@ class MultiModalMixin:
                 X,
                 modalities=self.modalities_,
                 n_features=self.n_features_per_modality_,
+                feature_names=None if self._fit_on_array else {
+                    m: self._modality_feature_names(m) for m in self.modalities_
+                },
                 allow_empty_samples=allow_empty_samples,
             )
         return X, as_array

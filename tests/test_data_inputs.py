@@ -168,3 +168,44 @@ def test_object_columns_holding_pd_na():
                           "v": pd.Series([2.0, pd.NA], dtype=object)})
     X = MultiModalData(a=frame)
     assert X.observed[:, 0].tolist() == [True, False]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.DataFrame({"i": np.full(3, 2**53 + 1), "f": np.ones(3)}),  # mixed dtypes
+        np.full((3, 1), 2**53 + 1, dtype=object),
+        pd.DataFrame({"o": pd.Series([2**53 + 1, 1, pd.NA], dtype=object)}),
+        [[2**53 + 1, 0.5], [1.0, 2.0], [3.0, 1.0]],  # numpy would round it to float64
+        np.array([["1.5"], ["2"], ["3"]], dtype=object),  # strings are not parsed
+    ],
+)
+def test_values_float64_would_change_are_refused(values):
+    with pytest.raises(ValueError, match="'a' holds"):
+        MultiModalData(a=values)
+
+
+def test_large_integers_in_2d_inputs_and_under_masks():
+    from skmm.compose import MissingModalityIndicator
+
+    with pytest.raises(ValueError, match="'x0' holds"):
+        MissingModalityIndicator().fit([[2**53 + 1, 0.5], [1.0, 2.0]])
+    wide = np.full((2, 1), np.longdouble(1) + np.finfo(np.longdouble).eps)
+    if np.finfo(np.longdouble).eps < np.finfo(np.float64).eps:
+        with pytest.raises(ValueError, match="cannot hold exactly"):
+            MissingModalityIndicator().fit(wide)
+    # the value under a mask is never looked at
+    masked = np.ma.masked_array([[2**60], [5], [6]], mask=[[1], [0], [0]])
+    assert MultiModalData(a=masked).observed[:, 0].tolist() == [False, True, True]
+
+
+def test_reordered_or_renamed_columns_at_transform_raise():
+    from skmm.compose import ModalitySelector
+
+    a = pd.DataFrame({"x": np.arange(4.0), "y": np.arange(4.0) + 10})
+    sel = ModalitySelector().fit({"a": a, "b": np.ones((4, 1))})
+    for changed in (a[["y", "x"]], a.rename(columns={"x": "u"})):
+        with pytest.raises(ValueError, match="'a' has columns"):
+            sel.transform({"a": changed, "b": np.ones((4, 1))})
+    # arrays (no column names) are matched by position, as in scikit-learn
+    assert sel.transform({"a": a.to_numpy(), "b": np.ones((4, 1))}).n_samples == 4

@@ -192,9 +192,7 @@ class ModalityTransformer(MultiModalMixin, MultiModalTransformerMixin, BaseEstim
                 width = len(self._modality_names_out(m, est))
                 out[m] = np.full((X.n_samples, width), np.nan)
                 continue
-            if sparse.issparse(block):
-                block = block.toarray()
-            block = np.asarray(block, dtype=np.float64 if block.dtype.kind != "f" else None)
+            block = self._check_block(block, m, est, int(rows.sum()))
             bad = ~np.isfinite(block).all(axis=1)
             if bad.any():
                 raise ValueError(
@@ -214,13 +212,36 @@ class ModalityTransformer(MultiModalMixin, MultiModalTransformerMixin, BaseEstim
             Xt.feature_names[m] = self._modality_names_out(m, self.transformers_[m])
         return self._wrap_output(Xt, as_array, original)
 
+    @staticmethod
+    def _check_block(block, modality, est, n_rows):
+        """A transformer's output as a 2-D float array (DataFrames, under a pandas
+        output config, and sparse matrices included), or a ValueError naming the
+        modality."""
+        if sparse.issparse(block):
+            block = block.toarray()
+        elif hasattr(block, "to_numpy"):
+            block = block.to_numpy()
+        block = np.asarray(block)
+        if block.ndim != 2 or block.shape[0] != n_rows or block.shape[1] == 0:
+            raise ValueError(
+                f"The transformer of modality {modality!r} ({type(est).__name__}) "
+                f"returned shape {block.shape} for {n_rows} rows; a 2-D array with one "
+                "row per input row and at least one column is needed."
+            )
+        if block.dtype.kind not in "fiub":
+            raise TypeError(
+                f"The transformer of modality {modality!r} ({type(est).__name__}) "
+                f"returned non-numeric values (dtype {block.dtype})."
+            )
+        return block if block.dtype.kind == "f" else block.astype(np.float64)
+
     def _modality_names_out(self, modality, est):
         names_in = self._modality_feature_names(modality)
         if est == "passthrough":
             return np.asarray(names_in, dtype=object)
         if hasattr(est, "get_feature_names_out"):
             return np.asarray(est.get_feature_names_out(names_in), dtype=object)
-        width = est.transform(np.zeros((1, len(names_in)))).shape[1]
+        width = np.shape(est.transform(np.zeros((1, len(names_in)))))[1]
         return np.asarray([str(j) for j in range(width)], dtype=object)
 
     def get_feature_names_out(self, input_features=None):

@@ -12,6 +12,8 @@ from .._data import (
     MultiModalData,
     _as_2d_float,
     _check_exact_integers,
+    _check_exact_list,
+    _check_exact_objects,
     _check_frame_dtypes,
     _is_dataframe,
     _is_torch_tensor,
@@ -179,11 +181,34 @@ def prepare_2d_input(X):
     """
     if _is_torch_tensor(X) or np.ma.isMaskedArray(X):
         return _as_2d_float("x0", X)[0]
-    if isinstance(X, np.ndarray) and X.dtype.kind in "iu":
-        _check_exact_integers("x0", X)
-    elif _is_dataframe(X):
+    if _is_dataframe(X):
         _check_frame_dtypes("x0", X)
+        objects = [j for j, t in enumerate(X.dtypes) if t == object]
+        if objects:
+            _check_convertible_objects(X.iloc[:, objects].to_numpy())
+        return X
+    array = X
+    if isinstance(X, (list, tuple)):
+        _check_exact_list("x0", X)
+        return X
+    if isinstance(array, np.ndarray):
+        if array.dtype.kind in "iu":
+            _check_exact_integers("x0", array)
+        elif array.dtype.kind == "f" and array.dtype.itemsize > 8:
+            return _as_2d_float("x0", array)[0]
+        elif array.dtype.kind == "O":
+            _check_convertible_objects(array)
     return X
+
+
+def _check_convertible_objects(objects):
+    """:func:`_check_exact_objects` on object values that convert to float at all
+    (others are left to scikit-learn's validation and its messages)."""
+    try:
+        floats = objects.astype(np.float64)
+    except (TypeError, ValueError):
+        return
+    _check_exact_objects("x0", objects, floats)
 
 
 def row_index(X):
@@ -202,6 +227,7 @@ def check_multimodal(
     *,
     modalities=None,
     n_features=None,
+    feature_names=None,
     allow_empty_samples=True,
     require_all_observed=False,
 ):
@@ -220,6 +246,10 @@ def check_multimodal(
         The result follows this order.
     n_features : dict, optional
         Expected width of each modality.
+    feature_names : dict, optional
+        Expected feature names of each modality (those seen at fit). When both these
+        and the input's names are real column names (not the default ``"0", "1",
+        ..."``), they must be equal, in order: reordered or renamed columns raise.
     allow_empty_samples : bool, default=True
         Whether a sample may have no modality at all.
     require_all_observed : bool, default=False
@@ -276,6 +306,18 @@ def check_multimodal(
                     f"Modality {m!r} has {d} features, but {n_features[m]} were seen "
                     "at fit."
                 )
+    if feature_names is not None:
+        for m, names in X.feature_names.items():
+            seen = feature_names.get(m)
+            if (seen is None or _default_names(seen) or _default_names(names)
+                    or np.array_equal(np.asarray(seen, dtype=object), names)):
+                continue
+            raise ValueError(
+                f"Modality {m!r} has columns {list(names)[:8]} but "
+                f"{list(seen)[:8]} were seen at fit: columns are matched by position, "
+                "so they must have the same names in the same order (reorder or "
+                "rename them)."
+            )
     if X.n_samples == 0:
         raise ValueError(
             f"Found 0 samples (modalities {list(X.modalities)}); at least 1 is required."
@@ -316,6 +358,11 @@ def check_multimodal(
                 f"{_first_rows(empty)}. Drop them before fitting."
             )
     return X
+
+
+def _default_names(names):
+    """Whether ``names`` are the default ``"0", "1", ...`` of an array without columns."""
+    return all(str(n) == str(j) for j, n in enumerate(names))
 
 
 def check_modality_param(value, modalities, name):

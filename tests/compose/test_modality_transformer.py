@@ -78,3 +78,22 @@ def test_y_of_the_wrong_length_is_a_clear_error():
     X = {"a": np.ones((6, 2)), "b": np.zeros((6, 1))}
     with pytest.raises(ValueError, match="y has 5 samples but X has 6"):
         ModalityTransformer().fit(X, np.arange(5))
+
+
+def test_pandas_config_and_misbehaving_transformers():
+    import sklearn
+    from sklearn.preprocessing import FunctionTransformer
+
+    pd = pytest.importorskip("pandas")
+    X = {"a": np.random.default_rng(0).normal(size=(6, 2))}
+    with sklearn.config_context(transform_output="pandas"):
+        out = ModalityTransformer(remainder=StandardScaler()).fit_transform(X)
+    assert isinstance(out, pd.DataFrame) and out.shape == (6, 2)
+    inner = StandardScaler().set_output(transform="pandas")
+    assert ModalityTransformer(remainder=inner).fit_transform(X)["a"].shape == (6, 2)
+    assert ModalityTransformer(
+        remainder=FunctionTransformer(lambda x: x.tolist())
+    ).fit_transform(X)["a"].shape == (6, 2)
+    for bad in (lambda x: x[:, 0], lambda x: x[:2], lambda x: x[:, :0]):
+        with pytest.raises(ValueError, match="transformer of modality 'a'"):
+            ModalityTransformer(remainder=FunctionTransformer(bad)).fit_transform(X)
