@@ -63,6 +63,8 @@ class MultiModalMixin:
         """
         if allow_empty_samples is None:
             allow_empty_samples = not reset
+        if X is None:
+            raise TypeError("Expected multimodal data or a 2-D array; got None.")
         as_array = not is_multimodal_input(X)
         index = None
         if as_array:

@@ -355,7 +355,7 @@ def check_multimodal(
         if empty.any():
             raise ValueError(
                 f"{int(empty.sum())} samples have no observed modality: rows "
-                f"{_first_rows(empty)}. Drop them before fitting."
+                f"{_first_rows(empty)}. Drop them first."
             )
     return X
 
