@@ -167,6 +167,25 @@ class MultiModalTransformerMixin(TransformerMixin, auto_wrap_output_keys=None):
         self._sklearn_output_config = {"transform": transform}
         return self
 
+    @fit_atomically
+    def fit_transform(self, X, y=None, **fit_params):
+        """Fit, then transform ``X``; a failure in either leaves the estimator as it was.
+
+        Parameters
+        ----------
+        X : MultiModalData, dict of arrays or 2-D array
+        y : array-like of shape (n_samples,), optional
+            Passed to ``fit`` (ignored by unsupervised estimators).
+        **fit_params : dict
+            Further parameters of ``fit``.
+
+        Returns
+        -------
+        MultiModalData, ndarray or DataFrame
+            As :meth:`transform` returns.
+        """
+        return self.fit(X, y, **fit_params).transform(X)
+
     def get_feature_names_out(self, input_features=None):
         """Output feature names, ``"modality__feature"`` (``x0, ...`` for 2-D input).
 

@@ -43,7 +43,7 @@ from ..utils._validation import (
     check_scalar_param,
     check_verbose_param,
 )
-from ._scaling import (
+from ..utils._scaling import (
     dtype_limit,
     far_rows_error,
     is_unit,
@@ -791,21 +791,6 @@ class PartialModalityKMeans(
                 "output (pass float64 data)",
             )
         return self._wrap_output(out, True, original)
-
-    @fit_atomically
-    def fit_transform(self, X, y=None):
-        """Fit, then return :meth:`transform` of the training data.
-
-        Parameters
-        ----------
-        X : MultiModalData, dict of arrays or 2-D array
-        y : ignored
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_clusters)
-        """
-        return self.fit(X).transform(X)
 
     def score(self, X, y=None):
         """Opposite of the inertia of ``X`` on the fitted centres.

@@ -136,11 +136,6 @@ class ModalityTransformer(MultiModalMixin, MultiModalTransformerMixin, BaseEstim
         self._fit(X, y)
         return self
 
-    @fit_atomically
-    def fit_transform(self, X, y=None):
-        """Fit, then transform ``X``; see :meth:`fit` and :meth:`transform`."""
-        return self.fit(X, y).transform(X)
-
     def _fit(self, X, y):
         transformers = self._check_params()
         X, _ = self._validate_multimodal(X, reset=True)

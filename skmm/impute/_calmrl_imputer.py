@@ -9,7 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._data import MultiModalData
 from ..base import MultiModalMixin, MultiModalTransformerMixin, fit_atomically
-from ..cluster._scaling import (
+from ..utils._scaling import (
     FLOAT64_LIMIT,
     far_rows_error,
     is_unit,
@@ -247,21 +247,6 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
             with np.errstate(over="ignore"):  # inf above 1e154 input units, documented
                 self.noise_variance_[m] = params.noise_variance[j] * s**2
         return self
-
-    @fit_atomically
-    def fit_transform(self, X, y=None):
-        """Fit, then impute ``X``; see :meth:`fit` and :meth:`transform`.
-
-        Parameters
-        ----------
-        X : MultiModalData, dict of arrays or 2-D array
-        y : ignored
-
-        Returns
-        -------
-        MultiModalData, ndarray or DataFrame
-        """
-        return self.fit(X).transform(X)
 
     # --- inference ------------------------------------------------------------------
     def _validate_for_inference(self, X):

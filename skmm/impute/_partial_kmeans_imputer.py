@@ -150,22 +150,6 @@ class PartialModalityKMeansImputer(
         self.kmeans_ = kmeans.fit(X)
         return self
 
-    @fit_atomically
-    def fit_transform(self, X, y=None):
-        """Fit, then fill the missing modality rows of ``X``.
-
-        Parameters
-        ----------
-        X : MultiModalData, dict of arrays or 2-D array
-        y : ignored
-
-        Returns
-        -------
-        MultiModalData (ndarray for 2-D input)
-            See :meth:`transform`.
-        """
-        return self.fit(X).transform(X)
-
     @property
     def cluster_centers_(self):
         return self.kmeans_.cluster_centers_

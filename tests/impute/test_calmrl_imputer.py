@@ -13,7 +13,7 @@ from skmm import MultiModalData
 from skmm.datasets import make_missing_modalities, make_shared_latent
 from skmm.impute import CalMRLImputer
 from skmm.impute import _calmrl_em as em
-from skmm.cluster._scaling import max_abs, power_of_two_scale
+from skmm.utils._scaling import max_abs, power_of_two_scale
 from tests.cluster.test_partial_kmeans import HUGE_CASES, make_huge
 
 WIDTHS = {"a": 8, "b": 12, "c": 10}
