@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from .._data import MultiModalData
+from ..utils._validation import check_random_state_param, check_scalar_param
 
 __all__ = ["load_multiple_features"]
 
@@ -20,7 +21,7 @@ MFEAT_MODALITIES = (
 )
 
 
-def load_multiple_features(*, return_X_y=False):
+def load_multiple_features(*, return_X_y=False, shuffle=False, random_state=None):
     """Load the UCI Multiple Features digits: 2000 samples, 6 modalities, 10 classes.
 
     Six feature sets computed from the same 2000 handwritten digits (200 per class):
@@ -30,10 +31,25 @@ def load_multiple_features(*, return_X_y=False):
     network access) and are complete; use
     :func:`~skmm.datasets.make_missing_modalities` to hide modalities.
 
+    The rows come sorted by class (200 zeros, then 200 ones, ...), as in the original
+    files. Splitters that do not shuffle then cut the data by digit: label-free
+    cross-validation (``GridSearchCV(imputer, ..., cv=5).fit(X)`` or
+    ``cross_val_score(imputer, X, cv=5)``, which use an unshuffled ``KFold``) validates
+    on digits the training folds never saw (with ``cv=5``: two digits per fold). Load with ``shuffle=True``, or
+    pass ``cv=KFold(5, shuffle=True, random_state=0)``, for unsupervised model
+    selection. Supervised scoring of a classifier with an integer ``cv`` is not affected
+    (scikit-learn then uses a ``StratifiedKFold``, which puts every digit in every fold).
+
     Parameters
     ----------
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
+    shuffle : bool, default=False
+        Permute the rows once, with the same permutation for every modality and for the
+        target. The default keeps the files' class-sorted order.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the permutation when ``shuffle`` is True (an int gives the same order on
+        every call); unused otherwise.
 
     Returns
     -------
@@ -55,7 +71,14 @@ def load_multiple_features(*, return_X_y=False):
     >>> X, y = load_multiple_features(return_X_y=True)
     >>> X.n_features["pix"], X.shape
     (240, (2000, 649))
+    >>> y[:5]
+    array([0, 0, 0, 0, 0])
+    >>> X, y = load_multiple_features(return_X_y=True, shuffle=True, random_state=0)
+    >>> len(set(y[:400].tolist()))
+    10
     """
+    check_scalar_param(shuffle, "shuffle", bool)
+    rng = check_random_state_param(random_state)
     folder = resources.files("skmm.datasets") / "data"
     arrays, target = {}, None
     for name, _ in MFEAT_MODALITIES:
@@ -66,6 +89,10 @@ def load_multiple_features(*, return_X_y=False):
         if target is not None and not np.array_equal(labels, target):
             raise RuntimeError(f"Labels of modality {name!r} differ from the others.")
         target = labels
+    if shuffle:
+        order = rng.permutation(len(target))
+        arrays = {name: np.ascontiguousarray(a[order]) for name, a in arrays.items()}
+        target = target[order]
     X = MultiModalData(arrays)
     if return_X_y:
         return X, target
