@@ -5,7 +5,8 @@ Estimators live in subpackages (:mod:`skmm.cluster`, :mod:`skmm.impute`,
 """
 
 from ._data import MultiModalData
+from .utils._show_versions import show_versions
 
 __version__ = "0.1.0"
 
-__all__ = ["MultiModalData", "__version__"]
+__all__ = ["MultiModalData", "__version__", "show_versions"]
