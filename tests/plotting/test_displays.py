@@ -1,5 +1,9 @@
+import re
+import warnings
+
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
@@ -44,3 +48,74 @@ def test_training_curve_display_from_history():
 
     disp = TrainingCurveDisplay.from_estimator(Fitted())
     np.testing.assert_array_equal(disp.ax_.lines[0].get_ydata(), [2.0, 1.0])
+
+
+def _fitted_coral():
+    pytest.importorskip("torch")
+    from skmm.embed import COrALEmbedder
+
+    rng = np.random.default_rng(0)
+    X = MultiModalData(a=rng.normal(size=(40, 3)), b=rng.normal(size=(40, 2)))
+    emb = COrALEmbedder(
+        embedding_dim=4, n_tokens=2, hidden_dim=8, n_heads=2, projection_dim=8,
+        max_epochs=3, early_stopping=True, validation_fraction=0.25,
+        n_iter_no_change=10, random_state=0,
+    )
+    with warnings.catch_warnings():  # 3 epochs: the validation loss still improves
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return emb.fit(X)
+
+
+def test_training_curve_display_draws_only_losses_of_a_fitted_embedder():
+    emb = _fitted_coral()
+    assert "dur" in emb.history_[0]  # the bookkeeping column the default leaves out
+    disp = TrainingCurveDisplay.from_estimator(emb)
+    expected = [
+        f"{split}_{name}"
+        for split in ("train", "valid")
+        for name in ("loss", "shared", "unique", "orth")
+    ]
+    assert sorted(disp.keys_) == sorted(expected)
+    assert [t.get_text() for t in disp.ax_.get_legend().get_texts()] == disp.keys_
+    for key, line in disp.lines_.items():
+        np.testing.assert_array_equal(line.get_xdata(), [1, 2, 3])
+        np.testing.assert_array_equal(line.get_ydata(), [h[key] for h in emb.history_])
+    assert disp.ax_.get_ylabel() == "loss"
+
+
+def test_training_curve_display_draws_the_columns_named():
+    emb = _fitted_coral()
+    disp = TrainingCurveDisplay.from_estimator(emb, keys=["train_loss", "valid_loss"])
+    assert disp.keys_ == ["train_loss", "valid_loss"]
+    assert len(disp.ax_.lines) == 2
+    np.testing.assert_array_equal(
+        disp.lines_["valid_loss"].get_ydata(), emb.validation_loss_curve_
+    )
+    dur = TrainingCurveDisplay(emb.history_, keys="dur").plot()
+    assert dur.keys_ == ["dur"] and dur.ax_.get_ylabel() == "seconds per epoch"
+    np.testing.assert_array_equal(
+        dur.lines_["dur"].get_ydata(), [h["dur"] for h in emb.history_]
+    )
+
+
+def test_training_curve_display_leaves_gaps_for_epochs_without_a_column():
+    history = [{"epoch": 1, "train_loss": 2.0, "dur": 0.1},
+               {"epoch": 2, "train_loss": 1.5, "valid_loss": 1.7, "dur": 0.1}]
+    disp = TrainingCurveDisplay(history).plot()
+    assert disp.keys_ == ["train_loss", "valid_loss"]
+    np.testing.assert_array_equal(disp.lines_["valid_loss"].get_ydata(), [np.nan, 1.7])
+
+
+@pytest.mark.parametrize(
+    "keys, error, match",
+    [
+        (["train_loss", "val_loss"], ValueError, "keys names 'val_loss', which is not"),
+        ("epochs", ValueError, "columns: 'epoch', 'train_loss', 'dur'"),
+        ([1], TypeError, "keys must be None, a str or a sequence of str; got 1"),
+        (3, TypeError, "keys must be None, a str or a sequence of str; got 3"),
+    ],
+)
+def test_training_curve_display_rejects_bad_keys(keys, error, match):
+    history = [{"epoch": 1, "train_loss": 2.0, "dur": 0.1}]
+    with pytest.raises(error, match=re.escape(match)):
+        TrainingCurveDisplay(history, keys=keys).plot()
