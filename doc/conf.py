@@ -18,12 +18,18 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
+    # Serves MathJax 3 from _static/mathjax (copied from the package at the end of the
+    # build), so maths renders in a site opened offline; without it Sphinx loads MathJax
+    # from a CDN and an offline reader sees raw LaTeX.
+    "sphinx-mathjax-offline",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
 ]
 
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": False}
+# As in scikit-learn's API reference, a class page lists its inherited public methods
+# too (the torch embedders get fit, transform, ... from a private base class).
+autodoc_default_options = {"members": True, "inherited-members": True}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 templates_path = ["_templates"]
@@ -31,6 +37,9 @@ exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py", "**
 html_theme = "pydata_sphinx_theme"
 html_static_path = ["_static"]
 html_title = "skmm"
+# Keep the six main sections in the top bar; contributing, citing and the changelog go
+# under "More".
+html_theme_options = {"header_links_before_dropdown": 6}
 # No network at build time: intersphinx inventories are not fetched.
 intersphinx_mapping = {}
 nitpicky = False
@@ -47,7 +56,15 @@ sphinx_gallery_conf = {
 
 
 def _skip_metadata_request_methods(app, what, name, obj, skip, options):
-    """Hide scikit-learn's generated ``set_*_request`` methods (metadata routing)."""
+    """Hide scikit-learn's metadata-routing methods.
+
+    ``set_*_request`` (generated per method) and ``get_metadata_routing`` are inherited
+    from scikit-learn; skmm's estimators route no metadata of their own, and the
+    inherited docstring points at a label of scikit-learn's user guide that cannot be
+    cross-referenced from here (no intersphinx: the build runs offline).
+    """
+    if name == "get_metadata_routing":
+        return True
     if name.startswith("set_") and name.endswith("_request"):
         return True
     return None
