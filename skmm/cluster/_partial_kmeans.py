@@ -244,10 +244,19 @@ class PartialModalityKMeans(
         its squared partial distance to the nearest centre chosen so far, except that
         samples sharing no modality with any chosen centre (infinite distance) are
         drawn first, uniformly. If all remaining distances are zero the draw is
-        uniform. A centre takes exactly the modalities of its seed sample.
+        uniform. A centre takes exactly the modalities of its seed sample. With
+        ``n_local_trials > 1`` the seeding is greedy: see ``n_local_trials``.
         Otherwise the initial centres in input space (a :class:`~skmm.MultiModalData`,
         dict or, for 2-D input, an array); NaN rows mark modalities a centre lacks,
         and each centre needs at least one modality.
+    n_local_trials : int or None, default=1
+        Candidates drawn for each centre after the first by ``"k-means++"`` (greedy
+        k-means++, as :func:`sklearn.cluster.kmeans_plusplus`): each is drawn as above,
+        and the one that leaves the lowest potential is kept, the potential being the
+        number of samples still at infinite distance from every chosen centre, then
+        the sum of the finite squared partial distances to the nearest one (ties: the
+        first drawn). ``None`` means ``2 + int(log(n_clusters))``, scikit-learn's
+        default; ``1`` is plain k-means++. Ignored when ``init`` gives the centres.
     n_init : int or "auto", default=1
         Number of k-means++ runs; the one with the lowest inertia is kept (the first
         among equals). ``"auto"`` means 1. Ignored (with a warning) when ``init`` gives
@@ -262,7 +271,8 @@ class PartialModalityKMeans(
         Print the inertia after each iteration when positive.
     random_state : int, RandomState instance or None, default=None
         Seeds the k-means++ draws. The draws use ``randint`` and ``uniform`` of a
-        :class:`numpy.random.RandomState`, in that order, once per centre.
+        :class:`numpy.random.RandomState`, ``n_local_trials`` values per centre after
+        the first.
 
     Attributes
     ----------
@@ -340,6 +350,7 @@ class PartialModalityKMeans(
         n_clusters=8,
         *,
         init="k-means++",
+        n_local_trials=1,
         n_init=1,
         max_iter=300,
         tol=1e-4,
@@ -348,6 +359,7 @@ class PartialModalityKMeans(
     ):
         self.n_clusters = n_clusters
         self.init = init
+        self.n_local_trials = n_local_trials
         self.n_init = n_init
         self.max_iter = max_iter
         self.tol = tol
@@ -369,7 +381,15 @@ class PartialModalityKMeans(
         check_random_state_param(self.random_state)
         if isinstance(self.init, str):
             check_option_param(self.init, "init", ("k-means++",))
+        if self.n_local_trials is not None:
+            check_scalar_param(self.n_local_trials, "n_local_trials", int, low=1)
         return int(self.n_clusters), n_init
+
+    def _n_trials(self):
+        """``n_local_trials`` with ``None`` resolved as in scikit-learn."""
+        if self.n_local_trials is None:
+            return 2 + int(np.log(self.n_clusters))
+        return int(self.n_local_trials)
 
     @staticmethod
     def _check_n_clusters(k, n_samples):
@@ -416,9 +436,11 @@ class PartialModalityKMeans(
         return centres, presence
 
     def _kmeans_plusplus(self, arrays, obs, stacked, rng, threads):
-        """k-means++ seeding on the partial distance (see ``init``)."""
+        """k-means++ seeding on the partial distance (see ``init`` and
+        ``n_local_trials``)."""
         n = obs.shape[0]
         k = self.n_clusters
+        n_trials = self._n_trials()
         mean, scale = self._stats()
         dtypes = [a.dtype for a in arrays]
         centres = [np.zeros((k, a.shape[1])) for a in arrays]
@@ -426,18 +448,16 @@ class PartialModalityKMeans(
         closest = np.full(n, np.inf)
         step = _chunk_rows(n, 1, _TABLE_ENTRIES)
         for j in range(k):
-            far = np.flatnonzero(np.isinf(closest))
             if j == 0:
                 seed = rng.randint(n)
-            elif far.size:
-                seed = far[rng.randint(far.size)]
             else:
-                cumulative = np.cumsum(closest)
-                if cumulative[-1] > 0:
-                    draw = rng.uniform() * cumulative[-1]
-                    seed = min(np.searchsorted(cumulative, draw, side="right"), n - 1)
+                candidates = _draw_candidates(closest, n_trials, rng)
+                if candidates.size == 1:
+                    seed = candidates[0]
                 else:
-                    seed = rng.randint(n)
+                    seed = self._best_candidate(
+                        arrays, obs, stacked, candidates, closest, threads
+                    )
             presence[j] = obs[seed]
             for m, a in enumerate(arrays):
                 if obs[seed, m]:
@@ -457,6 +477,50 @@ class PartialModalityKMeans(
             threads.map(work, n, step)
             closest[seed] = 0.0
         return centres, presence
+
+    def _best_candidate(self, arrays, obs, stacked, candidates, closest, threads):
+        """The candidate seed (sample index) of greedy k-means++ that leaves the lowest
+        potential.
+
+        The potential of candidate ``c`` is ``(number of samples with
+        min(closest, d2(., c)) infinite, sum of the finite ones)``, compared in that
+        order (ties: the first candidate); a candidate is at distance 0 from itself,
+        as a chosen centre is. All candidates are measured in one pass, as centres of
+        one :class:`_CentreGeometry`; ``closest`` is left unchanged.
+        """
+        n = obs.shape[0]
+        t = candidates.size
+        mean, scale = self._stats()
+        centres = [
+            np.where(
+                obs[candidates, m, None], (a[candidates] - mean[m]) / scale[m], 0.0
+            )
+            for m, a in enumerate(arrays)
+        ]
+        geometry = _CentreGeometry(
+            centres, obs[candidates], mean, scale, [a.dtype for a in arrays]
+        )
+        columns = np.arange(t)
+
+        def work(chunks):
+            n_far, total = np.zeros(t, dtype=np.intp), np.zeros(t)
+            for sl in chunks:
+                num, count = geometry.tables([a[sl] for a in arrays], obs[sl], stacked[sl])
+                d2 = geometry.squared(num, count, obs[sl])
+                own = (candidates >= sl.start) & (candidates < sl.stop)
+                d2[candidates[own] - sl.start, columns[own]] = 0.0
+                np.minimum(d2, closest[sl, None], out=d2)
+                far = np.isinf(d2)
+                n_far += far.sum(axis=0)
+                d2[far] = 0.0
+                total += d2.sum(axis=0)
+            return n_far, total
+
+        results = threads.map(work, n, _chunk_rows(n, t, _TABLE_ENTRIES))
+        n_far = sum(r[0] for r in results)
+        total = sum(r[1] for r in results)
+        fewest = n_far == n_far.min()
+        return candidates[np.flatnonzero(fewest)[np.argmin(total[fewest])]]
 
     def _lloyd_pass(self, arrays, obs, stacked, geometry, with_sums, threads):
         """Assign every sample; optionally sum members' input per centre and modality."""
@@ -835,6 +899,25 @@ def _unscaled(a, unit):
     if is_unit(unit):
         return a
     return a / np.asarray(unit, dtype=a.dtype)
+
+
+def _draw_candidates(closest, n_trials, rng):
+    """``n_trials`` k-means++ draws (sample indices) given each sample's squared
+    partial distance to the nearest chosen centre.
+
+    Uniform among the samples at infinite distance if there are any, else with
+    probability proportional to ``closest``, else (all zero) uniform. One trial makes
+    the same ``rng`` calls, with the same results, as a scalar draw.
+    """
+    n = closest.size
+    far = np.flatnonzero(np.isinf(closest))
+    if far.size:
+        return far[rng.randint(far.size, size=n_trials)]
+    cumulative = np.cumsum(closest)
+    if cumulative[-1] > 0:
+        draws = rng.uniform(size=n_trials) * cumulative[-1]
+        return np.minimum(np.searchsorted(cumulative, draws, side="right"), n - 1)
+    return rng.randint(n, size=n_trials)
 
 
 def _overflowed(stacked, num):

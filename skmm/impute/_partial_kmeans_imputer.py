@@ -32,6 +32,10 @@ class PartialModalityKMeansImputer(
         uses 64.
     init : "k-means++" or multimodal data of shape (n_clusters, ...), default="k-means++"
         See :class:`~skmm.cluster.PartialModalityKMeans`.
+    n_local_trials : int or None, default=1
+        Candidates per centre of the k-means++ seeding; the one leaving the lowest
+        potential is kept (greedy k-means++). ``None`` means ``2 + int(log(n_clusters))``
+        as in scikit-learn. See :class:`~skmm.cluster.PartialModalityKMeans`.
     n_init : int or "auto", default=1
         Number of k-means++ runs; the lowest inertia is kept.
     max_iter : int, default=300
@@ -115,6 +119,7 @@ class PartialModalityKMeansImputer(
         n_clusters=8,
         *,
         init="k-means++",
+        n_local_trials=1,
         n_init=1,
         max_iter=300,
         tol=1e-4,
@@ -123,6 +128,7 @@ class PartialModalityKMeansImputer(
     ):
         self.n_clusters = n_clusters
         self.init = init
+        self.n_local_trials = n_local_trials
         self.n_init = n_init
         self.max_iter = max_iter
         self.tol = tol

@@ -175,6 +175,114 @@ def test_seeding_draws_samples_sharing_no_modality_first():
     assert_matches_reference(X, k=2, max_iter=5, seed=3)
 
 
+# --- greedy k-means++ (n_local_trials) ----------------------------------------------------
+def test_one_local_trial_is_the_plain_seeding_of_the_reference():
+    # n_local_trials=1 (the default) makes the same draws as the single-trial seeding
+    # of the reference, including the uniform draw among samples at infinite distance.
+    assert PartialModalityKMeans().n_local_trials == 1
+    for seed in range(3):
+        X = make_data(seed=20 + seed, partial_groups=bool(seed % 2))
+        km = PartialModalityKMeans(5, n_local_trials=1, max_iter=20, random_state=seed)
+        centres, labels, inertia, _, _ = reference_kmeans(X, 5, 20, 0.0, seed)
+        km.fit(X)
+        np.testing.assert_array_equal(km.labels_, labels)
+        assert km.inertia_ == pytest.approx(inertia, rel=1e-9)
+
+
+def record_greedy_steps(monkeypatch):
+    """Record ``(candidates, closest before the choice, chosen)`` of each greedy step."""
+    steps = []
+    original = PartialModalityKMeans._best_candidate
+
+    def recording(self, arrays, obs, stacked, candidates, closest, threads):
+        chosen = original(self, arrays, obs, stacked, candidates, closest, threads)
+        steps.append((candidates.copy(), closest.copy(), int(chosen)))
+        return chosen
+
+    monkeypatch.setattr(PartialModalityKMeans, "_best_candidate", recording)
+    return steps
+
+
+@pytest.mark.parametrize("partial_groups", [False, True])
+def test_greedy_seeding_keeps_the_candidate_with_the_lowest_potential(
+    monkeypatch, partial_groups
+):
+    X = make_data(n=90, seed=30, partial_groups=partial_groups)
+    samples, _ = standardise(X)
+    n, k, seed = X.n_samples, 6, 4
+    steps = record_greedy_steps(monkeypatch)
+    PartialModalityKMeans(k, n_local_trials=None, max_iter=1, random_state=seed).fit(X)
+    assert len(steps) == k - 1  # every centre after the first
+    chosen = [np.random.RandomState(seed).randint(n)]  # the first centre: uniform
+    saw_far = False
+    for candidates, closest, best in steps:
+        assert candidates.size == 2 + int(np.log(k))
+        # the state the candidates were drawn from is the reference's
+        expected = np.array(
+            [min(partial_d2(s, samples[c]) for c in chosen) for s in samples]
+        )
+        expected[chosen] = 0.0
+        np.testing.assert_array_equal(np.isinf(closest), np.isinf(expected))
+        finite = np.isfinite(expected)
+        np.testing.assert_allclose(closest[finite], expected[finite], rtol=1e-9, atol=1e-12)
+        far = np.isinf(expected)
+        if far.any():  # drawn uniformly among the samples at infinite distance
+            saw_far = True
+            assert far[candidates].all()
+        # potential of each candidate: samples left at infinite distance, then the sum
+        potentials = []
+        for c in candidates:
+            d2 = np.array([partial_d2(s, samples[c]) for s in samples])
+            d2[c] = 0.0
+            d2 = np.minimum(expected, d2)
+            potentials.append((int(np.isinf(d2).sum()), d2[np.isfinite(d2)].sum()))
+        order = sorted(range(len(potentials)), key=lambda i: potentials[i])
+        first, second = potentials[order[0]], potentials[order[1]]
+        if candidates[order[0]] != candidates[order[1]] and first[0] == second[0]:
+            # a margin far above rounding, so the comparison is decided
+            assert second[1] - first[1] > 1e-6 * second[1]
+        assert best == candidates[order[0]]
+        chosen.append(best)
+    assert saw_far or not partial_groups  # the far-sample draw was exercised
+
+
+def test_greedy_seeding_is_reproducible_and_passed_through_by_the_imputer():
+    from skmm.impute import PartialModalityKMeansImputer
+
+    X = make_data(n=120, seed=31, partial_groups=True)
+    a = PartialModalityKMeans(6, n_local_trials=None, n_init=2, random_state=5).fit(X)
+    b = PartialModalityKMeans(6, n_local_trials=None, n_init=2, random_state=5).fit(X)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    assert a.cluster_centers_ == b.cluster_centers_
+    assert a.inertia_ == b.inertia_
+    # None is 2 + int(log(6)) = 3 trials
+    c = PartialModalityKMeans(6, n_local_trials=3, n_init=2, random_state=5).fit(X)
+    assert c.cluster_centers_ == a.cluster_centers_
+    imputer = PartialModalityKMeansImputer(
+        6, n_local_trials=3, n_init=2, random_state=5
+    ).fit(X)
+    assert imputer.kmeans_.n_local_trials == 3
+    assert imputer.cluster_centers_ == a.cluster_centers_
+    # more trials draw other seeds: the seeding is not the single-trial one
+    plain = PartialModalityKMeans(6, max_iter=1, random_state=5).fit(X)
+    greedy = PartialModalityKMeans(
+        6, n_local_trials=3, max_iter=1, random_state=5
+    ).fit(X)
+    assert plain.cluster_centers_ != greedy.cluster_centers_
+
+
+def test_greedy_seeding_with_chunks_and_threads(monkeypatch):
+    X = make_data(n=300, seed=32, partial_groups=True)
+    with threadpool_limits(1, user_api="blas"):
+        one = PartialModalityKMeans(6, n_local_trials=4, random_state=0).fit(X)
+    monkeypatch.setattr(_partial_kmeans, "_TABLE_ENTRIES", 4 * 7)
+    with threadpool_limits(2, user_api="blas"):
+        many = PartialModalityKMeans(6, n_local_trials=4, random_state=0).fit(X)
+    np.testing.assert_array_equal(one.labels_, many.labels_)
+    for m in X.modalities:
+        np.testing.assert_allclose(one.cluster_centers_[m], many.cluster_centers_[m])
+
+
 # --- behaviour --------------------------------------------------------------------------
 def test_fitted_attributes_and_methods_agree():
     X = make_data(seed=1)
@@ -238,6 +346,10 @@ def test_n_clusters_larger_than_n_samples_is_a_clear_error():
         ({"max_iter": 0}, "max_iter"),
         ({"tol": -1.0}, "tol"),
         ({"init": "random"}, "init"),
+        ({"n_local_trials": 0}, "n_local_trials"),
+        ({"n_local_trials": 2.5}, "n_local_trials"),
+        ({"n_local_trials": True}, "n_local_trials"),
+        ({"n_local_trials": "auto"}, "n_local_trials"),
     ],
 )
 def test_invalid_parameters(params, match):
