@@ -10,7 +10,7 @@ import pytest
 from sklearn.base import clone
 
 from skmm.utils import all_estimators
-from skmm.utils._testing import BAD_PARAMS, TEST_PARAMS, bad_params_data
+from skmm.utils._testing import BAD_PARAMS, TEST_PARAMS, _option, _real, bad_params_data
 
 CASES = [
     (name, i, params, error, match)
@@ -32,6 +32,17 @@ def _estimator(name, **params):
 
 def test_every_public_estimator_has_bad_parameter_cases():
     assert set(BAD_PARAMS) == {name for name, _ in all_estimators()}
+
+
+# Parameters whose cases are not in the catalogue yet; the same checks apply.
+CASES += [
+    ("CalMRLEmbedder", 100 + i, params, error, match)
+    for i, (params, error, match) in enumerate(
+        _real("singular_value_temperature", 0, include_low=False)
+        + _real("temperature", 0, include_low=False)
+        + _option("inter_loss", "pmrl")
+    )
+]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in CASES])

@@ -1,11 +1,15 @@
-"""What OVA-IB and pairwise CLIP share: one unit-norm embedding per modality.
+"""What OVA-IB, pairwise CLIP and CalMRL share: one unit-norm embedding per modality.
 
-:class:`_AlignedEmbedder` is the private base of :class:`~skmm.embed.OVAIBEmbedder` and
-:class:`~skmm.embed.PairwiseCLIPEmbedder`: each modality ``m`` has its own MLP
-(encoder and projection head in one) giving ``z^m``, L2-normalised and set to zero where
-``m`` is missing. Subclasses define only the training loss (``_batch_loss``) and the
-cross-modal score (``_retrieval_kernel``); fusion, feature names, parameter checks and
-:meth:`retrieval_scores` live here.
+:class:`_PerModalityEmbedder` is the private base of every embedder whose network is one
+MLP per modality (:class:`~skmm.embed._modules.ModalityEncoders`) giving ``z^m``,
+L2-normalised and set to zero where ``m`` is missing: it owns the per-modality
+(``"concat"``) output, its feature names and :meth:`retrieval_scores`. Subclasses define
+the cross-modal score (``_retrieval_kernel``).
+
+:class:`_AlignedEmbedder` adds what :class:`~skmm.embed.OVAIBEmbedder` and
+:class:`~skmm.embed.PairwiseCLIPEmbedder` share on top (their parameters, network and
+``fusion``); they define only the training loss (``_batch_loss``) and the score.
+:class:`~skmm.embed.CalMRLEmbedder` derives from :class:`_PerModalityEmbedder` directly.
 """
 
 import warnings
@@ -43,46 +47,12 @@ embedding_dim : int, default=64
         With ``fusion="mean"``, rescale the fused vector to unit norm."""
 
 
-class _AlignedEmbedder(BaseTorchEmbedder):
-    """Private base: per-modality unit embeddings, fusion and retrieval."""
+class _PerModalityEmbedder(BaseTorchEmbedder):
+    """Private base: per-modality unit embeddings, their concatenation and retrieval.
 
-    # --- parameters --------------------------------------------------------------
-    def _check_aligned_params(self):
-        check_scalar_param(self.embedding_dim, "embedding_dim", int, low=1)
-        check_scalar_param(self.hidden_dim, "hidden_dim", int, low=1)
-        check_scalar_param(self.n_layers, "n_layers", int, low=1)
-        check_scalar_param(self.temperature, "temperature", float, low=0,
-                           include_low=False)
-        if self.fusion not in _FUSIONS:
-            raise ValueError(f"fusion must be 'mean' or 'concat'; got {self.fusion!r}.")
-        check_scalar_param(self.normalize_output, "normalize_output", bool)
-
-    def _check_params(self):
-        self._check_aligned_params()
-
-    # --- network -----------------------------------------------------------------
-    def _build_module(self, n_features):
-        from ._modules import ModalityEncoders
-
-        n_modalities = len(n_features)
-        if self.embedding_dim <= n_modalities - 1:
-            raise ValueError(
-                f"embedding_dim={self.embedding_dim} must exceed n_modalities - 1 = "
-                f"{n_modalities - 1}: the span of the other modalities' embeddings "
-                "would fill the whole embedding space."
-            )
-        if n_modalities < 2:
-            warnings.warn(
-                f"{type(self).__name__} was fitted on a single modality "
-                f"({list(n_features)[0]!r}): there is nothing to align, the loss is "
-                "zero and the embedding is the untrained network's output. Pass two "
-                "or more modalities.",
-                UserWarning,
-            )
-        return ModalityEncoders(
-            list(n_features.values()), self.hidden_dim, self.embedding_dim,
-            n_layers=self.n_layers,
-        )
+    The fitted ``module_`` maps a list of ``(n, d_m)`` tensors to ``(n, M, d)``
+    (:class:`~skmm.embed._modules.ModalityEncoders`); ``embedding_dim`` is ``d``.
+    """
 
     @staticmethod
     def _unit_embeddings(module, xs, present):
@@ -92,36 +62,22 @@ class _AlignedEmbedder(BaseTorchEmbedder):
         z = l2_normalize(module(xs))
         return z * present[:, :, None].to(z.dtype)
 
+    # --- the per-modality ("concat") output ----------------------------------------
     @staticmethod
-    def _empty_loss(z):
-        """A zero loss that still depends on the parameters (so backward works)."""
-        return z.sum() * 0.0
-
-    # --- embedding ---------------------------------------------------------------
-    def _encode(self, module, xs, present):
+    def _concat_output(z, present):
+        """Every ``z^m`` (zeros where missing), then one presence bit per modality."""
         import torch
 
-        from ._losses import l2_normalize
+        return torch.cat([z.reshape(z.shape[0], -1), present.to(z.dtype)], dim=1)
 
-        z = self._unit_embeddings(module, xs, present)
-        if self.fusion == "concat":
-            return torch.cat([z.reshape(z.shape[0], -1), present.to(z.dtype)], dim=1)
-        fused = z.sum(dim=1) / present.sum(dim=1, keepdim=True).clamp_min(1).to(z.dtype)
-        return l2_normalize(fused) if self.normalize_output else fused
-
-    @property
-    def n_features_out_(self):
+    def _concat_width(self):
         M = len(self.modalities_)
-        if self.fusion == "concat":
-            return M * self.embedding_dim + M
-        return self.embedding_dim
+        return M * self.embedding_dim + M
 
-    def _feature_names(self):
+    def _concat_feature_names(self):
         d = self.embedding_dim
-        if self.fusion == "concat":
-            names = [f"{m}__emb{i}" for m in self.modalities_ for i in range(d)]
-            return names + [f"present__{m}" for m in self.modalities_]
-        return [f"emb{i}" for i in range(d)]
+        names = [f"{m}__emb{i}" for m in self.modalities_ for i in range(d)]
+        return names + [f"present__{m}" for m in self.modalities_]
 
     # --- retrieval ---------------------------------------------------------------
     def _complete(self, X):
@@ -235,6 +191,74 @@ class _AlignedEmbedder(BaseTorchEmbedder):
         """Scores ``(n_q, n_c)`` of unit queries ``(n_q, d)`` against candidate sets
         ``(n_c, K, d)`` (zero rows where absent)."""
         raise NotImplementedError
+
+
+class _AlignedEmbedder(_PerModalityEmbedder):
+    """Private base of OVA-IB and pairwise CLIP: their parameters, network and fusion."""
+
+    # --- parameters --------------------------------------------------------------
+    def _check_aligned_params(self):
+        check_scalar_param(self.embedding_dim, "embedding_dim", int, low=1)
+        check_scalar_param(self.hidden_dim, "hidden_dim", int, low=1)
+        check_scalar_param(self.n_layers, "n_layers", int, low=1)
+        check_scalar_param(self.temperature, "temperature", float, low=0,
+                           include_low=False)
+        if self.fusion not in _FUSIONS:
+            raise ValueError(f"fusion must be 'mean' or 'concat'; got {self.fusion!r}.")
+        check_scalar_param(self.normalize_output, "normalize_output", bool)
+
+    def _check_params(self):
+        self._check_aligned_params()
+
+    # --- network -----------------------------------------------------------------
+    def _build_module(self, n_features):
+        from ._modules import ModalityEncoders
+
+        n_modalities = len(n_features)
+        if self.embedding_dim <= n_modalities - 1:
+            raise ValueError(
+                f"embedding_dim={self.embedding_dim} must exceed n_modalities - 1 = "
+                f"{n_modalities - 1}: the span of the other modalities' embeddings "
+                "would fill the whole embedding space."
+            )
+        if n_modalities < 2:
+            warnings.warn(
+                f"{type(self).__name__} was fitted on a single modality "
+                f"({list(n_features)[0]!r}): there is nothing to align, the loss is "
+                "zero and the embedding is the untrained network's output. Pass two "
+                "or more modalities.",
+                UserWarning,
+            )
+        return ModalityEncoders(
+            list(n_features.values()), self.hidden_dim, self.embedding_dim,
+            n_layers=self.n_layers,
+        )
+
+    @staticmethod
+    def _empty_loss(z):
+        """A zero loss that still depends on the parameters (so backward works)."""
+        return z.sum() * 0.0
+
+    # --- embedding ---------------------------------------------------------------
+    def _encode(self, module, xs, present):
+        from ._losses import l2_normalize
+
+        z = self._unit_embeddings(module, xs, present)
+        if self.fusion == "concat":
+            return self._concat_output(z, present)
+        fused = z.sum(dim=1) / present.sum(dim=1, keepdim=True).clamp_min(1).to(z.dtype)
+        return l2_normalize(fused) if self.normalize_output else fused
+
+    @property
+    def n_features_out_(self):
+        if self.fusion == "concat":
+            return self._concat_width()
+        return self.embedding_dim
+
+    def _feature_names(self):
+        if self.fusion == "concat":
+            return self._concat_feature_names()
+        return [f"emb{i}" for i in range(self.embedding_dim)]
 
 
 def _fill_aligned_params(temperature, temperature_note=""):

@@ -1,15 +1,20 @@
 """CalMRL embedder: alignment of observed and calibrated (imputed) representations."""
 
 import time
+import warnings
 
 import numpy as np
 
 from ..impute import _calmrl_em as em
+from ._aligned import _PerModalityEmbedder
 from ._base import BaseTorchEmbedder, check_scalar_param, fill_training_doc
 
 __all__ = ["CalMRLEmbedder"]
 
-_OUTPUTS = ("anchor", "latent")
+_OUTPUTS = ("anchor", "latent", "concat")
+_INTER_LOSSES = ("anchor_modality", "anchor_anchor")
+# Deprecated parameter -> its new name (renamed in 0.1, removed in 0.3).
+_RENAMED = {"tau1": "singular_value_temperature", "tau2": "temperature"}
 # EM iterations of the first calibration (from a PCA start); later ones are warm-started.
 _FIRST_EM_ITER = 100
 _EM_TOL = 1e-3
@@ -23,7 +28,7 @@ _MAX_TABULATED = 8
 
 
 @fill_training_doc(max_epochs=100, batch_size='"auto"', lr=1e-3, weight_decay=1e-3)
-class CalMRLEmbedder(BaseTorchEmbedder):
+class CalMRLEmbedder(_PerModalityEmbedder):
     """Aligned multimodal embedding trained on incomplete data with calibration (CalMRL).
 
     Each modality has an MLP encoder to a ``d``-dimensional, L2-normalised
@@ -41,11 +46,15 @@ class CalMRLEmbedder(BaseTorchEmbedder):
     sample ``i``'s stack and ``u_i`` its anchor (signed so that
     ``sum_m <u_i, z_i^m> > 0``),
 
-    - ``intra``: ``mean_i CE(s_i / tau1, target=0)``, which makes the first singular
-      value dominate (all representations of a sample point the same way);
-    - ``inter``: InfoNCE between the anchors and each observed modality's
-      representations across the batch (temperature ``tau2``), which keeps samples
-      apart.
+    - ``intra``: ``mean_i CE(s_i / tau1, target=0)`` with
+      ``tau1 = singular_value_temperature``, which makes the first singular value
+      dominate (all representations of a sample point the same way);
+    - ``inter``: an InfoNCE across the batch (``tau2 = temperature``) that keeps
+      samples apart. By default (``inter_loss="anchor_modality"``) each anchor ``u_i``
+      must pick its own sample's representation ``z_i^m`` among the batch's, for each
+      observed modality ``m`` (mean over the modalities); PMRL, the loss CalMRL builds
+      on, contrasts anchors with anchors instead (``inter_loss="anchor_anchor"``). See
+      Notes.
 
     The imputed representations are linear in the observed ones, and gradients flow
     through the imputation. ``calibrate=False`` trains the same network with the same
@@ -64,13 +73,21 @@ class CalMRLEmbedder(BaseTorchEmbedder):
     n_layers : int, default=2
         ``Linear`` layers per encoder (``Linear -> LayerNorm -> GELU`` hidden layers,
         then a linear output).
-    tau1 : float, default=0.05
-        Temperature of the softmax over singular values (``intra``), the value
-        reported for the underlying alignment method.
-    tau2 : float, default=0.5
-        Temperature of the anchor InfoNCE (``inter``); reported: 0.1. On tabular data
-        of a few thousand rows a low temperature overfits the instance discrimination
-        (see Notes).
+    singular_value_temperature : float, default=0.05
+        The paper's ``tau1``: temperature of the softmax over singular values
+        (``intra``), the value reported for the underlying alignment method. Named
+        ``tau1`` before version 0.1.
+    temperature : float, default=0.5
+        The paper's ``tau2``: temperature of the InfoNCE (``inter``), as
+        ``temperature`` in skmm's other embedders; reported: 0.1. On tabular data of a
+        few thousand rows a low temperature overfits the instance discrimination (see
+        Notes). Named ``tau2`` before version 0.1.
+    inter_loss : {"anchor_modality", "anchor_anchor"}, default="anchor_modality"
+        What the ``inter`` InfoNCE contrasts. ``"anchor_modality"``: the anchor
+        ``u_i`` of each sample against the representations ``z_j^m`` of the batch,
+        positive ``z_i^m``, for every observed modality ``m``. ``"anchor_anchor"``
+        (PMRL's form): ``u_i`` against the anchors ``u_j`` of the batch, positive
+        ``u_i`` itself, which only pushes anchors apart. See Notes.
     calibrate : bool, default=True
         Impute missing representations with the shared-latent model during training
         and in ``transform``. When False, the stack of a sample holds its observed
@@ -85,12 +102,26 @@ class CalMRLEmbedder(BaseTorchEmbedder):
         calibration runs EM from a PCA start; later ones are warm-started.
     em_max_iter : int, default=5
         EM iterations of each warm-started refit.
-    output : {"anchor", "latent"}, default="anchor"
+    output : {"anchor", "latent", "concat"}, default="anchor"
         What ``transform`` returns: the anchor ``u`` of each sample's (calibrated)
-        stack (``embedding_dim`` columns, unit norm), or the posterior mean of the
-        shared latent given the observed representations (``n_components`` columns).
-        May be changed after fitting.
+        stack (``embedding_dim`` columns, unit norm); the posterior mean of the
+        shared latent given the observed representations (``n_components`` columns);
+        or the per-modality embeddings, every observed representation ``z^m`` (zeros
+        where ``m`` is missing, never an imputation) followed by one presence bit per
+        modality (``M * embedding_dim + M`` columns, as ``fusion="concat"`` of
+        :class:`OVAIBEmbedder`). May be changed after fitting.
     {training_parameters}
+    tau1 : float, default="deprecated"
+        Old name of ``singular_value_temperature``; when set, it is used instead.
+
+        .. deprecated:: 0.1
+           ``tau1`` was renamed ``singular_value_temperature`` and will be removed
+           in 0.3.
+    tau2 : float, default="deprecated"
+        Old name of ``temperature``; when set, it is used instead.
+
+        .. deprecated:: 0.1
+           ``tau2`` was renamed ``temperature`` and will be removed in 0.3.
 
     Attributes
     ----------
@@ -111,9 +142,32 @@ class CalMRLEmbedder(BaseTorchEmbedder):
     --------
     skmm.impute.CalMRLImputer : the same shared-latent model on input features.
     skmm.embed.COrALEmbedder : a fused embedding with unique and synergistic parts.
+    skmm.metrics.recall_at_k : score :meth:`retrieval_scores`.
 
     Notes
     -----
+    **Per-modality embeddings and retrieval.** The per-modality embedding of CalMRL
+    is the representation ``z^m`` of an observed modality: the L2-normalised output
+    of its encoder, a column of the stack before calibration, the vector that the
+    paper's cross-modal retrieval compares. ``output="concat"`` returns them, and
+    :meth:`retrieval_scores` scores query ``i`` against candidate ``j`` by
+    ``<z^q_i, u_j>``, with ``u_j`` the anchor of the candidate's observed
+    ``candidate_modality`` representations (no imputation; with one candidate
+    modality ``a`` this is the cosine ``cos(z^q_i, z^a_j)``).
+
+    **Inter loss, ours and PMRL's.** PMRL's instance term is a cross entropy over
+    ``u_i . u_j / tau2`` with target ``i``: every anchor's positive is itself, so the
+    term only spreads the anchors apart, and nothing across samples ties the
+    representations to them. Ours (the default) makes each anchor find its sample's
+    own representations among the batch's, which on tabular data gave much more
+    linearly separable anchors (:ref:`calmrl_embedder` has the figures);
+    ``inter_loss="anchor_anchor"`` trains PMRL's form. PMRL also trains an
+    image-text matching (ITM) head on a cross-attention fusion encoder; it is left
+    out on purpose: skmm's encoders are one MLP per modality with no fusion
+    encoder for such a head to read, the head scores pairs (it reranks retrieval
+    candidates) rather than shaping the embedding ``transform`` returns, and its
+    hard negatives come from a text side that feature vectors do not have.
+
     The spectrum of each stack comes from the eigendecomposition of its small
     ``M x M`` Gram matrix, with exact gradients for the singular values and the
     anchor that stay finite when lower singular values tie (dropped columns).
@@ -133,13 +187,14 @@ class CalMRLEmbedder(BaseTorchEmbedder):
     leading vector then lies along their difference); training removes such stacks.
 
     Defaults: the reported temperatures are ``tau1=0.05``, ``tau2=0.1``. We keep
-    ``tau1`` but use ``tau2=0.5``, with ``embedding_dim=64``, ``hidden_dim=128`` and
-    AdamW at lr 1e-3, batch 256, 100 epochs, which suit tabular inputs of a few
-    thousand rows: on mfeat with 50% of the slots hidden, the linear-probe accuracy
-    of the anchor (probe fitted on the whole masked set, 100 epochs) was 0.74 with
-    ``tau2=0.1`` against 0.89 with ``tau2=0.5`` (``embedding_dim=32``,
-    ``hidden_dim=256``), and 0.94 with the defaults; ``tau1`` made no measurable
-    difference between 0.05 and 0.1.
+    ``tau1`` (``singular_value_temperature``) but use ``tau2=0.5``
+    (``temperature``), with ``embedding_dim=64``, ``hidden_dim=128`` and AdamW at
+    lr 1e-3, ``batch_size="auto"`` (256 rows, or every row of a smaller set), 100
+    epochs, which suit tabular inputs of a few thousand rows: on mfeat with 50% of
+    the slots hidden, the linear-probe accuracy of the anchor (probe fitted on the
+    whole masked set, 100 epochs) was 0.74 with ``tau2=0.1`` against 0.89 with
+    ``tau2=0.5`` (``embedding_dim=32``, ``hidden_dim=256``), and 0.94 with the
+    defaults; ``tau1`` made no measurable difference between 0.05 and 0.1.
 
     References
     ----------
@@ -164,8 +219,9 @@ class CalMRLEmbedder(BaseTorchEmbedder):
         n_components=32,
         hidden_dim=128,
         n_layers=2,
-        tau1=0.05,
-        tau2=0.5,
+        singular_value_temperature=0.05,
+        temperature=0.5,
+        inter_loss="anchor_modality",
         calibrate=True,
         calibrate_every=5,
         warmup_epochs=5,
@@ -183,6 +239,8 @@ class CalMRLEmbedder(BaseTorchEmbedder):
         n_iter_no_change=10,
         tol=1e-4,
         warm_start=False,
+        tau1="deprecated",
+        tau2="deprecated",
     ):
         super().__init__(
             max_epochs=max_epochs,
@@ -202,26 +260,58 @@ class CalMRLEmbedder(BaseTorchEmbedder):
         self.n_components = n_components
         self.hidden_dim = hidden_dim
         self.n_layers = n_layers
-        self.tau1 = tau1
-        self.tau2 = tau2
+        self.singular_value_temperature = singular_value_temperature
+        self.temperature = temperature
+        self.inter_loss = inter_loss
         self.calibrate = calibrate
         self.calibrate_every = calibrate_every
         self.warmup_epochs = warmup_epochs
         self.em_max_iter = em_max_iter
         self.output = output
+        self.tau1 = tau1
+        self.tau2 = tau2
 
     # --- parameters --------------------------------------------------------------
     def _check_output(self):
-        if self.output not in _OUTPUTS:
-            raise ValueError(f"output must be 'anchor' or 'latent'; got {self.output!r}.")
+        if not isinstance(self.output, str) or self.output not in _OUTPUTS:
+            raise ValueError(
+                f"output must be 'anchor', 'latent' or 'concat'; got {self.output!r}."
+            )
+
+    @staticmethod
+    def _is_unset(value):
+        return isinstance(value, str) and value == "deprecated"
+
+    def _temperature_value(self, name):
+        """The value in use for ``name``: its deprecated old name's, when set."""
+        old = next(k for k, v in _RENAMED.items() if v == name)
+        value = getattr(self, old)
+        return getattr(self, name) if self._is_unset(value) else value
 
     def _check_params(self):
         check_scalar_param(self.embedding_dim, "embedding_dim", int, low=1)
         check_scalar_param(self.n_components, "n_components", int, low=1)
         check_scalar_param(self.hidden_dim, "hidden_dim", int, low=1)
         check_scalar_param(self.n_layers, "n_layers", int, low=1)
-        for name in ("tau1", "tau2"):
-            check_scalar_param(getattr(self, name), name, float, low=0, include_low=False)
+        for old, new in _RENAMED.items():
+            check_scalar_param(getattr(self, new), new, float, low=0, include_low=False)
+            value = getattr(self, old)
+            if self._is_unset(value):
+                continue
+            # a bad value is reported under the name the user set, before the warning
+            check_scalar_param(value, old, float, low=0, include_low=False)
+            warnings.warn(
+                f"{type(self).__name__}: `{old}` was renamed `{new}` in version 0.1 "
+                f"and will be removed in 0.3; use {new}={value!r} instead (the value "
+                f"of `{old}` is used for now).",
+                FutureWarning,
+                stacklevel=5,  # the caller of fit (through _fit and fit_atomically)
+            )
+        if not isinstance(self.inter_loss, str) or self.inter_loss not in _INTER_LOSSES:
+            raise ValueError(
+                "inter_loss must be 'anchor_modality' or 'anchor_anchor'; got "
+                f"{self.inter_loss!r}."
+            )
         check_scalar_param(self.calibrate, "calibrate", bool)
         check_scalar_param(self.calibrate_every, "calibrate_every", int, low=1)
         check_scalar_param(self.warmup_epochs, "warmup_epochs", int, low=0)
@@ -337,18 +427,24 @@ class CalMRLEmbedder(BaseTorchEmbedder):
         z = self._representations(module, xs)
         stack, columns = self._stack(z, present, getattr(self, "_impute_now", False))
         s, u = stack_spectrum(stack, columns)
-        logits = s / self.tau1
+        logits = s / self._temperature_value("singular_value_temperature")
         if columns is not None:  # dropped columns leave the softmax
             k = columns.sum(1, keepdim=True)
             ranks = torch.arange(s.shape[1], device=s.device)
             logits = logits.masked_fill(ranks >= k, float("-inf"))
         target = torch.zeros(s.shape[0], dtype=torch.long, device=s.device)
         intra = F.cross_entropy(logits, target)
-        inter = z.new_zeros(())
-        for m in range(present.shape[1]):
-            rows = present[:, m]
-            inter = inter + info_nce(u[rows], z[rows, m], self.tau2)
-        inter = inter / present.shape[1]
+        tau2 = self._temperature_value("temperature")
+        if self.inter_loss == "anchor_anchor":
+            # PMRL: CE(u_i . u_j / tau2, target i); the logits are symmetric, so the
+            # symmetric InfoNCE of (u, u) is that one cross entropy
+            inter = info_nce(u, u, tau2)
+        else:
+            inter = z.new_zeros(())
+            for m in range(present.shape[1]):
+                rows = present[:, m]
+                inter = inter + info_nce(u[rows], z[rows, m], tau2)
+            inter = inter / present.shape[1]
         return intra + inter, {"intra": intra, "inter": inter}
 
     # --- calibration step --------------------------------------------------------
@@ -445,16 +541,28 @@ class CalMRLEmbedder(BaseTorchEmbedder):
         z = self._representations(module, xs)
         if self.output == "latent":
             return self._posterior_mean(z, present)
+        if self.output == "concat":
+            return self._concat_output(z * present[..., None].to(z.dtype), present)
         stack, columns = self._stack(z, present, self.calibrate)
         return stack_spectrum(stack, columns)[1]
 
     @property
     def n_features_out_(self):
+        if self.output == "concat":
+            return self._concat_width()
         return self.n_components if self.output == "latent" else self.embedding_dim
 
     def _feature_names(self):
         self._check_output()
+        if self.output == "concat":
+            return self._concat_feature_names()
         return [f"{self.output}{i}" for i in range(self.n_features_out_)]
+
+    def _retrieval_kernel(self, query, rest, rest_present):
+        """``<z^q, u>`` with ``u`` the anchor of each candidate's present vectors."""
+        from ._losses import stack_spectrum
+
+        return query @ stack_spectrum(rest, rest_present)[1].T
 
     def __getstate__(self):
         state = super().__getstate__()

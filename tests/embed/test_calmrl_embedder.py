@@ -1,4 +1,5 @@
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -183,7 +184,7 @@ def test_uncalibrated_loss_uses_observed_modalities_only():
         anchors = torch.stack(anchors)
         for m in range(3):
             rows = present[:, m]
-            inter.append(info_nce(anchors[rows], z[rows, m], emb.tau2))
+            inter.append(info_nce(anchors[rows], z[rows, m], emb.temperature))
     assert parts["inter"].item() == pytest.approx(torch.stack(inter).mean().item(),
                                                   rel=1e-4)
     # garbage in the rows of missing modalities changes nothing
@@ -254,6 +255,11 @@ def test_output_and_feature_names():
     emb.set_params(output="latent")
     assert emb.transform(X).shape == (80, 3)
     assert list(emb.get_feature_names_out()) == ["latent0", "latent1", "latent2"]
+    emb.set_params(output="concat")
+    names = list(emb.get_feature_names_out())
+    assert names[:7] == [f"a__emb{i}" for i in range(6)] + ["b__emb0"]
+    assert names[-3:] == ["present__a", "present__b", "present__c"]
+    assert len(names) == emb.transform(X).shape[1] == 3 * 6 + 3
     emb.set_params(output="mean")
     with pytest.raises(ValueError, match="output must be"):
         emb.transform(X)
@@ -275,8 +281,12 @@ def test_deterministic_and_pickles():
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"tau1": 0.0}, "tau1"),
+        ({"singular_value_temperature": 0.0}, "singular_value_temperature"),
+        ({"temperature": -1.0}, "temperature"),
+        ({"tau1": 0.0}, "tau1"),  # deprecated names: the error names them
         ({"tau2": -1.0}, "tau2"),
+        ({"inter_loss": "pmrl"}, "inter_loss"),
+        ({"inter_loss": None}, "inter_loss"),
         ({"calibrate_every": 0}, "calibrate_every"),
         ({"warmup_epochs": -1}, "warmup_epochs"),
         ({"em_max_iter": 0}, "em_max_iter"),
@@ -310,3 +320,123 @@ def test_untabulated_patterns_give_the_same_posterior(monkeypatch):
     # the same float64 covariances, tabulated or per batch: rounding ~1e-15
     np.testing.assert_allclose(emb.transform(X), expected, rtol=1e-9, atol=1e-10)
     assert "cov" not in emb._model_tensors("cpu", torch.float64)
+
+
+# --- the inter loss: ours and PMRL's ---------------------------------------------------
+def test_pmrl_inter_loss_contrasts_anchors_with_anchors():
+    import torch.nn.functional as F
+
+    X = _data()
+    params = {**FAST, "calibrate": False}
+    ours = CalMRLEmbedder(**params).fit(X)
+    pmrl = CalMRLEmbedder(**params, inter_loss="anchor_anchor").fit(X)
+    for emb in (ours, pmrl):
+        assert np.isfinite(emb.loss_curve_).all()
+        assert np.isfinite(emb.transform(X)).all()
+    # same seed and data, different loss: different networks and anchors
+    assert ours.loss_curve_[0] != pmrl.loss_curve_[0]
+    assert np.abs(ours.transform(X) - pmrl.transform(X)).max() > 1e-2
+    # the PMRL term is CE(u_i . u_j / tau2, target i) over the batch's anchors
+    data = pmrl._to_tensors(X, "cpu")
+    with torch.no_grad():
+        _, parts = pmrl._batch_loss(pmrl.module_, data.tensors, data.present, None)
+        z = pmrl._representations(pmrl.module_, data.tensors)
+        anchors = torch.stack([
+            _reference_spectrum(z[i : i + 1, data.present[i]].double())[1][0]
+            for i in range(len(z))
+        ]).float()
+        logits = anchors @ anchors.T / pmrl.temperature
+        expected = F.cross_entropy(logits, torch.arange(len(z)))
+    # float32 network and spectrum against a float64 SVD: ~1e-6; a 100-fold margin
+    assert parts["inter"].item() == pytest.approx(expected.item(), rel=1e-4)
+
+
+def test_pmrl_inter_loss_trains_with_calibration():
+    X = _data()
+    emb = CalMRLEmbedder(**FAST, inter_loss="anchor_anchor").fit(X)
+    assert len(emb.calibration_history_) == FAST["max_epochs"]
+    assert np.isfinite(emb.loss_curve_).all()
+    assert np.isfinite(emb.transform(X)).all()
+
+
+# --- per-modality output and retrieval --------------------------------------------------
+def test_concat_output_is_the_observed_representations():
+    X = _data()
+    emb = CalMRLEmbedder(**FAST).fit(X)
+    out = emb.set_params(output="concat").transform(X)
+    z, present = _inference_representations(emb, X)
+    z = z.numpy() * X.observed[:, :, None]
+    np.testing.assert_array_equal(out[:, :18].reshape(80, 3, 6), z)
+    np.testing.assert_array_equal(out[:, 18:], X.observed.astype(float))
+    # never an imputation: missing blocks are zero, observed ones unit norm
+    norms = np.linalg.norm(out[:, :18].reshape(80, 3, 6), axis=2)
+    np.testing.assert_allclose(norms[X.observed], 1.0, atol=1e-12)
+    assert (norms[~X.observed] == 0).all()
+
+
+def test_retrieval_scores():
+    X = make_shared_latent(40, n_features={"a": 5, "b": 4, "c": 3}, n_components=2,
+                           random_state=0)
+    emb = CalMRLEmbedder(**FAST).fit(make_missing_modalities(X, 0.3, random_state=0))
+    z = emb.set_params(output="concat").transform(X)[:, :18].reshape(40, 3, 6)
+    # one candidate modality: the cosine of the two representations
+    S = emb.retrieval_scores(X, X, "a", "c")
+    np.testing.assert_allclose(S, z[:, 0] @ z[:, 2].T, rtol=0, atol=1e-12)
+    # several: the cosine with the anchor of the candidate's representations
+    S_rest = emb.retrieval_scores({"a": X["a"]}, {"b": X["b"], "c": X["c"]}, "a")
+    _, u = _reference_spectrum(torch.from_numpy(z[:, 1:]))
+    u = u.numpy()
+    # where the sign rule decides (see test_anchor_sign_convention); eigh of the Gram
+    # matrix against an SVD, both float64: ~1e-15 / spectral gap
+    clear = np.abs(np.einsum("nkd,nd->n", z[:, 1:], u)) > 1e-3
+    assert clear.sum() >= 10
+    np.testing.assert_allclose(S_rest[:, clear], z[:, 0] @ u[clear].T, rtol=0,
+                               atol=1e-9)
+    # missing query -> NaN row; candidate without the candidate modality -> -inf; a
+    # candidate with one of two candidate modalities is scored on that one
+    Xm = {m: X[m].copy() for m in X.modalities}
+    Xm["a"][0] = np.nan
+    Xm["c"][1] = np.nan
+    S_m = emb.retrieval_scores(Xm, Xm, "a", "c")
+    assert np.isnan(S_m[0]).all() and np.all(S_m[1:, 1] == -np.inf)
+    S_bc = emb.retrieval_scores(Xm, Xm, "a", ["b", "c"])
+    np.testing.assert_allclose(S_bc[2:, 1], z[2:, 0] @ z[1, 1], rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="must not contain query_modality"):
+        emb.retrieval_scores(X, X, "a", ["a", "b"])
+    with pytest.raises(ValueError, match="query_modality must be one of"):
+        emb.retrieval_scores(X, X, "zzz")
+    # a pickled estimator scores the same
+    restored = pickle.loads(pickle.dumps(emb))
+    np.testing.assert_array_equal(restored.retrieval_scores(X, X, "b"),
+                                  emb.retrieval_scores(X, X, "b"))
+
+
+# --- deprecated names ------------------------------------------------------------------
+@pytest.mark.parametrize("old, new, value", [("tau1", "singular_value_temperature", 0.1),
+                                             ("tau2", "temperature", 0.3)])
+def test_deprecated_temperature_names_still_work(old, new, value):
+    from sklearn.base import clone
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+
+    X = _data(40)
+    params = {**FAST, "max_epochs": 2, "batch_size": "auto"}
+    message = rf"`{old}` was renamed `{new}`.*removed in 0\.3"
+    with pytest.warns(FutureWarning, match=message):
+        via_old = CalMRLEmbedder(**params, **{old: value}).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        via_new = CalMRLEmbedder(**params, **{new: value}).fit(X)
+        default = CalMRLEmbedder(**params).fit(X)
+    assert via_old.loss_curve_ == via_new.loss_curve_ != default.loss_curve_
+    np.testing.assert_array_equal(via_old.transform(X), via_new.transform(X))
+    # the old name is an ordinary parameter: get_params, clone and grid searches
+    assert via_new.get_params()[old] == "deprecated"
+    assert clone(via_old).get_params()[old] == value
+    pipe = make_pipeline(CalMRLEmbedder(**params), LogisticRegression())
+    y = np.arange(40) % 2
+    with pytest.warns(FutureWarning, match=f"`{old}` was renamed"):
+        search = GridSearchCV(pipe, {f"calmrlembedder__{old}": [value, 1.0]}, cv=2)
+        search.fit(X, y)
+    assert search.best_params_[f"calmrlembedder__{old}"] in (value, 1.0)

@@ -20,7 +20,8 @@ from skmm.embed import (  # noqa: E402
 from skmm.utils._testing import TEST_PARAMS  # noqa: E402
 
 EMBEDDERS = [COrALEmbedder, CalMRLEmbedder, OVAIBEmbedder, PairwiseCLIPEmbedder]
-ALIGNED = (OVAIBEmbedder, PairwiseCLIPEmbedder)
+# the embedders with per-modality embeddings and retrieval_scores
+RETRIEVAL = (OVAIBEmbedder, PairwiseCLIPEmbedder, CalMRLEmbedder)
 # float64 inference: a row's output differs across batch compositions by ~1e-15 (float32
 # kernels: up to ~1e-6); 1e-12 leaves a 1000-fold margin on any CPU or thread count.
 SUBSET_ATOL = 1e-12
@@ -39,9 +40,10 @@ def _outputs(est, X, candidates):
     """Every inference output of ``est`` on ``X`` (retrieval: queries ``X``)."""
     out = [est.transform(X)]
     if isinstance(est, CalMRLEmbedder):
-        out.append(est.set_params(output="latent").transform(X))
+        for output in ("latent", "concat"):
+            out.append(est.set_params(output=output).transform(X))
         est.set_params(output="anchor")
-    if isinstance(est, ALIGNED):
+    if isinstance(est, RETRIEVAL):
         out.append(est.retrieval_scores(X, candidates, "a"))
     return out
 
@@ -57,7 +59,7 @@ def test_inference_does_not_depend_on_the_other_rows(cls, data):
         by_row = np.concatenate([s[k] for s in single])
         np.testing.assert_allclose(by_row, whole[:8], rtol=0, atol=SUBSET_ATOL)
         np.testing.assert_allclose(subset[k], whole[rows], rtol=0, atol=SUBSET_ATOL)
-    if isinstance(est, ALIGNED):  # nor on the other candidates
+    if isinstance(est, RETRIEVAL):  # nor on the other candidates
         np.testing.assert_allclose(est.retrieval_scores(data, data[rows], "a"),
                                    full[-1][:, rows], rtol=0, atol=SUBSET_ATOL)
 
@@ -92,7 +94,7 @@ def test_huge_value_at_transform_is_embedded_or_a_clear_error_never_nan(cls, val
     match = r"Modality 'a' has values too large to embed in rows \[3\]"
     with pytest.raises(ValueError, match=match):
         est.transform(X)
-    if isinstance(est, ALIGNED):
+    if isinstance(est, RETRIEVAL):
         with pytest.raises(ValueError, match=match):
             est.retrieval_scores(X, data, "a")
     assert np.isfinite(clean).all()
