@@ -77,11 +77,16 @@ class COrALEmbedder(BaseTorchEmbedder):
     shared_weight, unique_weight : float, default=1.0
         Weights ``w_s`` and ``w_u`` of the shared and unique NT-Xent losses.
     orth_weight : float, default=1.0
-        Weight ``lambda_orth`` of the orthogonality loss (paper: 1; 10 on MultiBench).
+        Weight ``lambda_orth`` of the orthogonality loss, the *mean* squared cosine
+        over the two views and the ``M (M + 1) / 2`` pairs of vectors. The authors'
+        code *sums* those ``M (M + 1)`` terms (paper: 1; 10 on MultiBench), so their
+        ``lambda`` is ``orth_weight = M (M + 1) lambda`` here: 6 (60) at two
+        modalities. See :ref:`coral_orth_weight`.
     orth_loss : {"squared", "hinge"}, default="squared"
         ``cos ** 2`` (current) or ``max(0, cos)`` (earlier variant).
     presence_bits : bool, default=False
-        Append one presence bit per modality to the embedding.
+        Append one presence bit per modality to the embedding (not the same idea as
+        ``fusion="concat"`` of the aligned embedders: see :ref:`torch_embedders`).
     {training_parameters}
 
     Attributes
@@ -108,10 +113,19 @@ class COrALEmbedder(BaseTorchEmbedder):
 
     Our defaults differ from the paper's values (AdamW, lr 1e-4, batch 64, 100 epochs,
     weight decay 1e-3, temperature 0.1, 256-wide heads) in ``lr=1e-3``,
-    ``batch_size="auto"`` (256 rows), ``temperature=0.5`` and ``hidden_dim=projection_dim=128``,
-    which suit tabular data of a few thousand rows: 100 epochs on the 2,000 x 6
-    modality mfeat set (50% of slots missing) take about 100 s of CPU time on one
-    thread (``benchmarks/bench_coral.py``).
+    ``batch_size="auto"`` (256 rows, or every row of a smaller set),
+    ``temperature=0.5`` and ``hidden_dim=projection_dim=128``, which suit tabular data
+    of a few thousand rows: 100 epochs on the 2,000 x 6 modality mfeat set (50% of
+    slots missing) take about 100 s of CPU time on one thread
+    (``benchmarks/bench_coral.py``).
+
+    The network also differs from the authors' code, which skmm does not follow in
+    these places: their projection heads use BatchNorm and ReLU with 512 hidden units
+    (ours LayerNorm and GELU, ``hidden_dim`` wide), their fusion block has an MLP 4
+    times the token width and 8 heads (ours 2 times, ``n_heads``), their masked
+    tokens are zeroed but still attended to (ours are excluded from attention), and
+    their unique encoders start as copies of the shared ones (ours are initialised
+    independently). :ref:`coral` lists these and the other differences.
 
     Examples
     --------

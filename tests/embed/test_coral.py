@@ -88,6 +88,37 @@ def test_orthogonality_weight_matters():
     assert with_orth < without
 
 
+@pytest.mark.parametrize("n_modalities", [2, 3])
+def test_orthogonality_term_is_the_authors_sum_over_m_times_m_plus_one(n_modalities):
+    """The authors sum one batch mean of cos^2 per view and pair, skmm averages them:
+    on complete data their lambda is orth_weight / (M (M + 1)) (see the user guide)."""
+    import torch.nn.functional as F
+
+    X, _ = _data(n=40, n_modalities=n_modalities)
+    est = COrALEmbedder(**SMALL, max_epochs=1, random_state=0).fit(X)
+    module, data = est.module_, est._to_tensors(X, "cpu")
+    captured = []
+    heads = module.heads
+
+    def capture(s, u):
+        captured.append(heads(s, u))
+        return captured[-1]
+
+    module.heads = capture
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        _, parts = est._batch_loss(module, data.tensors, data.present, generator)
+    (h,) = captured
+    n, M = data.present.shape
+    authors = sum(
+        F.cosine_similarity(view[:, i], view[:, j], dim=-1).square().mean()
+        for view in (h[:n], h[n:]) for i in range(M + 1) for j in range(i + 1, M + 1)
+    )
+    # float32 sums of at most 2n * M (M + 1) / 2 = 480 terms in two orders: below
+    # 480 * 6e-8 = 3e-5 relative even in the worst case
+    assert authors.item() == pytest.approx(M * (M + 1) * parts["orth"].item(), rel=1e-4)
+
+
 def test_pickle_round_trip_transforms_identically():
     X, _ = _data(missing=0.3)
     est = COrALEmbedder(**SMALL, max_epochs=2, random_state=0).fit(X)

@@ -154,3 +154,27 @@ def test_failed_continued_fit_leaves_the_estimator_unchanged(cls, method, data):
     np.testing.assert_array_equal(est.transform(data), twin.transform(data))
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(est)).transform(data),
                                   twin.transform(data))
+
+
+@pytest.mark.parametrize("cls", EMBEDDERS, ids=lambda c: c.__name__)
+def test_every_parameter_documents_its_real_default(cls):
+    """``name : type, default=X`` in the docstring matches the signature (the shared
+    training parameters included: ``batch_size`` is "auto", not 256)."""
+    import inspect
+    import re
+
+    documented = {}
+    for names, default in re.findall(r"^    (\w+(?:, \w+)*) : .*default=(.+)$",
+                                     cls.__doc__, flags=re.M):
+        for name in names.split(", "):
+            documented[name] = default.strip()
+    signature = inspect.signature(cls).parameters
+    assert set(documented) == set(signature)
+    for name, parameter in signature.items():
+        real, doc = parameter.default, documented[name]
+        if isinstance(real, str):
+            assert doc.strip("\"'") == real, name
+        elif isinstance(real, bool) or real is None:
+            assert doc == str(real), name
+        else:
+            assert float(doc) == real, name
