@@ -1,7 +1,8 @@
 """skmm: scikit-learn estimators for multimodal data with missing modalities.
 
 Estimators live in subpackages (:mod:`skmm.cluster`, :mod:`skmm.impute`,
-:mod:`skmm.embed`, :mod:`skmm.compose`); this namespace holds the data container only.
+:mod:`skmm.embed`, :mod:`skmm.compose`); this namespace holds the data container and
+:func:`show_versions` (for bug reports).
 """
 
 from ._data import MultiModalData

@@ -4,7 +4,8 @@ Each method is a scikit-learn Pipeline ending in a classifier. For every missing
 the data are masked once (``make_missing_modalities``), split by stratified K-fold, and
 every method is fitted on the training folds only. Reported per method: accuracy on the
 test folds (mean and std), imputation RMSE on the hidden rows of the test folds (imputers
-only, standardised units) and fit time.
+only, standardised units), fit time, and the share of modality rows that are missing: those
+already missing in the data, those the benchmark hid on top, and the total.
 """
 
 import json
@@ -16,12 +17,16 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
+from sklearn.utils.multiclass import type_of_target
 
-from ._data import MultiModalData
 from .datasets import make_missing_modalities
 from .metrics import imputation_rmse
+from .utils import check_multimodal
 
-__all__ = ["METHODS", "BenchmarkResult", "make_method", "run_benchmark", "save_figure"]
+__all__ = [
+    "METHODS", "BenchmarkResult", "check_benchmark_data", "format_missing", "format_table",
+    "make_method", "missing_shares", "run_benchmark", "save_figure", "write_results",
+]
 
 
 def _probe():
@@ -171,6 +176,19 @@ class BenchmarkResult:
         Mean fit time per training fold, in seconds.
     accuracies : list of float
         Accuracy on each test fold.
+    missing_in_data : float
+        Share of the modality rows (sample, modality slots) already missing in the data
+        given to the benchmark, before it hid any.
+    missing_added : float
+        Share of the modality rows the benchmark hid on top (``missing_rate`` applies to
+        the rows still observed, so this is about ``missing_rate * (1 -
+        missing_in_data)``).
+    missing_total : float
+        ``missing_in_data + missing_added``: the share of modality rows the methods
+        actually see missing.
+    missing_by_modality : dict
+        ``{modality: {"in_data": share, "added": share, "total": share}}``, the same
+        three shares for each modality (shares of the samples).
     """
 
     method: str
@@ -180,6 +198,146 @@ class BenchmarkResult:
     rmse: float
     fit_time: float
     accuracies: list = field(default_factory=list)
+    missing_in_data: float = float("nan")
+    missing_added: float = float("nan")
+    missing_total: float = float("nan")
+    missing_by_modality: dict = field(default_factory=dict)
+
+
+def missing_shares(observed, hidden, modalities):
+    """Compute the shares of missing modality rows: in the data, hidden, in total.
+
+    Parameters
+    ----------
+    observed : ndarray of shape (n_samples, n_modalities), dtype bool
+        Rows observed in the data before masking (:attr:`skmm.MultiModalData.observed`).
+    hidden : ndarray of shape (n_samples, n_modalities), dtype bool
+        Rows hidden by the benchmark (a subset of ``observed``).
+    modalities : sequence of str
+        Names of the columns.
+
+    Returns
+    -------
+    overall : dict
+        ``{"in_data", "added", "total"}``: shares of all (sample, modality) slots.
+    by_modality : dict
+        ``{modality: {"in_data", "added", "total"}}``: shares of the samples.
+    """
+    observed = np.asarray(observed, dtype=bool)
+    hidden = np.asarray(hidden, dtype=bool) & observed
+    absent = ~observed
+
+    def shares(axis):
+        return {
+            "in_data": absent.mean(axis=axis),
+            "added": hidden.mean(axis=axis),
+            "total": (absent | hidden).mean(axis=axis),
+        }
+
+    overall = {k: float(v) for k, v in shares(None).items()}
+    per = shares(0)
+    by_modality = {
+        m: {k: float(v[j]) for k, v in per.items()} for j, m in enumerate(modalities)
+    }
+    return overall, by_modality
+
+
+def _first(indices, n=5):
+    shown = ", ".join(str(i) for i in indices[:n])
+    return shown + (", ..." if len(indices) > n else "")
+
+
+def check_benchmark_data(X, y, *, cv=5, pattern="mcar", complete_modality=None):
+    """Validate the data and labels of a benchmark before any method runs.
+
+    Parameters
+    ----------
+    X : MultiModalData, dict of arrays or 2-D array
+        The modalities, NaN rows marking missing ones.
+    y : array-like of shape (n_samples,)
+        Class labels.
+    cv : int, default=5
+        Number of stratified folds.
+    pattern : {"mcar", "standard"}, default="mcar"
+        The masking pattern.
+    complete_modality : str or None, default=None
+        The modality kept by ``pattern="standard"`` (default: the first one).
+
+    Returns
+    -------
+    X : MultiModalData
+        The validated data.
+    y : ndarray of shape (n_samples,)
+        The labels.
+    complete_modality : str or None
+        The modality ``pattern="standard"`` keeps (``None`` for ``"mcar"``).
+
+    Raises
+    ------
+    ValueError
+        Each message names the bad input and value: malformed modalities (see
+        :func:`~skmm.utils.check_multimodal`), a modality missing in every sample, a
+        sample missing every modality, labels
+        that are not 1-D, not one per sample, NaN or infinite, continuous, or of a single
+        class, more folds than the classes allow, an unknown ``complete_modality``.
+    """
+    if pattern not in ("mcar", "standard"):
+        raise ValueError(f"pattern must be 'mcar' or 'standard'; got {pattern!r}.")
+    X = check_multimodal(X, require_all_observed=True, allow_empty_samples=False)
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(
+            f"The labels y must be a 1-D array with one class label per sample; got an "
+            f"array of shape {y.shape}" + (" (use y.ravel())." if y.ndim == 2 and
+                                           1 in y.shape else ".")
+        )
+    if len(y) != X.n_samples:
+        raise ValueError(
+            f"The labels y have {len(y)} entries but the modalities have {X.n_samples} "
+            "samples (rows); one label per sample is needed."
+        )
+    if y.dtype.kind in "fc":
+        bad = np.flatnonzero(~np.isfinite(y))
+    elif y.dtype.kind == "O":
+        bad = np.flatnonzero([v is None or (isinstance(v, float) and not np.isfinite(v))
+                              for v in y])
+    else:
+        bad = np.array([], dtype=int)
+    if bad.size:
+        raise ValueError(
+            f"The labels y have {bad.size} NaN, infinite or None values (rows "
+            f"{_first(bad)}); every sample needs a class label: drop those samples or "
+            "label them."
+        )
+    kind = type_of_target(y)
+    if kind not in ("binary", "multiclass"):
+        raise ValueError(
+            f"The labels y must be class labels (the benchmark scores classifiers); they "
+            f"look {kind} (values such as {np.unique(y)[:3].tolist()})."
+        )
+    classes, counts = np.unique(y, return_counts=True)
+    if classes.size < 2:
+        raise ValueError(
+            f"The labels y hold a single class ({classes[:1].tolist()[0]!r}) in all "
+            f"{len(y)} samples; "
+            "the benchmark needs at least 2 classes."
+        )
+    if cv > counts.max():
+        raise ValueError(
+            f"cv={cv} folds need at least {cv} samples in a class, but the largest class "
+            f"has {counts.max()} ({len(y)} samples, {classes.size} classes); use fewer "
+            "folds."
+        )
+    if pattern == "standard":
+        complete_modality = complete_modality or X.modalities[0]
+        if complete_modality not in X.modalities:
+            raise ValueError(
+                f"complete_modality {complete_modality!r} is not a modality of the data; "
+                f"choose from {list(X.modalities)}."
+            )
+    else:
+        complete_modality = None
+    return X, y, complete_modality
 
 
 def _run_fold(name, X_true, X, hidden, y, train, test, random_state, quick, max_epochs):
@@ -217,9 +375,10 @@ def run_benchmark(
     Parameters
     ----------
     X : MultiModalData
-        Complete (or partly missing) data; modalities are hidden on top.
+        Complete (or partly missing) data; modalities are hidden on top, and each result
+        reports the share missing in ``X``, the share hidden and the total.
     y : array-like of shape (n_samples,)
-        Class labels.
+        Class labels, one per sample.
     methods : sequence of str
         Names from :data:`METHODS`.
     missing_rates : sequence of float
@@ -243,21 +402,19 @@ def run_benchmark(
         Folds of a method run in parallel with joblib.
     progress : callable or None
         Called as ``progress(message)`` after each method and rate.
+
+    Raises
+    ------
+    ValueError
+        Unknown method names, or data and labels refused by
+        :func:`check_benchmark_data`.
     """
-    X_true = MultiModalData(X)
-    y = np.asarray(y)
     for name in methods:
         if name not in METHODS:
             raise ValueError(f"Unknown method {name!r}; choose from {sorted(METHODS)}.")
-    if pattern not in ("mcar", "standard"):
-        raise ValueError(f"pattern must be 'mcar' or 'standard'; got {pattern!r}.")
-    if pattern == "standard":
-        complete_modality = complete_modality or X_true.modalities[0]
-        if complete_modality not in X_true.modalities:
-            raise ValueError(
-                f"complete_modality {complete_modality!r} is not a modality of the data; "
-                f"choose from {list(X_true.modalities)}."
-            )
+    X_true, y, complete_modality = check_benchmark_data(
+        X, y, cv=cv, pattern=pattern, complete_modality=complete_modality
+    )
     folds = list(
         StratifiedKFold(cv, shuffle=True, random_state=random_state).split(
             np.zeros(len(y)), y
@@ -274,6 +431,7 @@ def run_benchmark(
             )
         else:
             X_missing, hidden = X_true, np.zeros((len(y), len(X_true.modalities)), bool)
+        overall, by_modality = missing_shares(X_true.observed, hidden, X_true.modalities)
         for name in methods:
             with warnings.catch_warnings():
                 # loky restarts a worker whose memory grew (importing torch does that) and
@@ -295,6 +453,10 @@ def run_benchmark(
                 rmse=float(np.nanmean(rmse)) if np.isfinite(rmse).any() else float("nan"),
                 fit_time=float(fit_time.mean()),
                 accuracies=acc.tolist(),
+                missing_in_data=overall["in_data"],
+                missing_added=overall["added"],
+                missing_total=overall["total"],
+                missing_by_modality=by_modality,
             )
             results.append(result)
             if progress is not None:
@@ -306,15 +468,51 @@ def run_benchmark(
 
 
 def format_table(results):
-    """Plain-text table of results, one row per (missing rate, method)."""
-    header = f"{'missing':>7}  {'method':<15} {'accuracy':>15}  {'RMSE':>6}  {'fit s':>7}"
+    """Plain-text table of results, one row per (missing rate, method).
+
+    ``rate`` is the missing rate the benchmark hid observed rows with; ``missing`` is the
+    share of all modality rows missing in what the methods saw (already missing in the
+    data + hidden by the benchmark; ``-`` when the result does not say).
+    """
+    header = (f"{'rate':>5}  {'missing':>7}  {'method':<15} {'accuracy':>15}  "
+              f"{'RMSE':>6}  {'fit s':>7}")
     lines = [header, "-" * len(header)]
     for r in results:
         rmse = "-" if np.isnan(r.rmse) else f"{r.rmse:.3f}"
+        total = getattr(r, "missing_total", float("nan"))
+        total = "-" if np.isnan(total) else f"{total:.1%}"
         lines.append(
-            f"{r.missing_rate:>7.2f}  {r.method:<15} {r.accuracy_mean:.3f} +- "
+            f"{r.missing_rate:>5.2f}  {total:>7}  {r.method:<15} {r.accuracy_mean:.3f} +- "
             f"{r.accuracy_std:.3f}  {rmse:>6}  {r.fit_time:>7.2f}"
         )
+    return "\n".join(lines)
+
+
+def format_missing(results):
+    """Plain-text table of the missing shares, per missing rate and modality.
+
+    For each rate: the share of samples missing each modality in the data, the share the
+    benchmark hid on top, and the total; then the same over all modality rows.
+    """
+    width = max([len("all modalities")]
+                + [len(m) for r in results for m in r.missing_by_modality])
+    header = (f"{'rate':>5}  {'modality':<{width}}  {'in data':>7}  {'hidden':>7}  "
+              f"{'total':>7}")
+    lines = [header, "-" * len(header)]
+    seen = set()
+    for r in results:
+        if r.missing_rate in seen or not r.missing_by_modality:
+            continue
+        seen.add(r.missing_rate)
+        rows = list(r.missing_by_modality.items())
+        rows.append(("all modalities", {"in_data": r.missing_in_data,
+                                        "added": r.missing_added,
+                                        "total": r.missing_total}))
+        for m, share in rows:
+            lines.append(
+                f"{r.missing_rate:>5.2f}  {m:<{width}}  {share['in_data']:>7.1%}  "
+                f"{share['added']:>7.1%}  {share['total']:>7.1%}"
+            )
     return "\n".join(lines)
 
 
@@ -329,7 +527,7 @@ def write_results(results, out_dir):
     with open(out / "results.json", "w", encoding="utf-8") as fh:
         json.dump(rows, fh, indent=2)
     with open(out / "results.csv", "w", newline="", encoding="utf-8") as fh:
-        columns = [c for c in rows[0] if c != "accuracies"]
+        columns = [c for c, v in rows[0].items() if not isinstance(v, (list, dict))]
         writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
