@@ -240,7 +240,8 @@ def main(argv=None, *, prog="skmm"):
     Returns
     -------
     int
-        0 on success (usage errors and unusable data exit with status 2).
+        0 on success, 1 when a method fails during the run (usage errors and unusable
+        data raise ``SystemExit(2)`` after one ``error:`` line on stderr).
     """
     parser, bench = _parser(prog)
     args = parser.parse_args(argv)
@@ -297,9 +298,6 @@ def main(argv=None, *, prog="skmm"):
     observed = X.observed
     if not observed.all():
         print(f"already missing in the data: {_shares_line(observed, X.modalities)}")
-        n_empty = int((~observed.any(axis=1)).sum())
-        if n_empty:
-            print(f"  {n_empty} samples have no modality at all (kept as they are)")
     if complete is not None and not observed[:, list(X.modalities).index(complete)].all():
         share = 1 - observed[:, list(X.modalities).index(complete)].mean()
         print(f"note: --pattern standard hides nothing of {complete!r}, but the data "
