@@ -110,14 +110,14 @@ for name, est in [("mean", SimpleImputer()), ("CalMRL", CalMRLImputer(n_componen
 # Predictive uncertainty and multiple imputation
 # ----------------------------------------------
 # ``transform(X, return_std=True)`` gives the predictive standard deviation of each
-# imputed entry; ``sample`` draws complete data sets from the posterior predictive.
+# imputed entry; ``sample_imputations`` draws complete data sets from the posterior.
 # The error of an entry grows with its predicted standard deviation.
 filled, std = imputer.transform(X_missing, return_std=True)
 rows = hidden[:, modalities.index("pix")]
 scale = X["pix"].std(axis=0)
 err = np.abs(filled["pix"][rows] - X["pix"][rows]).mean(axis=1) / scale.mean()
 predicted = std["pix"][rows].mean(axis=1) / scale.mean()
-draws = imputer.sample(X_missing, n_imputations=20, random_state=0)
+draws = imputer.sample_imputations(X_missing, n_imputations=20, random_state=0)
 spread = np.std([d["pix"][rows] for d in draws], axis=0).mean(axis=1) / scale.mean()
 
 fig, axes = plt.subplots(1, 2, figsize=(8, 3.2))

@@ -128,6 +128,6 @@ def test_bad_method_arguments_raise_naming_them():
     for kwargs in ({"n_imputations": 0}, {"n_imputations": 1.5},
                    {"random_state": "seed"}):
         with pytest.raises(ValueError, match=next(iter(kwargs))):
-            imputer.sample(X, **kwargs)
+            imputer.sample_imputations(X, **kwargs)
     with pytest.raises(TypeError, match="return_std"):
         imputer.transform(X, return_std="yes")

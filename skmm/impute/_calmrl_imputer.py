@@ -60,6 +60,14 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
     init : {"pca", "random"}, default="pca"
         Starting loadings: PCA of the mean-filled (standardised) data, or Gaussian
         noise. PCA usually needs far fewer iterations.
+    algorithm : {"px-em", "em"}, default="px-em"
+        ``"px-em"``: parameter-expanded EM (Liu, Rubin and Wu, 1998). Each M-step also
+        fits a mean and covariance of the latent and folds them into the loadings and
+        offsets; it is an exact EM step of an expanded model with the same likelihood,
+        so it has the same fixed points and the log-likelihood still never decreases,
+        but it does not stall along the scale of ``W`` when the noise is small.
+        ``"em"``: the plain EM of the model (the M-step of the specification), slower
+        to converge; for comparison with other implementations.
     standardize : bool, default=True
         Centre and scale each feature by its mean and standard deviation over the rows
         where its modality is observed before fitting (the noise is isotropic within a
@@ -76,9 +84,18 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    components_ : dict of ndarray of shape (d_m, n_components)
+    loadings_ : dict of ndarray of shape (d_m, n_components)
         Loadings ``W^m`` of each modality, in input units. Identified only up to a
-        rotation of the latent: compare ``W^m W^m'^T``, not ``W^m`` itself.
+        rotation of the latent: compare ``W^m W^m'^T``, not ``W^m`` itself. The
+        scikit-learn shaped ``(n_components, n_features_in_)`` array is
+        ``np.vstack(list(loadings_.values())).T`` (features in ``modalities_`` order).
+    components_ : dict of ndarray of shape (d_m, n_components)
+        The same dict as ``loadings_``.
+
+        .. deprecated:: 0.1
+           The dict form of ``components_`` warns and goes away in 0.3, when
+           ``components_`` becomes the ``(n_components, n_features_in_)`` array of
+           scikit-learn's decompositions. Use ``loadings_``.
     mean_ : dict of ndarray of shape (d_m,)
         Offsets ``mu^m`` in input units.
     noise_variance_ : dict of ndarray of shape (d_m,)
@@ -156,6 +173,7 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         max_iter=100,
         tol=1e-3,
         init="pca",
+        algorithm="px-em",
         standardize=True,
         min_noise_variance=1e-6,
         random_state=None,
@@ -165,6 +183,7 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.init = init
+        self.algorithm = algorithm
         self.standardize = standardize
         self.min_noise_variance = min_noise_variance
         self.random_state = random_state
@@ -176,6 +195,7 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         check_scalar_param(self.max_iter, "max_iter", int, low=1)
         check_scalar_param(self.tol, "tol", float, low=0)
         check_option_param(self.init, "init", ("pca", "random"))
+        check_option_param(self.algorithm, "algorithm", ("px-em", "em"))
         check_scalar_param(self.standardize, "standardize", bool)
         check_scalar_param(self.min_noise_variance, "min_noise_variance", float, low=0)
         check_verbose_param(self.verbose)
@@ -226,7 +246,7 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         params = init(data, self.n_components, floors=floors, random_state=rng)
         params, _, history, converged = em.fit_em(
             data, params, floors=floors, max_iter=self.max_iter, tol=self.tol,
-            verbose=self.verbose,
+            expand=self.algorithm == "px-em", verbose=self.verbose,
         )
         self._params = params
         jacobian = float(np.mean(observed @ self._log_scale))
@@ -239,14 +259,33 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
                 f"(tol={self.tol}); increase max_iter or tol.",
                 ConvergenceWarning,
             )
-        self.components_, self.mean_, self.noise_variance_ = {}, {}, {}
+        self.loadings_, self.mean_, self.noise_variance_ = {}, {}, {}
         for j, m in enumerate(self.modalities_):
             s = self._scale[j]
-            self.components_[m] = s[:, None] * params.components[j]
+            self.loadings_[m] = s[:, None] * params.components[j]
             self.mean_[m] = self._center[j] + s * params.means[j]
             with np.errstate(over="ignore"):  # inf above 1e154 input units, documented
                 self.noise_variance_[m] = params.noise_variance[j] * s**2
         return self
+
+    @property
+    def components_(self):
+        """Deprecated dict form of :attr:`loadings_` (see the class docstring)."""
+        if "loadings_" not in vars(self):
+            raise AttributeError(
+                f"{type(self).__name__!r} object has no attribute 'components_' "
+                "(not fitted)"
+            )
+        warnings.warn(
+            f"{type(self).__name__}.components_ as a dict of (d_m, n_components) "
+            "loadings is deprecated since 0.1 and will be removed in 0.3, when "
+            "components_ becomes the scikit-learn shaped (n_components, "
+            "n_features_in_) array. Use loadings_ for the dict (or "
+            "np.vstack(list(loadings_.values())).T for the array).",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return self.loadings_
 
     # --- inference ------------------------------------------------------------------
     def _validate_for_inference(self, X):
@@ -407,10 +446,40 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         return out
 
     def sample(self, X, n_imputations=5, random_state=None):
+        """Deprecated name of :meth:`sample_imputations`.
+
+        .. deprecated:: 0.1
+           ``sample`` was renamed ``sample_imputations`` (scikit-learn's ``sample``,
+           as in :meth:`sklearn.mixture.GaussianMixture.sample`, draws new points
+           from the model); it will be removed in 0.3.
+
+        Parameters
+        ----------
+        X : MultiModalData, dict of arrays or 2-D array
+        n_imputations : int, default=5
+        random_state : int, RandomState instance or None, default=None
+
+        Returns
+        -------
+        list of MultiModalData, ndarray or DataFrame
+            As :meth:`sample_imputations`.
+        """
+        warnings.warn(
+            f"{type(self).__name__}.sample was renamed sample_imputations in 0.1 and "
+            "will be removed in 0.3; use sample_imputations(X, n_imputations, "
+            "random_state) (same arguments and draws).",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return self.sample_imputations(X, n_imputations, random_state)
+
+    def sample_imputations(self, X, n_imputations=5, random_state=None):
         """Draw imputations from the posterior predictive (multiple imputation).
 
         Each draw takes ``beta ~ N(m_n, V_n)`` and then every missing modality
-        ``z^m ~ N(W^m beta + mu^m, sigma_m^2 I)``; observed rows are kept.
+        ``z^m ~ N(W^m beta + mu^m, sigma_m^2 I)``; observed rows are kept. Unlike
+        :meth:`sklearn.mixture.GaussianMixture.sample`, which draws new samples, it
+        completes the given ones.
 
         Parameters
         ----------

@@ -40,27 +40,55 @@ def _all_patterns(X):
 def _joint(imputer):
     """Mean and covariance ``W W^T + diag(noise)`` of the stacked modalities, from the
     public (input-unit) attributes."""
-    W = np.vstack([imputer.components_[m] for m in imputer.modalities_])
+    W = np.vstack([imputer.loadings_[m] for m in imputer.modalities_])
     mu = np.concatenate([imputer.mean_[m] for m in imputer.modalities_])
     noise = np.concatenate([imputer.noise_variance_[m] for m in imputer.modalities_])
     return mu, W @ W.T + np.diag(noise)
 
 
+@pytest.mark.parametrize("algorithm", ["px-em", "em"])
 @pytest.mark.parametrize("init", ["pca", "random"])
 @pytest.mark.parametrize("standardize", [True, False])
-def test_log_likelihood_never_decreases(init, standardize):
+def test_log_likelihood_never_decreases(init, standardize, algorithm):
     # tol=0: run until no iteration gains anything (or max_iter)
     _, Xm, _, _ = _data(n=300, noise=1.0, rate=0.5)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         imputer = CalMRLImputer(
-            3, init=init, standardize=standardize, max_iter=60, tol=0, random_state=0
+            3, init=init, standardize=standardize, algorithm=algorithm, max_iter=60,
+            tol=0, random_state=0,
         ).fit(Xm)
     ll = imputer.log_likelihood_
     assert ll.shape == (imputer.n_iter_ + 1,)
     assert imputer.n_iter_ >= 10
     assert np.all(np.diff(ll) >= -1e-10 * np.abs(ll[:-1])), np.diff(ll).min()
     assert ll[-1] > ll[0]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_plain_em_reaches_the_maximum_of_px_em_in_more_iterations(seed):
+    # Same fixed point: run both to a tight tolerance on data whose noise lets plain EM
+    # converge in a few hundred iterations (the gap measured is below 1e-7 nats per
+    # sample, against a tolerance of 1e-4).
+    _, Xm, _, _ = _data(n=400, noise=0.5, rate=0.3, seed=seed)
+    fits = {
+        algorithm: CalMRLImputer(
+            3, algorithm=algorithm, tol=1e-9, max_iter=3000, random_state=0
+        ).fit(Xm)
+        for algorithm in ("px-em", "em")
+    }
+    px, plain = fits["px-em"], fits["em"]
+    assert px.converged_ and plain.converged_
+    assert plain.log_likelihood_[-1] == pytest.approx(px.log_likelihood_[-1], abs=1e-4)
+    assert plain.score(Xm) == pytest.approx(px.score(Xm), abs=1e-4)
+    # the same model: the same imputations (W is identified up to a rotation only)
+    for m in Xm.modalities:
+        a, b = np.asarray(px.transform(Xm)[m]), np.asarray(plain.transform(Xm)[m])
+        np.testing.assert_allclose(a, b, atol=1e-2 * np.abs(a).max())
+    assert px.n_iter_ * 5 < plain.n_iter_
+    # the default is PX-EM
+    default = CalMRLImputer(3, tol=1e-9, max_iter=3000, random_state=0).fit(Xm)
+    np.testing.assert_array_equal(default.log_likelihood_, px.log_likelihood_)
 
 
 @pytest.mark.parametrize("standardize", [True, False])
@@ -119,7 +147,7 @@ def test_recovers_parameters_of_the_generating_model():
             imputer.noise_variance_[m], params["noise_variance"][m], rtol=0.1
         )
         np.testing.assert_allclose(imputer.mean_[m], params["mean"][m], atol=0.15)
-    W_true, W_hat = params["components"], imputer.components_
+    W_true, W_hat = params["components"], imputer.loadings_
     for m, k in itertools.product(WIDTHS, repeat=2):
         true = W_true[m] @ W_true[k].T
         err = np.linalg.norm(W_hat[m] @ W_hat[k].T - true) / np.linalg.norm(true)
@@ -163,7 +191,7 @@ def test_multiple_imputation_draws_match_the_predictive_distribution():
     X, Xm, hidden, _ = _data(n=150)
     imputer = CalMRLImputer(3, random_state=0).fit(Xm)
     mean, std = imputer.transform(Xm, return_std=True)
-    draws = imputer.sample(Xm, n_imputations=300, random_state=0)
+    draws = imputer.sample_imputations(Xm, n_imputations=300, random_state=0)
     assert len(draws) == 300
     stack = {m: np.stack([d[m] for d in draws]) for m in X.modalities}
     for j, m in enumerate(X.modalities):
@@ -177,9 +205,41 @@ def test_multiple_imputation_draws_match_the_predictive_distribution():
         np.testing.assert_allclose(
             stack[m][:, missing].std(axis=0), std[m][missing], rtol=0.2
         )
-    again = imputer.sample(Xm, n_imputations=2, random_state=0)
+    again = imputer.sample_imputations(Xm, n_imputations=2, random_state=0)
     assert again[0] == draws[0] and again[1] == draws[1]
-    assert not imputer.sample(Xm, 1, random_state=1)[0] == draws[0]
+    assert not imputer.sample_imputations(Xm, 1, random_state=1)[0] == draws[0]
+
+
+def test_deprecated_sample_warns_and_makes_the_same_draws():
+    _, Xm, _, _ = _data(n=60)
+    imputer = CalMRLImputer(2, random_state=0).fit(Xm)
+    expected = imputer.sample_imputations(Xm, 3, random_state=7)
+    with pytest.warns(FutureWarning, match="renamed sample_imputations.*removed in 0.3"):
+        draws = imputer.sample(Xm, n_imputations=3, random_state=7)
+    assert len(draws) == 3 and all(a == b for a, b in zip(draws, expected))
+    with pytest.warns(FutureWarning), pytest.raises(ValueError, match="n_imputations"):
+        imputer.sample(Xm, n_imputations=0)
+
+
+def test_loadings_and_deprecated_dict_components():
+    _, Xm, _, _ = _data(n=80)
+    imputer = CalMRLImputer(3, random_state=0)
+    assert not hasattr(imputer, "components_")  # unfitted: no attribute, no warning
+    imputer.fit(Xm)
+    assert list(imputer.loadings_) == list(imputer.modalities_)
+    assert "components_" not in vars(imputer)
+    with pytest.warns(FutureWarning, match="removed in 0.3.*Use loadings_"):
+        old = imputer.components_
+    assert old is imputer.loadings_
+    # the scikit-learn shaped array that components_ becomes in 0.3
+    stacked = np.vstack(list(imputer.loadings_.values())).T
+    assert stacked.shape == (3, imputer.n_features_in_)
+    np.testing.assert_array_equal(stacked[:, :WIDTHS["a"]], imputer.loadings_["a"].T)
+    # no warning from fitting, transforming or scoring
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        CalMRLImputer(3, random_state=0).fit(Xm).transform(Xm)
+        imputer.score(Xm)
 
 
 @pytest.mark.parametrize("n_imputations", [0, 1.5])
@@ -187,7 +247,7 @@ def test_sample_rejects_bad_n_imputations(n_imputations):
     _, Xm, _, _ = _data(n=50)
     imputer = CalMRLImputer(2, random_state=0).fit(Xm)
     with pytest.raises(ValueError, match="n_imputations"):
-        imputer.sample(Xm, n_imputations=n_imputations)
+        imputer.sample_imputations(Xm, n_imputations=n_imputations)
 
 
 def test_float32_input_gives_float32_output_close_to_float64():
@@ -215,7 +275,7 @@ def test_deterministic_with_random_state():
         np.testing.assert_array_equal(a.log_likelihood_, b.log_likelihood_)
         assert a.transform(Xm) == b.transform(Xm)
         for m in WIDTHS:
-            np.testing.assert_array_equal(a.components_[m], b.components_[m])
+            np.testing.assert_array_equal(a.loadings_[m], b.loadings_[m])
 
 
 def test_grid_search_on_score_picks_the_true_latent_size():
@@ -246,7 +306,7 @@ def test_convergence_warning_and_attributes():
     imputer = CalMRLImputer(2, tol=1e-3, random_state=0).fit(Xm)
     assert imputer.converged_ and imputer.n_iter_ < imputer.max_iter
     for m, d in WIDTHS.items():
-        assert imputer.components_[m].shape == (d, 2)
+        assert imputer.loadings_[m].shape == (d, 2)
         assert imputer.mean_[m].shape == imputer.noise_variance_[m].shape == (d,)
 
 
@@ -282,6 +342,8 @@ def test_return_std_with_pandas_output():
         ({"tol": -1.0}, ValueError, "tol"),
         ({"min_noise_variance": -1.0}, ValueError, "min_noise_variance"),
         ({"init": "svd"}, ValueError, "init"),
+        ({"algorithm": "px_em"}, ValueError, "algorithm"),
+        ({"algorithm": None}, ValueError, "algorithm"),
     ],
 )
 def test_invalid_parameters(params, error, match):
@@ -324,7 +386,8 @@ def _outputs(imputer, X):
         "filled": {m: np.asarray(a) for m, a in filled.items()},
         "std": {m: np.asarray(a) for m, a in std.items()},
         "draw": {
-            m: np.asarray(a) for m, a in imputer.sample(X, 1, random_state=0)[0].items()
+            m: np.asarray(a)
+            for m, a in imputer.sample_imputations(X, 1, random_state=0)[0].items()
         },
         "latent": imputer.transform_latent(X),
         "score_samples": imputer.score_samples(X),
@@ -374,8 +437,8 @@ def test_huge_values_at_fit_give_the_model_of_the_rescaled_data(case, standardiz
         ref_fit.log_likelihood_ - observed_b.mean() * log_unit, rtol=rtol,
     )
     np.testing.assert_allclose(
-        fitted.components_["b"], ref_fit.components_["b"] * unit[:, None], rtol=rtol,
-        atol=rtol * np.abs(fitted.components_["b"]).max(),
+        fitted.loadings_["b"], ref_fit.loadings_["b"] * unit[:, None], rtol=rtol,
+        atol=rtol * np.abs(fitted.loadings_["b"]).max(),
     )
     with np.errstate(over="ignore"):  # inf above 1e154 input units (documented)
         np.testing.assert_allclose(
@@ -403,7 +466,9 @@ def test_far_rows_at_transform_are_computed_apart_and_exactly():
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         filled, std = imputer.transform(_with_value(X, row, 1e200), return_std=True)
         latent = imputer.transform_latent(_with_value(X, row, 1e200))
-        draw = imputer.sample(_with_value(X, row, 1e200), 1, random_state=0)[0]
+        draw = imputer.sample_imputations(
+            _with_value(X, row, 1e200), 1, random_state=0
+        )[0]
     near = imputer.transform(_with_value(X, row, 1e100))
     others = np.arange(X.n_samples) != row
     for m in X.modalities:
@@ -453,7 +518,7 @@ def test_imputations_beyond_the_output_dtype_raise_naming_them():
     row = _far_row(X)
     imputer = CalMRLImputer(3, random_state=0).fit(X)
     huge = MultiModalData({**X, "b": X["b"].copy()})
-    huge["b"][row] = np.sign(imputer.components_["b"][:, 0]) * np.float32(3e38)
+    huge["b"][row] = np.sign(imputer.loadings_["b"][:, 0]) * np.float32(3e38)
     match = rf"modality 'a' in rows \[{row}\].*float32.*'b'"
     with pytest.raises(ValueError, match=match):
         imputer.transform(huge)
