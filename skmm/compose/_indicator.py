@@ -18,13 +18,27 @@ class MissingModalityIndicator(MultiModalMixin, MultiModalTransformerMixin, Base
     (or the reverse with ``presence=False``). Combine it with a zero-filled or imputed
     representation in a :class:`~sklearn.pipeline.FeatureUnion`.
 
+    .. note::
+       By default the bits are *presence* bits, 1 = observed, the convention of skmm's
+       masks (:attr:`skmm.MultiModalData.observed`) and of the embedders' presence
+       bits. scikit-learn's :class:`~sklearn.impute.MissingIndicator` marks
+       1 = missing: pass ``presence=False`` for that convention (columns named
+       ``missing__<modality>``). Either is an affine function of the other, so a
+       linear model downstream fits the same predictions; only the coefficients'
+       signs and the intercept differ. Two other differences from
+       :class:`~sklearn.impute.MissingIndicator`: ``features`` defaults to ``"all"``
+       (there ``"missing-only"``), and the output is a float64 array (there a boolean
+       array).
+
     Parameters
     ----------
     features : {"all", "missing-only"}, default="all"
         ``"all"``: one column per modality; ``"missing-only"``: only modalities that had
         missing rows at fit.
     presence : bool, default=True
-        True gives presence bits (1 = observed), False gives missingness bits.
+        True gives presence bits (1 = observed, 0 = missing; columns
+        ``present__<modality>``); False gives missingness bits (1 = missing, as
+        :class:`sklearn.impute.MissingIndicator`; columns ``missing__<modality>``).
 
     Attributes
     ----------
@@ -41,6 +55,9 @@ class MissingModalityIndicator(MultiModalMixin, MultiModalTransformerMixin, Base
     >>> MissingModalityIndicator().fit_transform(X)
     array([[1., 1.],
            [0., 1.]])
+    >>> MissingModalityIndicator(presence=False).fit_transform(X)  # 1 = missing
+    array([[0., 0.],
+           [1., 0.]])
     """
 
     def __init__(self, features="all", presence=True):
