@@ -131,3 +131,35 @@ def test_bad_method_arguments_raise_naming_them():
             imputer.sample_imputations(X, **kwargs)
     with pytest.raises(TypeError, match="return_std"):
         imputer.transform(X, return_std="yes")
+
+
+# Parameters added in 0.1 for issue 13 (greedy k-means++, plain EM), checked the same way
+# as the catalogue's entries.
+NEW_PARAMETER_CASES = [
+    (name, params, error)
+    for name in ("PartialModalityKMeans", "PartialModalityKMeansImputer")
+    for params, error in [
+        ({"n_local_trials": 0}, ValueError),
+        ({"n_local_trials": -2}, ValueError),
+        ({"n_local_trials": 1.5}, TypeError),
+        ({"n_local_trials": True}, TypeError),
+        ({"n_local_trials": "auto"}, TypeError),
+    ]
+] + [
+    ("CalMRLImputer", {"algorithm": "px_em"}, ValueError),
+    ("CalMRLImputer", {"algorithm": "EM"}, ValueError),
+    ("CalMRLImputer", {"algorithm": None}, ValueError),
+]
+
+
+@pytest.mark.parametrize(
+    "name, params, error", NEW_PARAMETER_CASES,
+    ids=[f"{n}-{next(iter(p.values()))!r}" for n, p, _ in NEW_PARAMETER_CASES],
+)
+def test_new_parameters_raise_a_clear_error_naming_them(name, params, error):
+    est = _estimator(name, **params)
+    key, value = next(iter(params.items()))
+    with pytest.raises(error) as info:
+        est.fit(bad_params_data())
+    assert key in str(info.value) and repr(value) in str(info.value), str(info.value)
+    assert est.get_params(deep=False)[key] is value
