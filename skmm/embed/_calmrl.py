@@ -160,13 +160,16 @@ class CalMRLEmbedder(_PerModalityEmbedder):
     term only spreads the anchors apart, and nothing across samples ties the
     representations to them. Ours (the default) makes each anchor find its sample's
     own representations among the batch's, which on tabular data gave much more
-    linearly separable anchors (:ref:`calmrl_embedder` has the figures);
-    ``inter_loss="anchor_anchor"`` trains PMRL's form. PMRL also trains an
-    image-text matching (ITM) head on a cross-attention fusion encoder; it is left
-    out on purpose: skmm's encoders are one MLP per modality with no fusion
-    encoder for such a head to read, the head scores pairs (it reranks retrieval
-    candidates) rather than shaping the embedding ``transform`` returns, and its
-    hard negatives come from a text side that feature vectors do not have.
+    linearly separable anchors and far better retrieval (mfeat, 50% of the slots
+    hidden: linear probe 0.939 against 0.462, cross-modal Recall@1 0.264 against
+    0.007; :ref:`calmrl_embedder` has the protocol);
+    ``inter_loss="anchor_anchor"`` trains PMRL's form. PMRL also trains a matching
+    (ITM) head: a text encoder reads the caption tokens with cross-attention to the
+    other modalities' tokens and tells matched from hard-negative pairs. It is left
+    out on purpose: it needs a text modality given as tokens and a cross-attention
+    fusion encoder, which per-modality MLPs on feature vectors do not have, and it
+    scores pairs (PMRL uses it to rerank the top retrieval candidates) rather than
+    shaping the embedding that ``transform`` returns.
 
     The spectrum of each stack comes from the eigendecomposition of its small
     ``M x M`` Gram matrix, with exact gradients for the singular values and the
