@@ -309,6 +309,11 @@ class PartialModalityKMeans(
 
     Notes
     -----
+    The defaults follow :class:`~sklearn.cluster.KMeans`. The paper's settings are
+    ``n_clusters=64``, 50 iterations and a tolerance of ``1e-6`` on the centre shift
+    itself, that is ``PartialModalityKMeans(64, max_iter=50, tol=1e-12)`` here; the
+    user guide lists how the authors' scripts depart from them.
+
     Each sample is assigned to the centre at the smallest partial distance (ties go to
     the lowest index). Each centre's modality becomes the mean of its members that
     observe it; if none does, the centre keeps its previous value and presence for
