@@ -14,7 +14,8 @@ def recall_at_k(scores, k=1, *, targets=None):
     ----------
     scores : array-like of shape (n_queries, n_candidates)
         Higher is a better match, e.g. the output of ``retrieval_scores`` of
-        :class:`~skmm.embed.OVAIBEmbedder` or :class:`~skmm.embed.PairwiseCLIPEmbedder`.
+        :class:`~skmm.embed.OVAIBEmbedder`, :class:`~skmm.embed.PairwiseCLIPEmbedder`
+        or :class:`~skmm.embed.CalMRLEmbedder`.
         ``-inf`` marks a candidate that can never be retrieved; NaN is not allowed
         (drop the queries that lack the query modality first).
     k : int, default=1
