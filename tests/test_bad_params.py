@@ -10,7 +10,7 @@ import pytest
 from sklearn.base import clone
 
 from skmm.utils import all_estimators
-from skmm.utils._testing import BAD_PARAMS, TEST_PARAMS, _option, _real, bad_params_data
+from skmm.utils._testing import BAD_PARAMS, TEST_PARAMS, bad_params_data
 
 CASES = [
     (name, i, params, error, match)
@@ -32,17 +32,6 @@ def _estimator(name, **params):
 
 def test_every_public_estimator_has_bad_parameter_cases():
     assert set(BAD_PARAMS) == {name for name, _ in all_estimators()}
-
-
-# Parameters whose cases are not in the catalogue yet; the same checks apply.
-CASES += [
-    ("CalMRLEmbedder", 100 + i, params, error, match)
-    for i, (params, error, match) in enumerate(
-        _real("singular_value_temperature", 0, include_low=False)
-        + _real("temperature", 0, include_low=False)
-        + _option("inter_loss", "pmrl")
-    )
-]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in CASES])
@@ -131,35 +120,3 @@ def test_bad_method_arguments_raise_naming_them():
             imputer.sample_imputations(X, **kwargs)
     with pytest.raises(TypeError, match="return_std"):
         imputer.transform(X, return_std="yes")
-
-
-# Parameters added in 0.1 for issue 13 (greedy k-means++, plain EM), checked the same way
-# as the catalogue's entries.
-NEW_PARAMETER_CASES = [
-    (name, params, error)
-    for name in ("PartialModalityKMeans", "PartialModalityKMeansImputer")
-    for params, error in [
-        ({"n_local_trials": 0}, ValueError),
-        ({"n_local_trials": -2}, ValueError),
-        ({"n_local_trials": 1.5}, TypeError),
-        ({"n_local_trials": True}, TypeError),
-        ({"n_local_trials": "auto"}, TypeError),
-    ]
-] + [
-    ("CalMRLImputer", {"algorithm": "px_em"}, ValueError),
-    ("CalMRLImputer", {"algorithm": "EM"}, ValueError),
-    ("CalMRLImputer", {"algorithm": None}, ValueError),
-]
-
-
-@pytest.mark.parametrize(
-    "name, params, error", NEW_PARAMETER_CASES,
-    ids=[f"{n}-{next(iter(p.values()))!r}" for n, p, _ in NEW_PARAMETER_CASES],
-)
-def test_new_parameters_raise_a_clear_error_naming_them(name, params, error):
-    est = _estimator(name, **params)
-    key, value = next(iter(params.items()))
-    with pytest.raises(error) as info:
-        est.fit(bad_params_data())
-    assert key in str(info.value) and repr(value) in str(info.value), str(info.value)
-    assert est.get_params(deep=False)[key] is value

@@ -163,6 +163,9 @@ _KMEANS = (
          _V, "init"),  # centres with no modality
     ]
     + _integer("n_init", 1) + [({"n_init": "many"}, _T, "n_init")]
+    # None is valid (scikit-learn's 2 + int(log k))
+    + [({"n_local_trials": bad}, error, "n_local_trials")
+       for bad, error in [(0, _V), (-2, _V), (1.5, _T), (True, _T), ("auto", _T)]]
     + _integer("max_iter", 1)
     + _real("tol", 0)
     + _VERBOSE + _RANDOM_STATE
@@ -215,6 +218,8 @@ BAD_PARAMS = {
         + _option("init", "svd")
         + _flag("standardize")
         + _real("min_noise_variance", 0)
+        + _option("algorithm", "px_em") + _option("algorithm", "EM")
+        + [({"algorithm": None}, _V, "algorithm")]
         + _VERBOSE + _RANDOM_STATE
     ),
     "COrALEmbedder": (
@@ -255,6 +260,10 @@ BAD_PARAMS = {
         + [({"n_components": 4 * _M + 1, "embedding_dim": 4}, _V, "n_components")]
         + _integer("hidden_dim", 1)
         + _integer("n_layers", 1)
+        + _real("singular_value_temperature", 0, include_low=False)
+        + _real("temperature", 0, include_low=False)
+        + _option("inter_loss", "pmrl")
+        # deprecated names, still validated
         + _real("tau1", 0, include_low=False)
         + _real("tau2", 0, include_low=False)
         + _flag("calibrate")
