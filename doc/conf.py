@@ -37,9 +37,13 @@ exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py", "**
 html_theme = "pydata_sphinx_theme"
 html_static_path = ["_static"]
 html_title = "skmm"
-# Keep the six main sections in the top bar; contributing, citing and the changelog go
-# under "More".
-html_theme_options = {"header_links_before_dropdown": 6}
+# Keep the six main sections in the top bar (contributing, citing and the changelog go
+# under "More"), with the compact search button so that the bar fits on one line at
+# 1280 pixels.
+html_theme_options = {
+    "header_links_before_dropdown": 6,
+    "navbar_persistent": ["search-button"],
+}
 # No network at build time: intersphinx inventories are not fetched.
 intersphinx_mapping = {}
 nitpicky = False
