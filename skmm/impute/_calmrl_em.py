@@ -20,6 +20,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..utils._patterns import missing_patterns
+
 __all__ = [
     "EMData",
     "Posterior",
@@ -124,24 +126,6 @@ class Posterior(NamedTuple):
     mean: np.ndarray
     cov: np.ndarray
     log_likelihood: np.ndarray
-
-
-def missing_patterns(observed):
-    """Distinct rows of the ``(n, M)`` observed mask, each row's pattern and each
-    pattern's rows.
-
-    Returns
-    -------
-    patterns : bool ndarray (n_patterns, n_modalities)
-    pattern_index : int ndarray (n_samples,)
-    pattern_rows : tuple of int ndarray
-    """
-    observed = np.asarray(observed, dtype=bool)
-    patterns, index = np.unique(observed, axis=0, return_inverse=True)
-    index = index.reshape(-1)
-    order = np.argsort(index, kind="stable")
-    counts = np.bincount(index, minlength=len(patterns))
-    return patterns, index, tuple(np.split(order, np.cumsum(counts)[:-1]))
 
 
 def prepare(arrays, observed, *, center=None, scale=None, shrink=1.0):

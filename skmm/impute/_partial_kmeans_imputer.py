@@ -8,6 +8,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._data import MultiModalData
 from ..base import MultiModalMixin, MultiModalTransformerMixin, fit_atomically
 from ..cluster import PartialModalityKMeans
+from ..utils._patterns import missing_patterns
 
 __all__ = ["PartialModalityKMeansImputer"]
 
@@ -266,11 +267,10 @@ def _complete(kmeans, X):
             a[sl.start + rows] = filled_values[m][nearest[rows]]
 
     def fill_by_pattern(sl, obs, num):
-        patterns, group = np.unique(obs, axis=0, return_inverse=True)
-        for p, observed in enumerate(patterns):
+        patterns, _, pattern_rows = missing_patterns(obs)
+        for observed, rows in zip(patterns, pattern_rows):
             if observed.all() or not observed.any():
                 continue
-            rows = np.flatnonzero(group.reshape(-1) == p)
             observed_part = num[rows]
             inverse_size, filled_part = pattern_tables(observed)
             # Distance of each candidate f to its nearest centre: the minimum over j
