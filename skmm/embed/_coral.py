@@ -81,7 +81,7 @@ class COrALEmbedder(BaseTorchEmbedder):
         over the two views and the ``M (M + 1) / 2`` pairs of vectors. The authors'
         code *sums* those ``M (M + 1)`` terms (paper: 1; 10 on MultiBench), so their
         ``lambda`` is ``orth_weight = M (M + 1) lambda`` here: 6 (60) at two
-        modalities. See :ref:`coral_orth_weight`.
+        modalities. See :ref:`the orthogonality weight <coral_orth_weight>`.
     orth_loss : {"squared", "hinge"}, default="squared"
         ``cos ** 2`` (current) or ``max(0, cos)`` (earlier variant).
     presence_bits : bool, default=False
