@@ -140,7 +140,7 @@ def main(argv=None):
     parser.add_argument("--methods", default=",".join(DEFAULT_METHODS))
     parser.add_argument("--random-state", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=None,
-                        help="training epochs of the embedders (default: the benchmark's 100)")
+                        help="training epochs of the embedders (default: each one's own)")
     parser.add_argument("--redraw", action="store_true", help="only redraw figure and table")
     args = parser.parse_args(argv)
     methods = [m for m in args.methods.split(",") if m]

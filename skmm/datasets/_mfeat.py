@@ -37,8 +37,9 @@ def load_multiple_features(*, return_X_y=False, shuffle=False, random_state=None
     ``cross_val_score(imputer, X, cv=5)``, which use an unshuffled ``KFold``) validates
     on digits the training folds never saw (with ``cv=5``: two digits per fold). Load
     with ``shuffle=True``, or pass ``cv=KFold(5, shuffle=True, random_state=0)``, for
-    unsupervised model selection. Supervised scoring of a classifier with an integer ``cv`` is not affected
-    (scikit-learn then uses a ``StratifiedKFold``, which puts every digit in every fold).
+    unsupervised model selection. Supervised scoring of a classifier with an integer
+    ``cv`` is not affected (scikit-learn then uses a ``StratifiedKFold``, which puts
+    every digit in every fold).
 
     Parameters
     ----------
