@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from scipy import sparse
+from scipy.linalg.blas import dgemm
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -57,8 +58,8 @@ __all__ = ["PartialModalityKMeans"]
 _STD_EPS = 1e-8
 # Chunk sizes: at most this many (sample, centre) entries per distance table and
 # this many input values per standardisation temporary.
-_TABLE_ENTRIES = 2**18
-_INPUT_ENTRIES = 2**22
+_TABLE_ENTRIES = 2**16
+_INPUT_ENTRIES = 2**16
 
 
 def _chunk_rows(n_samples, n_entries_per_row, budget):
@@ -131,9 +132,31 @@ class _CentreGeometry:
             offset[:, m] = (sq + 2.0 * (a @ mean[m])) / d
         self.presence = presence
         self.full = bool(presence.all())
-        # [obs * zz, obs] @ weights gives the zz and offset terms; obs @ counts the sizes.
-        self.weights = np.vstack([present.T, (present * offset).T])
+        # obs @ offsets gives the offset terms, (obs * zz) @ counts the zz terms and
+        # obs @ counts the sizes.
+        self.offsets = (present * offset).T
         self.counts = present.T
+
+    def scores(self, arrays, obs):
+        """The partial distance sums of :meth:`tables` less their ``zz`` terms.
+
+        When every centre has every modality the ``zz`` terms of a sample are the same
+        for every centre, so these scores rank the centres as the distances do.
+        """
+        num = obs.astype(np.float64) @ self.offsets
+        for m, x in enumerate(arrays):
+            observed = obs[:, m]
+            if observed.all():
+                if x.dtype == np.float64:
+                    # num += x @ coef in place (the transposes are contiguous views)
+                    dgemm(1.0, self.coef[m].T, x.T, 1.0, num.T, overwrite_c=True)
+                else:
+                    num += x @ self.coef[m]
+            elif observed.any():
+                product = x @ self.coef[m]
+                product[~observed] = 0.0  # NaN rows
+                num += product
+        return num
 
     def tables(self, arrays, obs, stacked):
         """Sums and counts of per-modality terms for one chunk of samples.
@@ -150,17 +173,15 @@ class _CentreGeometry:
         -------
         num : ndarray of shape (n_chunk, n_centres)
             ``sum over m in S_ij of ||z_i^m - c_j^m||**2 / d_m``.
-        count : ndarray of shape (n_chunk, n_centres)
-            ``|S_ij|``, the number of modalities sample and centre share.
+        count : ndarray of shape (n_chunk, n_centres) or None
+            ``|S_ij|``, the number of modalities sample and centre share; None when
+            every centre has every modality (``|S_ij|`` is then the number of
+            modalities of sample ``i``).
         """
-        num = stacked @ self.weights
-        for m, x in enumerate(arrays):
-            product = x @ self.coef[m]
-            if obs[:, m].all():
-                num += product
-            else:
-                np.add(num, product, out=num, where=obs[:, m, None])
-        count = stacked[:, obs.shape[1]:] @ self.counts
+        n_modalities = obs.shape[1]
+        num = self.scores(arrays, obs)
+        num += stacked[:, :n_modalities] @ self.counts
+        count = None if self.full else stacked[:, n_modalities:] @ self.counts
         return num, count
 
     def squared(self, num, count, obs):
@@ -179,39 +200,50 @@ class _CentreGeometry:
         return num
 
 
-def _stacked_norms(arrays, obs, mean, scale, rows=slice(None)):
-    """``[obs * ||z||**2 / d, obs]`` per modality for some rows, shape (n, 2 M)."""
-    n = obs[rows].shape[0]
-    n_modalities = obs.shape[1]
+def _stacked_norms(arrays, obs, mean, scale):
+    """``[obs * ||z||**2 / d, obs]`` per modality, shape (n, 2 M)."""
+    n, n_modalities = obs.shape
     out = np.zeros((n, 2 * n_modalities))
-    out[:, n_modalities:] = obs[rows]
+    out[:, n_modalities:] = obs
     for m, a in enumerate(arrays):
         d = a.shape[1]
-        o = obs[rows, m]
-        step = _chunk_rows(n, d, _INPUT_ENTRIES)
-        for sub in gen_batches(n, step):
-            z = (a[rows][sub] - mean[m]) / scale[m]
-            out[sub, m] = np.where(o[sub], np.einsum("ij,ij->i", z, z) / d, 0.0)
+        inverse = 1.0 / scale[m]
+        for sl in gen_batches(n, _chunk_rows(n, d, _INPUT_ENTRIES)):
+            z = a[sl] - mean[m]
+            z *= inverse
+            out[sl, m] = np.einsum("ij,ij->i", z, z)
+        out[:, m] /= d
+        out[~obs[:, m], m] = 0.0
     return out
 
 
 def _modality_stats(arrays, obs, eps):
-    """Per-feature mean and ``std + eps[m]`` of each modality over its observed rows."""
+    """Per-feature mean and ``std + eps[m]`` of each modality over its observed rows.
+
+    One pass over the data: the means and sums of squared deviations of chunks of
+    rows are merged as in Chan, Golub and LeVeque's pairwise update.
+    """
     means, scales = [], []
     for m, a in enumerate(arrays):
         n, d = a.shape
         o = obs[:, m]
-        n_obs = int(o.sum())
-        step = _chunk_rows(n, d, _INPUT_ENTRIES)
-        total = np.zeros(d)
-        for sl in gen_batches(n, step):
-            total += a[sl][o[sl]].sum(axis=0, dtype=np.float64)
-        mean = total / n_obs
-        sq = np.zeros(d)
-        for sl in gen_batches(n, step):
-            sq += ((a[sl][o[sl]] - mean) ** 2).sum(axis=0)
+        every = bool(o.all())
+        count, mean, sq = 0, np.zeros(d), np.zeros(d)
+        for sl in gen_batches(n, _chunk_rows(n, d, _INPUT_ENTRIES)):
+            rows = a[sl] if every else a[sl][o[sl]]
+            size = rows.shape[0]
+            if size == 0:
+                continue
+            chunk_mean = rows.sum(axis=0, dtype=np.float64) / size
+            deviation = rows - chunk_mean
+            chunk_sq = np.einsum("ij,ij->j", deviation, deviation)
+            delta = chunk_mean - mean
+            total = count + size
+            mean += delta * (size / total)
+            sq += chunk_sq + delta**2 * (count * size / total)
+            count = total
         means.append(mean)
-        scales.append(np.sqrt(sq / n_obs) + eps[m])
+        scales.append(np.sqrt(sq / count) + eps[m])
     return means, scales
 
 
@@ -527,59 +559,68 @@ class PartialModalityKMeans(
         fewest = n_far == n_far.min()
         return candidates[np.flatnonzero(fewest)[np.argmin(total[fewest])]]
 
-    def _lloyd_pass(self, arrays, obs, stacked, geometry, with_sums, threads):
-        """Assign every sample; optionally sum members' input per centre and modality."""
+    def _lloyd_pass(self, arrays, obs, norms, geometry, threads, sums=None,
+                    previous=None):
+        """Assign every sample; optionally update members' input sums.
+
+        Returns the labels and each sample's :meth:`_CentreGeometry.scores` at its
+        centre when every centre has every modality, else its squared partial
+        distance (see :func:`_closest_distances`). ``norms()`` gives the stacked
+        norms, computed only when partial centres need them. ``sums``, when given, maps
+        each group of chunks (by its first row) to its per-modality sums of members'
+        input, kept from the pass that gave ``previous`` (see
+        :func:`_add_member_sums`); it is updated in place.
+        """
         n = obs.shape[0]
         k = geometry.presence.shape[0]
         labels = np.empty(n, dtype=np.intp)
-        distances = np.empty(n)
+        closest = np.empty(n)
+        stacked = None if geometry.full else norms()
 
         def work(chunks):
-            sums = [np.zeros((k, a.shape[1])) for a in arrays] if with_sums else None
             for sl in chunks:
                 obs_c = obs[sl]
                 chunk = [a[sl] for a in arrays]
-                num, count = geometry.tables(chunk, obs_c, stacked[sl])
                 if geometry.full:
-                    # |S_ij| does not depend on j: the argmin needs no division.
-                    best = num.argmin(axis=1)
-                    d2 = num[np.arange(best.size), best] / obs_c.sum(axis=1)
+                    # The zz terms do not depend on the centre: the scores rank them.
+                    num = geometry.scores(chunk, obs_c)
                 else:
-                    d2_all = geometry.squared(num, count, obs_c)
-                    best = d2_all.argmin(axis=1)
-                    d2 = d2_all[np.arange(best.size), best]
+                    num = geometry.squared(
+                        *geometry.tables(chunk, obs_c, stacked[sl]), obs_c
+                    )
+                best = num.argmin(axis=1)
                 labels[sl] = best
-                distances[sl] = np.maximum(d2, 0.0)
-                if with_sums:
-                    for m, x in enumerate(chunk):
-                        members = np.flatnonzero(obs_c[:, m])
-                        onehot = sparse.csr_matrix(
-                            (np.ones(members.size, x.dtype), (best[members], members)),
-                            shape=(k, x.shape[0]),
-                        )
-                        sums[m] += onehot @ x
-            return sums
+                closest[sl] = num[np.arange(best.size), best]
+            if sums is not None:  # sparse products for the whole group of chunks
+                rows = slice(chunks[0].start, chunks[-1].stop)
+                group = sums.setdefault(
+                    rows.start, [np.zeros((k, a.shape[1])) for a in arrays]
+                )
+                _add_member_sums(
+                    group, labels[rows], obs[rows], [a[rows] for a in arrays],
+                    None if previous is None else previous[rows],
+                )
 
-        results = threads.map(work, n, _chunk_rows(n, k, _TABLE_ENTRIES))
-        sums = None
-        if with_sums:
-            sums = [sum(r[m] for r in results) for m in range(len(arrays))]
-        return labels, distances, sums
+        threads.map(work, n, _chunk_rows(n, k, _TABLE_ENTRIES))
+        return labels, closest
 
-    def _run(self, arrays, obs, stacked, centres, presence, threads):
+    def _run(self, arrays, obs, norms, centres, presence, threads):
         """Lloyd iterations from one initialisation; returns the fitted run."""
         mean, scale = self._stats()
         dtypes = [a.dtype for a in arrays]
         k = presence.shape[0]
         previous = None
         converged = False
+        group_sums = {}
         for n_iter in range(1, self.max_iter + 1):
             geometry = _CentreGeometry(centres, presence, mean, scale, dtypes)
-            labels, distances, sums = self._lloyd_pass(
-                arrays, obs, stacked, geometry, with_sums=True, threads=threads
+            labels, closest = self._lloyd_pass(
+                arrays, obs, norms, geometry, threads, group_sums, previous
             )
+            sums = [sum(group[m] for group in group_sums.values()) for m in range(len(arrays))]
             if self.verbose:
-                print(f"Iteration {n_iter}, inertia {distances.sum():.6g}.")
+                inertia = _closest_distances(closest, geometry, obs, norms).sum()
+                print(f"Iteration {n_iter}, inertia {inertia:.6g}.")
             if previous is not None and np.array_equal(labels, previous):
                 converged = True
                 break
@@ -598,9 +639,8 @@ class PartialModalityKMeans(
                 break
         if not converged:
             geometry = _CentreGeometry(centres, presence, mean, scale, dtypes)
-            labels, distances, _ = self._lloyd_pass(
-                arrays, obs, stacked, geometry, with_sums=False, threads=threads
-            )
+            labels, closest = self._lloyd_pass(arrays, obs, norms, geometry, threads)
+        distances = _closest_distances(closest, geometry, obs, norms)
         return centres, presence, labels, float(distances.sum()), n_iter
 
     @fit_atomically
@@ -644,20 +684,20 @@ class PartialModalityKMeans(
         for m, mean, scale, u in zip(self.modalities_, means, scales, units):
             self.mean_[m] = mean if is_unit(u) else mean * u
             self.scale_[m] = scale if is_unit(u) else scale * u
-        stacked = _stacked_norms(arrays, obs, means, scales)
+        norms = _Lazy(lambda: _stacked_norms(arrays, obs, means, scales))
         rng = check_random_state_param(self.random_state)
         best = None
         with _Threads() as threads:
             for _ in range(n_init):
                 if isinstance(self.init, str):
                     centres, presence = self._kmeans_plusplus(
-                        arrays, obs, stacked, rng, threads
+                        arrays, obs, norms(), rng, threads
                     )
                 else:
                     centres, presence = self._initial_centres()
                 if self.verbose:
                     print("Initialization complete.")
-                run = self._run(arrays, obs, stacked, centres, presence, threads)
+                run = self._run(arrays, obs, norms, centres, presence, threads)
                 if best is None or run[3] < best[3]:
                     best = run
         centres, presence, labels, inertia, n_iter = best
@@ -752,9 +792,11 @@ class PartialModalityKMeans(
         if any(a.dtype != np.float64 for a in chunk):
             geometry = self._geometry([np.float64] * len(chunk))
             with np.errstate(over="ignore", invalid="ignore"):
-                num[rows], count[rows] = geometry.tables(
+                num[rows], redone = geometry.tables(
                     [a[rows].astype(np.float64) for a in chunk], obs[rows], stacked[rows]
                 )
+                if count is not None:
+                    count[rows] = redone
             rows = rows[_overflowed(stacked[rows], num[rows])]
         if rows.size:
             raise self._far_rows_error(
@@ -904,6 +946,70 @@ def _unscaled(a, unit):
     if is_unit(unit):
         return a
     return a / np.asarray(unit, dtype=a.dtype)
+
+
+class _Lazy:
+    """A value computed on the first call, then kept."""
+
+    def __init__(self, compute):
+        self._compute = compute
+
+    def __call__(self):
+        if self._compute is not None:
+            self.value, self._compute = self._compute(), None
+        return self.value
+
+
+def _closest_distances(closest, geometry, obs, norms):
+    """Squared partial distances of the samples to their centres, from the
+    ``closest`` values of :meth:`PartialModalityKMeans._lloyd_pass`."""
+    if not geometry.full:
+        return np.maximum(closest, 0.0)
+    n_modalities = obs.shape[1]
+    zz = norms()[:, :n_modalities].sum(axis=1)
+    return np.maximum((zz + closest) / obs.sum(axis=1), 0.0)
+
+
+def _add_member_sums(sums, labels, obs, arrays, previous=None):
+    """Add each row ``i`` of ``arrays[m]`` to ``sums[m][labels[i]]`` where it is
+    observed; with ``previous`` labels, move only the rows whose label changed.
+
+    The sums are sparse one-hot products accumulated in float64 (float32 input is
+    converted by blocks of rows). With ``previous``, ``sums`` must hold the sums under
+    those labels: each moved row is subtracted from its old centre and added to its
+    new one, so the cost follows the number of moved rows.
+    """
+    k = sums[0].shape[0]
+    n = labels.size
+    moved = None if previous is None else np.flatnonzero(labels != previous)
+    if moved is not None and moved.size > n // 2:  # cheaper from scratch
+        moved = None
+        for total in sums:
+            total[...] = 0.0
+    step = _chunk_rows(n, sum(a.shape[1] for a in arrays), 16 * _INPUT_ENTRIES)
+
+    def add(total, data, centres, columns, values):
+        onehot = sparse.csr_array((data, (centres, columns)), shape=(k, len(values)))
+        total += onehot @ values
+
+    for m, x in enumerate(arrays):
+        observed = obs[:, m]
+        if moved is not None:
+            rows = moved[observed[moved]]
+            for block in gen_batches(rows.size, step) if rows.size else ():
+                r = rows[block]
+                signs = np.repeat([1.0, -1.0], r.size)
+                columns = np.tile(np.arange(r.size), 2)
+                centres = np.r_[labels[r], previous[r]]
+                add(sums[m], signs, centres, columns, x[r].astype(np.float64))
+        elif x.dtype == np.float64:  # one product, no copy (NaN rows are not read)
+            rows = np.flatnonzero(observed)
+            add(sums[m], np.ones(rows.size), labels[rows], rows, x)
+        else:
+            for sl in gen_batches(n, step):
+                rows = np.flatnonzero(observed[sl])
+                values = x[sl].astype(np.float64)
+                add(sums[m], np.ones(rows.size), labels[sl][rows], rows, values)
 
 
 def _draw_candidates(closest, n_trials, rng):

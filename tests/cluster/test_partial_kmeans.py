@@ -593,3 +593,33 @@ def test_failed_fit_changes_nothing(method):
     np.testing.assert_array_equal(km.predict(X), expected[1])
     with pytest.raises(ValueError, match="new_a"):
         km.predict(renamed)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("moved_share", [0.0, 0.1, 0.9])
+def test_member_sums_from_scratch_and_by_moved_rows(dtype, moved_share, monkeypatch):
+    # Small blocks so that several are used; the sums against a plain loop.
+    monkeypatch.setattr(_partial_kmeans, "_INPUT_ENTRIES", 8)
+    rng = np.random.default_rng(0)
+    n, k = 50, 4
+    obs = rng.random((n, 2)) < 0.7
+    arrays = [rng.normal(size=(n, d)).astype(dtype) for d in (3, 2)]
+    for m, a in enumerate(arrays):
+        a[~obs[:, m]] = np.nan
+    previous = rng.integers(k, size=n)
+    labels = np.where(rng.random(n) < moved_share, rng.integers(k, size=n), previous)
+
+    def plain(lab):
+        return [
+            np.array([a[(lab == j) & obs[:, m]].astype(np.float64).sum(axis=0)
+                      for j in range(k)])
+            for m, a in enumerate(arrays)
+        ]
+
+    sums = [np.zeros((k, a.shape[1])) for a in arrays]
+    _partial_kmeans._add_member_sums(sums, previous, obs, arrays)
+    for got, expected in zip(sums, plain(previous)):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    _partial_kmeans._add_member_sums(sums, labels, obs, arrays, previous)
+    for got, expected in zip(sums, plain(labels)):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
