@@ -8,8 +8,17 @@
 2. Scale: 100,000 samples, 3 modalities x 256 features, q = 32, 40% of slots hidden:
    fit time, EM iterations, time per EM iteration (one E-step + one M-step) and peak
    memory of the fit (tracemalloc, a separate short fit).
+3. EM iteration (``--em-iteration N``, instead of 1 and 2): N samples, 3 modalities x 128
+   features, q = 32, 35% of slots hidden: fits with ``tol=0`` and a fixed ``max_iter``
+   (1 and 1 + ``--iterations``), in turn, ``--repeats`` times; the time of one EM
+   iteration is their difference over ``--iterations`` (median over repeats), the fixed
+   cost of ``fit`` is the rest of ``fit(max_iter=1)``; also ``transform`` and
+   ``fit_transform(max_iter=1)`` beside ``fit`` + ``transform``, and the peak resident
+   memory of the process. The issue's size is ``--em-iteration 1000000`` (3 GB of input,
+   about 9 GB peak).
 
-Run: ``.venv/bin/python benchmarks/bench_calmrl.py [--quick] [--threads N]``
+Run: ``.venv/bin/python benchmarks/bench_calmrl.py [--quick] [--threads N]
+[--em-iteration N [--iterations K] [--repeats R]]``
 (``--quick``: 20,000 samples in part 2). Everything runs under
 ``threadpool_limits(N)`` (default 1): numpy and scipy wheels each bundle their own
 OpenBLAS, and code that alternates between them (IterativeImputer's BayesianRidge,
@@ -19,6 +28,7 @@ and its load; compare ratios taken in the same run.
 """
 
 import argparse
+import resource
 import time
 import tracemalloc
 import warnings
@@ -151,16 +161,68 @@ def bench_scale(n_samples=100_000, width=256, q=32, rate=0.4, seed=0):
     return fit_seconds, iteration_seconds, peak
 
 
+def bench_em_iteration(n_samples, width=128, q=32, rate=0.35, n_iter=4, repeats=3, seed=0):
+    widths = {f"m{j}": width for j in range(3)}
+    X = make_shared_latent(n_samples, widths, n_components=q, noise=1.0, random_state=seed)
+    X = make_missing_modalities(X, _mcar_rate(rate, len(widths)), random_state=seed)
+    hidden = 1.0 - X.observed.mean()
+
+    def timed(fn):
+        start = time.perf_counter()
+        out = fn()
+        return time.perf_counter() - start, out
+
+    def imputer(max_iter):
+        return CalMRLImputer(n_components=q, max_iter=max_iter, tol=0, random_state=seed)
+
+    times = {k: [] for k in ("fit1", "fitK", "transform", "fit_transform")}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning of tol=0
+        for _ in range(repeats):
+            t, fitted = timed(lambda: imputer(1).fit(X))
+            times["fit1"].append(t)
+            times["fitK"].append(timed(lambda: imputer(1 + n_iter).fit(X))[0])
+            times["transform"].append(timed(lambda: fitted.transform(X))[0])
+            times["fit_transform"].append(
+                timed(lambda: imputer(1).fit_transform(X))[0]
+            )
+    med = {k: float(np.median(v)) for k, v in times.items()}
+    per_iter = float(np.median(np.subtract(times["fitK"], times["fit1"]) / n_iter))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB
+    print(
+        f"\nEM iteration: {n_samples} x 3 x {width}, q={q}, {100 * hidden:.1f}% of slots "
+        f"hidden, median of {repeats}"
+    )
+    print(f"  one EM iteration          {per_iter:8.3f} s")
+    print(f"  fit fixed cost            {med['fit1'] - per_iter:8.3f} s  "
+          f"(fit(max_iter=1) {med['fit1']:.3f} s)")
+    print(f"  transform                 {med['transform']:8.3f} s")
+    print(f"  fit_transform(max_iter=1) {med['fit_transform']:8.3f} s  "
+          f"(fit + transform {med['fit1'] + med['transform']:.3f} s)")
+    print(f"  peak resident memory      {peak:8.2f} GiB  "
+          f"(input {sum(a.nbytes for a in X.values()) / 2**30:.2f} GiB)")
+    return per_iter, med
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="20,000 samples at scale")
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads per pool")
+    parser.add_argument(
+        "--em-iteration", type=int, metavar="N", help="only part 3, on N samples"
+    )
+    parser.add_argument("--iterations", type=int, default=4, help="part 3: K")
+    parser.add_argument("--repeats", type=int, default=3, help="part 3: R")
     args = parser.parse_args()
     with threadpool_limits(args.threads):
         threads = {
             d["filepath"].split("/")[-1]: d["num_threads"] for d in threadpool_info()
         }
         print(f"BLAS/OpenMP threads: {threads}")
+        if args.em_iteration:
+            bench_em_iteration(args.em_iteration, n_iter=args.iterations,
+                               repeats=args.repeats)
+            return
         bench_mfeat()
         bench_scale(n_samples=20_000 if args.quick else 100_000)
 

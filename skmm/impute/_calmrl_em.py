@@ -12,8 +12,11 @@ arrays of the *observed* rows (:func:`prepare`) and a :class:`SharedLatentParams
 Costs: the posterior covariance ``V`` depends only on the missing pattern and is factorised
 once per pattern; per iteration each modality costs two ``(n_m x d_m) @ (d_m x q)``
 products (E-step projection, M-step statistics) and nothing of size ``n x sum(d) x q`` is
-formed. The M-step is parameter-expanded (PX-EM) by default, see :func:`m_step`. Linear
-algebra is numpy's only (see :func:`pattern_covariances`).
+formed. :func:`prepare` sorts the samples by missing pattern once, so that inside
+:func:`fit_em` every pattern's samples, and every modality's rows of them, are contiguous
+slices (views, not fancy-index copies); :func:`e_step` and :func:`m_step` keep the
+samples' own order. The M-step is parameter-expanded (PX-EM) by default, see
+:func:`m_step`. Linear algebra is numpy's only (see :func:`pattern_covariances`).
 """
 
 from typing import NamedTuple
@@ -37,6 +40,7 @@ __all__ = [
     "predictive_mean",
     "predictive_variance",
     "prepare",
+    "rescale",
     "sample_latent",
     "standardize",
 ]
@@ -68,9 +72,10 @@ class EMData(NamedTuple):
     """Observed rows of each modality, laid out once for repeated E/M-steps.
 
     rows : tuple of int ndarray
-        Indices of the samples that observe each modality.
+        Indices of the samples that observe each modality, grouped by pattern (the
+        patterns in order, each one's samples in increasing order).
     values : tuple of float64 ndarray (n_m, d_m)
-        Those samples' rows (C-contiguous, no NaN).
+        Those samples' rows, in that order (C-contiguous, no NaN).
     sq_norms : tuple of ndarray (n_m,)
         Squared norms of the rows.
     col_sums, col_sq_sums : tuple of ndarray (d_m,)
@@ -85,6 +90,14 @@ class EMData(NamedTuple):
         Power of two the values were divided by to keep their squares finite (1 unless
         :func:`prepare` was asked to); :func:`e_step` answers in the undivided units,
         :func:`m_step` needs 1.
+    order : int ndarray (n_samples,)
+        The samples grouped by pattern, ``concatenate(pattern_rows)``: pattern ``p``
+        holds positions ``bounds[p]:bounds[p + 1]`` of this order.
+    bounds : int ndarray (n_patterns + 1,)
+    runs : tuple of tuple of (int, int, int, int)
+        For each modality, ``(lo, hi, start, stop)``: its rows ``values[lo:hi]`` are
+        the samples at positions ``start:stop`` of ``order`` (maximal runs of adjacent
+        patterns that observe it).
     """
 
     rows: tuple
@@ -96,6 +109,9 @@ class EMData(NamedTuple):
     pattern_index: np.ndarray
     pattern_rows: tuple
     shrink: float = 1.0
+    order: np.ndarray = None
+    bounds: np.ndarray = None
+    runs: tuple = ()
 
     @property
     def n_samples(self):
@@ -147,9 +163,13 @@ def prepare(arrays, observed, *, center=None, scale=None, shrink=1.0):
     EMData
     """
     observed = np.asarray(observed, dtype=bool)
-    rows, values = [], []
+    patterns, index, groups = missing_patterns(observed)
+    counts = np.array([g.size for g in groups], dtype=np.intp)
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    order = np.concatenate(groups) if groups else np.zeros(0, dtype=np.intp)
+    rows, values, runs = [], [], []
     for j, a in enumerate(arrays):
-        idx = np.flatnonzero(observed[:, j])
+        idx = np.concatenate([g for g, p in zip(groups, patterns) if p[j]] or [order[:0]])
         # fancy indexing copies, so the in-place scaling below never touches ``a``
         v = np.asarray(a)[idx].astype(np.float64, order="C", copy=False)
         if center is not None:
@@ -160,11 +180,27 @@ def prepare(arrays, observed, *, center=None, scale=None, shrink=1.0):
             v /= shrink
         rows.append(idx)
         values.append(v)
-    patterns, index, groups = missing_patterns(observed)
+        runs.append(_runs(bounds, np.flatnonzero(patterns[:, j])))
     data = EMData(
-        tuple(rows), tuple(values), (), (), (), patterns, index, groups, float(shrink)
+        tuple(rows), tuple(values), (), (), (), patterns, index, groups, float(shrink),
+        order, bounds, tuple(runs),
     )
     return _with_sums(data)
+
+
+def _runs(bounds, members):
+    """``(lo, hi, start, stop)`` of the maximal runs of adjacent patterns ``members``
+    (sorted) that a modality observes, ``lo:hi`` counted in its own rows."""
+    runs, lo = [], 0
+    for p in members:
+        start, stop = int(bounds[p]), int(bounds[p + 1])
+        if runs and runs[-1][3] == start:
+            last = runs.pop()
+            runs.append((last[0], lo + stop - start, last[2], stop))
+        elif stop > start:
+            runs.append((lo, lo + stop - start, start, stop))
+        lo += stop - start
+    return tuple(runs)
 
 
 def _with_sums(data):
@@ -173,6 +209,14 @@ def _with_sums(data):
         col_sums=tuple(v.sum(axis=0) for v in data.values),
         col_sq_sums=tuple(np.einsum("ij,ij->j", v, v) for v in data.values),
     )
+
+
+def rescale(data, scale):
+    """Divide each modality's values by ``scale[j]`` (per feature or scalar) in place,
+    as :func:`prepare`'s ``scale`` does, and recompute the sums."""
+    for v, u in zip(data.values, scale):
+        v /= u
+    return _with_sums(data)
 
 
 def standardize(data):
@@ -186,8 +230,9 @@ def standardize(data):
         Per-feature means and standard deviations (1 where the deviation is 0).
     """
     centers, scales = [], []
-    for v in data.values:
-        center = v.mean(axis=0) if v.shape[0] else np.zeros(v.shape[1])
+    for v, col_sums in zip(data.values, data.col_sums):
+        # the column sums are v.sum(axis=0), the reduction of v.mean(axis=0)
+        center = col_sums / v.shape[0] if v.shape[0] else np.zeros(v.shape[1])
         v -= center
         scale = np.sqrt(np.einsum("ij,ij->j", v, v) / max(v.shape[0], 1))
         scale[scale == 0] = 1.0
@@ -257,7 +302,8 @@ def init_params_pca(data, n_components, *, floors, random_state, max_rows=20000)
     for j, (rows, v) in enumerate(zip(data.rows, data.values)):
         pos = position[rows]
         hit = pos >= 0
-        filled[pos[hit], bounds[j]:bounds[j + 1]] = v[hit] - v.mean(axis=0)
+        mean = data.col_sums[j] / max(v.shape[0], 1)  # = v.mean(axis=0), one pass less
+        filled[pos[hit], bounds[j]:bounds[j + 1]] = v[hit] - mean
         fractions.append(max(rows.size / n, 1.0 / n))
     k = min(n_components, *filled.shape)
     s, Vt = _top_right_singular(filled, k, rng)
@@ -336,7 +382,13 @@ def e_step(data, params):
     Returns
     -------
     Posterior
+        In the samples' order.
     """
+    return _in_sample_order(data, _e_step(data, params))
+
+
+def _e_step(data, params):
+    """:func:`e_step` with the samples in pattern order (``data.order``)."""
     n, q = data.n_samples, params.n_components
     t = data.shrink
     c = np.zeros((n, q))
@@ -344,34 +396,50 @@ def e_step(data, params):
     # apart, in quad and logs, when the residuals are shrunk)
     quad = np.zeros(n)
     logs = quad if t == 1.0 else np.zeros(n)
-    for j, (rows, v, sq) in enumerate(zip(data.rows, data.values, data.sq_norms)):
-        if not rows.size:
+    offset = np.zeros((len(data.patterns), q))  # sum_m W^mT mu^m / sigma_m^2, per pattern
+    for j, (v, sq, runs) in enumerate(zip(data.values, data.sq_norms, data.runs)):
+        if not runs:
             continue
         W, mu, s2 = params.components[j], params.means[j], params.noise_variance[j]
         if t != 1.0:
             mu = mu / t
-        proj = v @ np.column_stack([W, mu])  # one pass over the data for W^T z and mu^T z
-        c[rows] += (proj[:, :q] - W.T @ mu) / s2
+        # one pass over the data for W^T z / sigma^2 and mu^T z
+        proj = v @ np.column_stack([W / s2, mu])
+        offset[data.patterns[:, j]] += W.T @ mu / s2
         resid = sq - 2.0 * proj[:, q] + mu @ mu
         log_term = v.shape[1] * (_LOG_2PI + np.log(s2))
-        if t == 1.0:
-            quad[rows] += resid / s2 + log_term
-        else:
-            quad[rows] += resid / s2
-            logs[rows] += log_term
+        for lo, hi, start, stop in runs:
+            c[start:stop] += proj[lo:hi, :q]
+            if t == 1.0:
+                quad[start:stop] += resid[lo:hi] / s2 + log_term
+            else:
+                quad[start:stop] += resid[lo:hi] / s2
+                logs[start:stop] += log_term
     cov, logdet = pattern_covariances(params, data.patterns)
     mean = np.empty((n, q))
-    for p, idx in enumerate(data.pattern_rows):
-        mean[idx] = c[idx] @ cov[p]
+    for p in range(len(cov)):
+        start, stop = data.bounds[p], data.bounds[p + 1]
+        c[start:stop] -= offset[p]
+        np.matmul(c[start:stop], cov[p], out=mean[start:stop])
     cVc = np.einsum("ij,ij->i", c, mean)
+    logdet = np.repeat(logdet, np.diff(data.bounds))
     if t == 1.0:
-        log_likelihood = -0.5 * (quad - logdet[data.pattern_index] - cVc)
+        log_likelihood = -0.5 * (quad - logdet - cVc)
     else:
         with np.errstate(over="ignore"):
             mahalanobis = t * (t * np.maximum(quad - cVc, 0.0))
-            log_likelihood = -0.5 * (mahalanobis + logs - logdet[data.pattern_index])
+            log_likelihood = -0.5 * (mahalanobis + logs - logdet)
             mean *= t
     return Posterior(mean, cov, log_likelihood)
+
+
+def _in_sample_order(data, posterior):
+    """A posterior in pattern order (``data.order``) put back in the samples' order."""
+    mean = np.empty_like(posterior.mean)
+    mean[data.order] = posterior.mean
+    log_likelihood = np.empty_like(posterior.log_likelihood)
+    log_likelihood[data.order] = posterior.log_likelihood
+    return Posterior(mean, posterior.cov, log_likelihood)
 
 
 # --- M-step ------------------------------------------------------------------------------
@@ -393,6 +461,7 @@ def m_step(data, posterior, floors, *, expand=True):
     ----------
     data : EMData
     posterior : Posterior
+        In the samples' order (as :func:`e_step` gives it).
     floors : ndarray (n_modalities,)
     expand : bool, default=True
 
@@ -400,19 +469,33 @@ def m_step(data, posterior, floors, *, expand=True):
     -------
     SharedLatentParams
     """
+    sorted_posterior = posterior._replace(
+        mean=posterior.mean[data.order], log_likelihood=posterior.log_likelihood[data.order]
+    )
+    return _m_step(data, sorted_posterior, floors, expand=expand)
+
+
+def _m_step(data, posterior, floors, *, expand=True):
+    """:func:`m_step` with the samples in pattern order (``data.order``)."""
     q = posterior.mean.shape[1]
-    counts = np.array([idx.size for idx in data.pattern_rows])
+    mean, bounds = posterior.mean, data.bounds
+    counts = np.diff(bounds)
+    # second moments and sums of the posterior means, per pattern
+    blocks = [mean[bounds[p]:bounds[p + 1]] for p in range(len(counts))]
+    grams = np.stack([M.T @ M for M in blocks]) if blocks else np.zeros((0, q, q))
+    sums = np.stack([M.sum(axis=0) for M in blocks]) if blocks else np.zeros((0, q))
     components, means, noise = [], [], []
-    for j, (rows, v) in enumerate(zip(data.rows, data.values)):
+    for j, (v, runs) in enumerate(zip(data.values, data.runs)):
         n_m, d_m = v.shape
-        M = posterior.mean[rows]
-        weights = counts * data.patterns[:, j]
+        member = data.patterns[:, j]
+        weights = counts * member
         A = np.empty((q + 1, q + 1))
-        A[:q, :q] = np.tensordot(weights, posterior.cov, axes=1) + M.T @ M
-        A[:q, q] = A[q, :q] = M.sum(axis=0)
+        A[:q, :q] = np.tensordot(weights, posterior.cov, axes=1) + grams[member].sum(0)
+        A[:q, q] = A[q, :q] = sums[member].sum(axis=0)
         A[q, q] = n_m
-        B = np.empty((d_m, q + 1))
-        B[:, :q] = v.T @ M
+        B = np.zeros((d_m, q + 1))
+        for lo, hi, start, stop in runs:
+            B[:, :q] += v[lo:hi].T @ mean[start:stop]
         B[:, q] = data.col_sums[j]
         Wt = np.linalg.solve(A, B.T).T
         s2 = (data.sq_norms[j].sum() - np.sum(Wt * B)) / (n_m * d_m)
@@ -420,9 +503,9 @@ def m_step(data, posterior, floors, *, expand=True):
         means.append(Wt[:, q].copy())
         noise.append(max(s2, floors[j]))
     if expand:
-        M = posterior.mean
-        eta = M.mean(axis=0)
-        S = (np.tensordot(counts, posterior.cov, axes=1) + M.T @ M) / len(M)
+        n = len(mean)
+        eta = sums.sum(axis=0) / n
+        S = (np.tensordot(counts, posterior.cov, axes=1) + grams.sum(axis=0)) / n
         L = np.linalg.cholesky(S - np.outer(eta, eta))
         means = [mu + W @ eta for W, mu in zip(components, means)]
         components = [W @ L for W in components]
@@ -462,19 +545,19 @@ def fit_em(data, params, *, floors, max_iter=100, tol=1e-3, expand=True, verbose
         Mean log-likelihood per sample, before the first M-step and after each one.
     converged : bool
     """
-    posterior = e_step(data, params)
+    posterior = _e_step(data, params)  # in pattern order until the end
     history = [float(posterior.log_likelihood.mean())]
     converged = False
     for it in range(1, max_iter + 1):
-        params = m_step(data, posterior, floors, expand=expand)
-        posterior = e_step(data, params)
+        params = _m_step(data, posterior, floors, expand=expand)
+        posterior = _e_step(data, params)
         history.append(float(posterior.log_likelihood.mean()))
         if verbose:
             print(f"[CalMRL EM] iteration {it}: log-likelihood {history[-1]:.6f}")
         if history[-1] - history[-2] <= tol * (history[-1] - history[0]):
             converged = True
             break
-    return params, posterior, history, converged
+    return params, _in_sample_order(data, posterior), history, converged
 
 
 # --- predictions -------------------------------------------------------------------------

@@ -215,8 +215,40 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         -------
         self
         """
+        self._fit(X)
+        return self
+
+    @fit_atomically
+    def fit_transform(self, X, y=None):
+        """Fit, then fill each missing modality of ``X`` as :meth:`transform` does.
+
+        The posterior of the final E-step of the fit is reused (the same numbers
+        :meth:`transform` would compute again) unless ``X`` needed rescaling; a
+        failure leaves the estimator as it was.
+
+        Parameters
+        ----------
+        X : MultiModalData, dict of arrays or 2-D array
+        y : ignored
+
+        Returns
+        -------
+        MultiModalData, ndarray or DataFrame
+            As :meth:`transform` returns.
+        """
+        original = X
+        X, as_array, data, posterior = self._fit(X)
+        if data is None:
+            return self.transform(original)
+        parts = [(np.arange(X.n_samples), data, posterior)]
+        return self._impute(X, parts, as_array, original)
+
+    def _fit(self, X):
+        """Fit; return the validated ``X``, whether it was a 2-D array, and the EM
+        layout and final posterior when :meth:`transform` would compute that same
+        posterior (no rescaling, no row beyond ``2**400``), else None twice."""
         self._check_params()
-        X, _ = self._validate_multimodal(X, reset=True, allow_empty_samples=False)
+        X, as_array = self._validate_multimodal(X, reset=True, allow_empty_samples=False)
         if self.n_components > X.shape[1]:
             raise ValueError(
                 f"n_components={self.n_components} exceeds the {X.shape[1]} features "
@@ -224,13 +256,18 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
             )
         observed = X.observed
         arrays = list(X.values())
+        with np.errstate(over="ignore"):  # sums of huge values: recomputed below
+            data = em.prepare(arrays, observed)
         # Values too large to square are divided by exact powers of two: per feature
-        # when standardising, per modality otherwise (its noise is isotropic).
+        # when standardising, per modality otherwise (its noise is isotropic). Sums of
+        # squares within the limit's square bound every value, so max_abs runs only
+        # when they do not.
         axis = 0 if self.standardize else None
-        units = [power_of_two_scale(max_abs(a, axis=axis)) for a in arrays]
-        data = em.prepare(
-            arrays, observed, scale=None if all(map(is_unit, units)) else units
-        )
+        units = [1.0] * len(arrays)
+        if not all(np.all(q <= FLOAT64_LIMIT**2) for q in data.col_sq_sums):
+            units = [power_of_two_scale(max_abs(v, axis=axis)) for v in data.values]
+            if not all(map(is_unit, units)):
+                data = em.rescale(data, units)
         if self.standardize:
             data, center, scale = em.standardize(data)
             self._center = [c if is_unit(u) else c * u for c, u in zip(center, units)]
@@ -244,7 +281,7 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         rng = check_random_state_param(self.random_state)
         init = em.init_params_pca if self.init == "pca" else em.init_params_random
         params = init(data, self.n_components, floors=floors, random_state=rng)
-        params, _, history, converged = em.fit_em(
+        params, posterior, history, converged = em.fit_em(
             data, params, floors=floors, max_iter=self.max_iter, tol=self.tol,
             expand=self.algorithm == "px-em", verbose=self.verbose,
         )
@@ -266,7 +303,11 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
             self.mean_[m] = self._center[j] + s * params.means[j]
             with np.errstate(over="ignore"):  # inf above 1e154 input units, documented
                 self.noise_variance_[m] = params.noise_variance[j] * s**2
-        return self
+        # transform standardises with the same center and scale, in the same
+        # operations, so its posterior is this one unless it rescales or splits rows
+        if all(map(is_unit, units)) and not _far(data).any():
+            return X, as_array, data, posterior
+        return X, as_array, None, None
 
     @property
     def components_(self):
@@ -299,32 +340,35 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         Samples are independent given the parameters, so inference in chunks gives
         the same result as in one pass while its temporaries stay the size of a chunk.
         """
+        arrays, observed = list(X.values()), X.observed
         for start in range(0, X.n_samples, _INFERENCE_CHUNK):
-            stop = min(start + _INFERENCE_CHUNK, X.n_samples)
-            yield from self._infer(X, np.arange(start, stop))
+            chunk = slice(start, min(start + _INFERENCE_CHUNK, X.n_samples))
+            yield from self._infer(
+                [a[chunk] for a in arrays], observed[chunk], np.arange(X.n_samples)[chunk]
+            )
 
-    def _infer(self, X, rows):
-        """Yield ``(rows, EM layout, posterior)`` for ``rows`` of ``X``, in one or two
-        groups.
+    def _infer(self, arrays, observed, rows):
+        """Yield ``(rows, EM layout, posterior)`` for ``arrays`` (rows ``rows`` of the
+        input) and their ``observed`` mask, in one or two groups.
 
         Rows whose standardised values are too large to square (beyond ``2**400``, far
         outside the training data) form a second group, computed on values divided by
         a power of two (``EMData.shrink``) so that the other rows are untouched.
         """
-        arrays, observed = list(X.values()), X.observed
 
-        def prepare(rows, shrink=1.0):
+        def prepare(subset=None, shrink=1.0):
             return em.prepare(
-                [a[rows] for a in arrays], observed[rows],
+                arrays if subset is None else [a[subset] for a in arrays],
+                observed if subset is None else observed[subset],
                 center=self._center, scale=self._scale, shrink=shrink,
             )
 
-        data = prepare(rows)
-        size = _magnitudes(data)
-        far = ~(size.max(axis=1, initial=0.0) <= FLOAT64_LIMIT)
+        data = prepare()
+        far = _far(data)
         if not far.any():
             yield rows, data, em.e_step(data, self._params)
             return
+        size = _magnitudes(data)
         infinite = ~np.isfinite(size).all(axis=1)
         if infinite.any():
             raise self._far_rows_error(
@@ -332,9 +376,9 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
                 "standardising them overflows float64",
             )
         if not far.all():
-            near = prepare(rows[~far])
+            near = prepare(~far)
             yield rows[~far], near, em.e_step(near, self._params)
-        shrunk = prepare(rows[far], power_of_two_scale(size[far].max()))
+        shrunk = prepare(far, power_of_two_scale(size[far].max()))
         yield rows[far], shrunk, em.e_step(shrunk, self._params)
 
     def _far_rows_error(self, size, rows, consequence):
@@ -394,10 +438,15 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         check_scalar_param(return_std, "return_std", bool)
         original = X
         X, as_array = self._validate_for_inference(X)
+        return self._impute(X, self._posterior_chunks(X), as_array, original, return_std)
+
+    def _impute(self, X, parts, as_array, original, return_std=False):
+        """:meth:`transform`'s output from the ``(rows, EM layout, posterior)`` parts
+        covering the validated ``X``."""
         params = self._params
         filled = {m: a.copy() for m, a in X.items()}
         std = {m: np.zeros_like(a) for m, a in X.items()} if return_std else None
-        for rows, data, post in self._posterior_chunks(X):
+        for rows, data, post in parts:
             observed = data.patterns[data.pattern_index]
             for j, m in enumerate(X.modalities):
                 missing = ~observed[:, j]
@@ -498,7 +547,7 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         check_scalar_param(n_imputations, "n_imputations", int, low=1)
         original = X
         X, as_array = self._validate_for_inference(X)
-        parts = list(self._infer(X, np.arange(X.n_samples)))
+        parts = list(self._infer(list(X.values()), X.observed, np.arange(X.n_samples)))
         params = self._params
         rng = check_random_state_param(random_state)
         draws = []
@@ -564,6 +613,20 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def _far(data):
+    """Rows of ``data`` with a standardised magnitude beyond ``FLOAT64_LIMIT`` (or not
+    finite) in some modality: those of :func:`_magnitudes`, found from the squared
+    norms (which bound every value) and checked exactly where these exceed the
+    limit's square."""
+    far = np.zeros(data.n_samples, dtype=bool)
+    for rows, v, sq in zip(data.rows, data.values, data.sq_norms):
+        suspect = np.flatnonzero(~(sq <= FLOAT64_LIMIT**2))
+        if suspect.size:
+            size = max_abs(v[suspect], axis=1) * data.shrink
+            far[rows[suspect]] |= ~(size <= FLOAT64_LIMIT)
+    return far
 
 
 def _magnitudes(data):

@@ -378,6 +378,125 @@ def test_em_functions_warm_start_and_empty_pattern():
     np.testing.assert_allclose(cov[0] @ precision, np.eye(3), atol=1e-10)
 
 
+def _reference_em_step(arrays, observed, params, floors, expand):
+    """Posterior and log-likelihood of every sample, then the M-step, written plainly:
+    one sample at a time, in the samples' order, on the stacked observed modalities."""
+    n, q = observed.shape[0], params.n_components
+    mean, cov, log_likelihood = np.zeros((n, q)), np.zeros((n, q, q)), np.zeros(n)
+    for i in range(n):
+        obs = np.flatnonzero(observed[i])
+        W = np.vstack([params.components[j] for j in obs])
+        mu = np.concatenate([params.means[j] for j in obs])
+        noise = np.concatenate(
+            [np.full(arrays[j].shape[1], params.noise_variance[j]) for j in obs]
+        )
+        x = np.concatenate([arrays[j][i] for j in obs])
+        cov[i] = np.linalg.inv(np.eye(q) + W.T @ (W / noise[:, None]))
+        mean[i] = cov[i] @ W.T @ ((x - mu) / noise)
+        log_likelihood[i] = multivariate_normal(mu, W @ W.T + np.diag(noise)).logpdf(x)
+    components, means, noises = [], [], []
+    for j, a in enumerate(arrays):
+        rows = observed[:, j]
+        b = np.column_stack([mean[rows], np.ones(rows.sum())])
+        A = b.T @ b
+        A[:q, :q] += cov[rows].sum(axis=0)
+        B = a[rows].T @ b
+        Wt = B @ np.linalg.inv(A)
+        s2 = (np.sum(a[rows] ** 2) - np.sum(Wt * B)) / a[rows].size
+        components.append(Wt[:, :q])
+        means.append(Wt[:, q])
+        noises.append(max(s2, floors[j]))
+    if expand:
+        eta = mean.mean(axis=0)
+        S = (cov + mean[:, :, None] * mean[:, None, :]).mean(axis=0) - np.outer(eta, eta)
+        L = np.linalg.cholesky(S)
+        means = [mu + W @ eta for W, mu in zip(components, means)]
+        components = [W @ L for W in components]
+    new = em.SharedLatentParams(tuple(components), tuple(means), np.asarray(noises))
+    return em.Posterior(mean, cov, log_likelihood), new
+
+
+@pytest.mark.parametrize("expand", [True, False])
+def test_em_steps_match_a_plain_per_sample_implementation(expand):
+    # Samples in random pattern order (MCAR): fit_em sorts them by pattern inside and
+    # must give the history, parameters and posterior of the plain per-sample steps.
+    _, Xm, _, _ = _data(n=150, noise=0.5, rate=0.5, seed=3)
+    arrays = [np.asarray(a) for a in Xm.values()]
+    observed = Xm.observed
+    data = em.prepare(arrays, observed)
+    floors = em.noise_floors(data, 1e-6)
+    start = em.init_params_random(data, 3, floors=floors, random_state=np.random.RandomState(0))
+    params, history, reference = start, [], None
+    for _ in range(4):
+        reference, params_next = _reference_em_step(arrays, observed, params, floors, expand)
+        history.append(reference.log_likelihood.mean())
+        post = em.e_step(data, params)
+        np.testing.assert_allclose(post.mean, reference.mean, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(post.log_likelihood, reference.log_likelihood, rtol=1e-10)
+        np.testing.assert_allclose(
+            post.cov[data.pattern_index], reference.cov, rtol=1e-10, atol=1e-14
+        )
+        stepped = em.m_step(data, post, floors, expand=expand)
+        for got, want in zip(stepped, params_next):
+            for g, w in zip(got, want):
+                np.testing.assert_allclose(g, w, rtol=1e-8, atol=1e-10)
+        params = params_next
+    history.append(_reference_em_step(arrays, observed, params, floors, expand)[0]
+                   .log_likelihood.mean())
+    fitted, post, fit_history, _ = em.fit_em(
+        data, start, floors=floors, max_iter=4, tol=0, expand=expand
+    )
+    np.testing.assert_allclose(fit_history, history, rtol=1e-10)
+    for got, want in zip(fitted, params):
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=1e-8, atol=1e-10)
+    final = _reference_em_step(arrays, observed, params, floors, expand)[0]
+    np.testing.assert_allclose(post.mean, final.mean, rtol=1e-8, atol=1e-10)
+
+
+def test_prepare_groups_rows_by_pattern_in_contiguous_runs():
+    _, Xm, _, _ = _data(n=200, rate=0.5, seed=1)
+    arrays, observed = list(Xm.values()), Xm.observed
+    data = em.prepare(arrays, observed)
+    np.testing.assert_array_equal(data.order, np.concatenate(data.pattern_rows))
+    np.testing.assert_array_equal(
+        data.pattern_index[data.order], np.repeat(np.arange(len(data.patterns)),
+                                                  np.diff(data.bounds))
+    )
+    for j, (rows, v, runs) in enumerate(zip(data.rows, data.values, data.runs)):
+        np.testing.assert_array_equal(v, arrays[j][rows])
+        np.testing.assert_array_equal(np.sort(rows), np.flatnonzero(observed[:, j]))
+        covered = np.concatenate([np.arange(lo, hi) for lo, hi, _, _ in runs])
+        np.testing.assert_array_equal(covered, np.arange(len(rows)))
+        for lo, hi, start, stop in runs:
+            np.testing.assert_array_equal(rows[lo:hi], data.order[start:stop])
+
+
+@pytest.mark.parametrize("as_array", [False, True])
+@pytest.mark.parametrize("huge", [False, True])
+def test_fit_transform_reuses_the_fit_posterior_and_equals_fit_then_transform(
+    as_array, huge, monkeypatch
+):
+    # huge: values beyond 2**400 are rescaled at fit, so fit_transform transforms anew;
+    # a 2-D array is one modality, complete
+    X, Xm, _, _ = _data(n=300, rate=0.5)
+    if huge:
+        Xm = MultiModalData({**Xm, "b": Xm["b"] * 2.0**700})
+    X = np.asarray(X) * (2.0**700 if huge else 1.0) if as_array else Xm
+    params = dict(n_components=3, max_iter=15, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        two = CalMRLImputer(**params).fit(X).transform(X)
+        if not huge:  # no second E-step
+            monkeypatch.setattr(CalMRLImputer, "_posterior_chunks", None)
+        one = CalMRLImputer(**params).fit_transform(X)
+    assert type(one) is type(two)
+    one, two = np.asarray(one), np.asarray(two)
+    assert one.dtype == two.dtype
+    np.testing.assert_allclose(one, two, rtol=1e-10, atol=0)
+    np.testing.assert_array_equal(np.isnan(one), np.zeros_like(one, dtype=bool))
+
+
 # --- huge finite values ----------------------------------------------------------------
 def _outputs(imputer, X):
     """Every inference output, as plain arrays (``sample`` with a fixed seed)."""
