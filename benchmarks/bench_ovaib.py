@@ -26,8 +26,12 @@
 5. ``--sweep`` only: the protocol of part 2 (probe on the fused embedding + presence
    bits) for other temperatures, epoch counts, ``beta`` and widths: the evidence for
    the defaults (OVA-IB ``temperature=0.5``, both ``max_epochs=40``).
+6. ``--throughput`` only (then parts 1-3 and 5 are skipped): training samples per
+   second on all 2000 complete mfeat samples (median over the epochs after the first,
+   default batch), and the loss table of part 4.
 
-Run: ``.venv/bin/python benchmarks/bench_ovaib.py [--quick] [--threads 1] [--sweep]``
+Run: ``.venv/bin/python benchmarks/bench_ovaib.py [--quick] [--threads 1] [--sweep]
+[--throughput]``
 (``--quick``: 20 epochs, 2 folds, 2 subsets per size). Timings depend on the machine and
 its load; compare ratios taken in the same run.
 """
@@ -308,14 +312,27 @@ print(json.dumps({"saved_mb": sum(saved.values()) / 2**20,
 """
 
 
+def bench_throughput(X, epochs=6, seed=0):
+    """Part 6: training samples per second (median over the epochs after the first)."""
+    out = {}
+    for name, est in _embedders(epochs, seed).items():
+        durations = [r["dur"] for r in est.fit(X).history_[1:]]
+        out[name] = X.n_samples / float(np.median(durations))
+    print(f"\n[6] training throughput, {X.n_samples} complete samples, default batch, "
+          f"median over epochs 2..{epochs}: " + ", ".join(
+              f"{name} {v:.0f} samples/s" for name, v in out.items()))
+    return out
+
+
 def bench_cost(fit_times, epochs, n_train, threads, batch_sizes=(128, 256, 512, 1024)):
-    """Part 4: training time, score time and peak memory per batch."""
+    """Part 4: training time (``fit_times``; None: not shown), loss time and memory."""
     print(f"\n[4] cost (torch threads = {threads})")
-    ova, clip = np.mean(fit_times["OVA-IB"]), np.mean(fit_times["CLIP"])
-    print(f"fit, {epochs} epochs on {n_train} complete samples, batch 256 (mean over "
-          f"folds): OVA-IB {ova:.1f} s, PairwiseCLIP {clip:.1f} s, ratio {ova / clip:.2f}"
-          f" (per 100 epochs: OVA-IB {ova * 100 / epochs:.0f} s, PairwiseCLIP "
-          f"{clip * 100 / epochs:.0f} s)")
+    if fit_times is not None:
+        ova, clip = np.mean(fit_times["OVA-IB"]), np.mean(fit_times["CLIP"])
+        print(f"fit, {epochs} epochs on {n_train} complete samples, batch 256 (mean over "
+              f"folds): OVA-IB {ova:.1f} s, PairwiseCLIP {clip:.1f} s, ratio "
+              f"{ova / clip:.2f} (per 100 epochs: OVA-IB {ova * 100 / epochs:.0f} s, "
+              f"PairwiseCLIP {clip * 100 / epochs:.0f} s)")
     header = (f"{'batch N':>8}{'loss fwd+bwd s':>16}{'saved MB':>10}{'largest MB':>12}"
               f"{'N^2 M(M-1) f64 MB':>19}{'N^2 M d f64 MB':>16}")
     print("OVA-IB sufficiency + minimality loss alone (M = 6, d = 64; fresh process per "
@@ -336,7 +353,8 @@ def bench_cost(fit_times, epochs, n_train, threads, batch_sizes=(128, 256, 512, 
         rows[n] = r
         print(f"{n:>8}{r['seconds']:>16.3f}{r['saved_mb']:>10.1f}{r['largest_mb']:>12.1f}"
               f"{ours:>19.1f}{naive:>16.1f}")
-    return {"fit_seconds": {"OVA-IB": ova, "CLIP": clip}, "loss_per_batch": rows}
+    fit = None if fit_times is None else {"OVA-IB": ova, "CLIP": clip}
+    return {"fit_seconds": fit, "loss_per_batch": rows}
 
 
 def main(argv=None):
@@ -351,6 +369,9 @@ def main(argv=None):
                         help="random subsets per size 2..5 (default 5, quick 2)")
     parser.add_argument("--sweep", action="store_true",
                         help="also run part 5, the parameter screen (slow)")
+    parser.add_argument("--throughput", action="store_true",
+                        help="only part 6, training samples per second, and the loss "
+                             "table of part 4 (a minute)")
     args = parser.parse_args(argv)
     import torch
     from threadpoolctl import threadpool_limits
@@ -370,6 +391,11 @@ def main(argv=None):
     print(f"OVAIBEmbedder vs PairwiseCLIPEmbedder, default parameters, max_epochs="
           f"{shown}, {n_folds} folds, {len(subsets)} test subsets", flush=True)
     start = time.perf_counter()
+    if args.throughput:
+        part6 = bench_throughput(X)
+        part4 = bench_cost(None, shown, X.n_samples, args.threads)
+        print(f"\ntotal {time.perf_counter() - start:.0f} s")
+        return {"throughput": part6, "cost": part4}
     part1, (models, test) = bench_agnostic(X, y, folds, subsets, epochs, seed)
     sharp = OVAIBEmbedder(temperature=0.2, random_state=seed,
                           **({} if epochs is None else {"max_epochs": epochs}))

@@ -304,6 +304,22 @@ class _Progress:
         sys.stderr.flush()
 
 
+def _adamw(torch, groups, lr):
+    """AdamW in its fastest form the parameters' device supports.
+
+    ``fused=True`` (one kernel for all parameters: the step is about 3.5x cheaper than
+    the default for-loop on CPU) needs torch >= 2.4 on CPU; older versions and other
+    devices refuse it when the optimiser is built, and fall back to ``foreach=True``,
+    then to the for-loop. The three forms differ only by float rounding.
+    """
+    for options in ({"fused": True}, {"foreach": True}):
+        try:
+            return torch.optim.AdamW(groups, lr=lr, **options)
+        except (RuntimeError, ValueError, TypeError):
+            continue
+    return torch.optim.AdamW(groups, lr=lr)
+
+
 class BaseTorchEmbedder(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
     """Base class of skmm's torch embedders (see the module docstring for the hooks).
 
@@ -558,7 +574,7 @@ class BaseTorchEmbedder(MultiModalMixin, MultiModalTransformerMixin, BaseEstimat
             {"params": decay, "weight_decay": self.weight_decay},
             {"params": no_decay, "weight_decay": 0.0},
         ]
-        optimizer = torch.optim.AdamW(groups, lr=self.lr)
+        optimizer = _adamw(torch, groups, self.lr)
         state = getattr(self, "_optimizer_state", None)
         if state is not None:
             optimizer.load_state_dict(state)

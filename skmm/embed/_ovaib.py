@@ -17,37 +17,44 @@ def projection_scores(anchor, rest, ridge):
 
         P_p z = A_p (A_p^T A_p + ridge I)^-1 A_p^T z,    s[n, p] = cos(z_n, P_p z_n)
 
-    computed without any ``(N, P, d)`` tensor: ``B[p, :, n] = A_p^T z_n``,
-    ``C = (A_p^T A_p + ridge I)^-1 B`` (one small inverse per candidate) and
-    ``s = B.C / (||z_n|| sqrt(C^T A_p^T A_p C))`` with
-    ``C^T A_p^T A_p C = B.C - ridge ||C||^2``. Memory ``O(N P K)``, in float64.
+    computed without any ``(N, P, d)`` tensor: with the Cholesky factor
+    ``L L^T = A_p^T A_p + ridge I`` (one small float64 factorisation per candidate),
+    ``e = L^-1 A_p^T z_n`` and ``c = L^-T e = (A_p^T A_p + ridge I)^-1 A_p^T z_n``
+    give ``z^T P z = ||e||^2``, ``||P z||^2 = ||e||^2 - ridge ||c||^2`` and
+    ``s = ||e||^2 / (||z_n|| ||P z_n||)``. Memory ``O(N P K)``.
+
+    The products with the anchors run in the anchors' dtype. In float32 they stay
+    accurate: the rows of ``L^-1 A_p^T`` have norm <= 1 (``e`` is bounded by
+    ``||z_n||``) and the rounding of ``c`` enters multiplied by ``ridge``.
 
     Parameters
     ----------
     anchor : Tensor of shape (N, d)
     rest : Tensor of shape (P, K, d)
+        Same dtype as ``anchor``.
     ridge : float
         ``lambda > 0``.
 
     Returns
     -------
-    Tensor of shape (N, P), float64
-        Scores in ``[0, 1]``; 0 where the span is empty or ``z_n`` is orthogonal to
-        it (or ``z_n = 0``).
+    Tensor of shape (N, P)
+        Scores in ``[0, 1]``, in the dtype of ``anchor``; 0 where the span is empty or
+        ``z_n`` is orthogonal to it (or ``z_n = 0``).
     """
     import torch
 
-    a, r = anchor.double(), rest.double()
-    P, K, d = r.shape
-    gram = r @ r.transpose(1, 2)
-    eye = torch.eye(K, dtype=gram.dtype, device=gram.device)
-    inv = torch.linalg.inv(gram + ridge * eye)
-    B = (r.reshape(P * K, d) @ a.T).reshape(P, K, -1)  # B[p, :, n] = A_p^T z_n
-    C = inv @ B
-    bc = (B * C).sum(dim=1)  # (P, N): z^T P z
-    proj_sq = (bc - ridge * (C * C).sum(dim=1)).clamp_min(_TINY)  # ||P z||^2
-    norm = a.norm(dim=1).clamp_min(_TINY ** 0.5)
-    return (bc / proj_sq.sqrt()).T / norm[:, None]
+    P, K, d = rest.shape
+    r = rest.double()
+    eye = torch.eye(K, dtype=r.dtype, device=r.device)
+    chol = torch.linalg.cholesky(r @ r.mT + ridge * eye)
+    inv_chol = torch.linalg.solve_triangular(chol, eye, upper=False)  # L^-1
+    white = (inv_chol @ r).to(anchor.dtype)  # rows of L^-1 A_p^T
+    e = (white.reshape(P * K, d) @ anchor.T).reshape(P, K, -1)  # e[p, :, n]
+    c = inv_chol.mT.to(anchor.dtype) @ e
+    zpz = e.square().sum(dim=1)  # (P, N): z^T P z
+    proj_sq = (zpz - ridge * c.square().sum(dim=1)).clamp_min(_TINY)  # ||P z||^2
+    norm = anchor.norm(dim=1).clamp_min(_TINY ** 0.5)
+    return (zpz / proj_sq.sqrt()).T / norm[:, None]
 
 
 _TEMPERATURE_NOTE = """
@@ -227,7 +234,7 @@ class OVAIBEmbedder(_AlignedEmbedder):
             if rows.numel() == 0:
                 continue
             anchor, rest = z[rows, m], z[:, others]
-            scores = projection_scores(anchor, rest, self.ridge)
+            scores = projection_scores(anchor, rest, self.ridge)  # in z's dtype
             term = self._sufficiency(scores, rows, valid_rest)
             if term is not None:
                 sufficiency.append(term)
@@ -243,4 +250,4 @@ class OVAIBEmbedder(_AlignedEmbedder):
         return loss_s + self.beta * loss_m, {"sufficiency": loss_s, "minimality": loss_m}
 
     def _retrieval_kernel(self, query, rest, rest_present):
-        return projection_scores(query, rest, self.ridge)
+        return projection_scores(query.double(), rest.double(), self.ridge)

@@ -43,6 +43,88 @@ def test_projection_scores_match_direct_per_sample_computation(ridge):
     )
 
 
+def _float64_reference_loss(emb, z, present):
+    """OVA-IB's loss as first written: float64 inverse-Gram scores, then InfoNCE."""
+    import torch.nn.functional as F
+
+    def scores(a, r):
+        inv = torch.linalg.inv(r @ r.mT + emb.ridge * torch.eye(r.shape[1],
+                                                                dtype=r.dtype))
+        B = (r.reshape(-1, r.shape[2]) @ a.T).reshape(r.shape[0], r.shape[1], -1)
+        C = inv @ B
+        bc = (B * C).sum(1)
+        proj = (bc - emb.ridge * (C * C).sum(1)).clamp_min(1e-30)
+        return (bc / proj.sqrt()).T / a.norm(dim=1).clamp_min(1e-15)[:, None]
+
+    M = present.shape[1]
+    sufficiency, minimality = [], []
+    for m in range(M):
+        others = [i for i in range(M) if i != m]
+        valid = present[:, others].any(1)
+        rows = torch.nonzero(present[:, m] & valid).flatten()
+        logits = (scores(z[rows, m], z[:, others]) / emb.temperature).masked_fill(
+            ~valid[None], float("-inf"))
+        if emb.include_positive_in_denominator:
+            sufficiency.append(F.cross_entropy(logits, rows))
+        else:
+            at = torch.arange(rows.numel())
+            negatives = logits.clone()
+            negatives[at, rows] = float("-inf")
+            ok = torch.isfinite(negatives).any(1)
+            sufficiency.append((torch.logsumexp(negatives[ok], 1)
+                                - logits[at, rows][ok]).mean())
+        n_rest = present[rows][:, others].sum(1, keepdim=True)
+        centroid = z[rows][:, others].sum(1) / n_rest
+        minimality.append((z[rows, m] - centroid).square().sum(1).mean())
+    return torch.stack(sufficiency).mean() + emb.beta * torch.stack(minimality).mean()
+
+
+@pytest.mark.parametrize("spread", [1.0, 0.01, 0.001])
+@pytest.mark.parametrize("paper_form", [False, True])
+def test_float32_loss_and_gradient_match_float64_reference(spread, paper_form):
+    # spread: how far the modalities of a sample lie from a shared direction; 0.001
+    # makes every span nearly degenerate (1 - cos ~ 1e-6), the worst conditioning
+    g = torch.Generator().manual_seed(0)
+    n, M, d = 96, 4, 32
+    raw = torch.randn(n, 1, d, generator=g) + spread * torch.randn(n, M, d, generator=g)
+    present = torch.rand(n, M, generator=g) > 0.3
+    present[:, 0] = True
+    emb = OVAIBEmbedder(include_positive_in_denominator=not paper_form)
+
+    class Net(torch.nn.Module):  # z is the parameter
+        def __init__(self, z):
+            super().__init__()
+            self.z = torch.nn.Parameter(z)
+
+        def forward(self, xs):
+            return self.z
+
+    net = Net(raw.clone())
+    loss, _ = emb._batch_loss(net, None, present, None)
+    loss.backward()
+    z64 = torch.nn.Parameter(raw.double())
+    ref = _float64_reference_loss(
+        emb, torch.nn.functional.normalize(z64, dim=2) * present[..., None], present)
+    ref.backward()
+    assert loss.dtype == torch.float32
+    assert loss.item() == pytest.approx(ref.item(), rel=1e-6)
+    err = (net.z.grad.double() - z64.grad).abs().max() / z64.grad.abs().max()
+    assert err < 1e-4
+
+
+def test_float32_scores_match_float64():
+    g = torch.Generator().manual_seed(2)
+    anchor = torch.nn.functional.normalize(torch.randn(40, 16, generator=g), dim=1)
+    rest = torch.randn(30, 1, 16, generator=g) + 0.01 * torch.randn(30, 4, 16,
+                                                                     generator=g)
+    rest = torch.nn.functional.normalize(rest, dim=2)
+    rest[::3, 1] = 0.0
+    s32 = projection_scores(anchor, rest, 1e-6)
+    assert s32.dtype == torch.float32
+    s64 = projection_scores(anchor.double(), rest.double(), 1e-6)
+    np.testing.assert_allclose(s32.numpy(), s64.numpy(), rtol=0, atol=1e-5)
+
+
 def test_projection_score_of_own_span_member_is_one_and_empty_span_is_zero():
     g = torch.Generator().manual_seed(1)
     rest = torch.randn(3, 2, 8, generator=g, dtype=torch.float64)
