@@ -346,13 +346,31 @@ def _run_fold(name, X_true, X, hidden, y, train, test, random_state, quick, max_
     start = time.perf_counter()
     est.fit(X[train], y[train])
     fit_time = time.perf_counter() - start
-    accuracy = float(np.mean(est.predict(X[test]) == y[test]))
     rmse = float("nan")
-    if is_imputer and hidden[test].any():
-        imputer = est[0]
-        filled = imputer.transform(X[test])
-        rmse = imputation_rmse(X_true[test], filled, hidden[test])["overall"]
+    if is_imputer:
+        # impute the test fold once: for the RMSE and for the rest of the pipeline
+        filled = est[0].transform(X[test])
+        predicted = est[1:].predict(filled)
+        if hidden[test].any():
+            rmse = imputation_rmse(X_true[test], filled, hidden[test])["overall"]
+    else:
+        predicted = est.predict(X[test])
+    accuracy = float(np.mean(predicted == y[test]))
     return accuracy, rmse, fit_time
+
+
+def _in_order(n_jobs, tasks):
+    """Run ``tasks`` (joblib ``delayed`` calls) in one pool; yield results in order.
+
+    One pool for every task keeps both workers busy to the end (a pool per method
+    leaves one idle while the other runs that method's last fold). With joblib >= 1.3
+    results come as they finish, in order; older joblib returns them all at the end.
+    """
+    try:
+        parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+    except TypeError:  # joblib < 1.3
+        parallel = Parallel(n_jobs=n_jobs)
+    yield from parallel(tasks)
 
 
 def run_benchmark(
@@ -399,7 +417,7 @@ def run_benchmark(
         Training epochs of the torch embedders (default: each embedder's own default;
         20 with ``quick``).
     n_jobs : int or None
-        Folds of a method run in parallel with joblib.
+        Workers of the one joblib pool that runs every (rate, method, fold) task.
     progress : callable or None
         Called as ``progress(message)`` after each method and rate.
 
@@ -420,7 +438,7 @@ def run_benchmark(
             np.zeros(len(y)), y
         )
     )
-    results = []
+    runs = []  # (rate, method, shares, hidden-masked data) in result order
     for rate in missing_rates:
         if rate > 0:
             rates = rate
@@ -431,20 +449,26 @@ def run_benchmark(
             )
         else:
             X_missing, hidden = X_true, np.zeros((len(y), len(X_true.modalities)), bool)
-        overall, by_modality = missing_shares(X_true.observed, hidden, X_true.modalities)
-        for name in methods:
-            with warnings.catch_warnings():
-                # loky restarts a worker whose memory grew (importing torch does that) and
-                # says so; pending folds go to a fresh worker, so nothing is lost.
-                warnings.filterwarnings("ignore", "A worker stopped", UserWarning)
-                scores = Parallel(n_jobs=n_jobs)(
-                    delayed(_run_fold)(
-                        name, X_true, X_missing, hidden, y, train, test, random_state,
-                        quick, max_epochs,
-                    )
-                    for train, test in folds
-                )
-            acc, rmse, fit_time = (np.array(v) for v in zip(*scores))
+        shares = missing_shares(X_true.observed, hidden, X_true.modalities)
+        runs += [(rate, name, shares, X_missing, hidden) for name in methods]
+    tasks = (
+        delayed(_run_fold)(
+            name, X_true, X_missing, hidden, y, train, test, random_state, quick,
+            max_epochs,
+        )
+        for _, name, _, X_missing, hidden in runs
+        for train, test in folds
+    )
+    results = []
+    with warnings.catch_warnings():
+        # loky restarts a worker whose memory grew (importing torch does that) and says
+        # so; pending folds go to a fresh worker, so nothing is lost.
+        warnings.filterwarnings("ignore", "A worker stopped", UserWarning)
+        scores = _in_order(n_jobs, tasks)
+        for rate, name, (overall, by_modality), _, _ in runs:
+            acc, rmse, fit_time = (
+                np.array(v) for v in zip(*(next(scores) for _ in folds))
+            )
             result = BenchmarkResult(
                 method=name,
                 missing_rate=float(rate),
@@ -461,7 +485,7 @@ def run_benchmark(
             results.append(result)
             if progress is not None:
                 progress(
-                    f"[{len(results)}/{len(methods) * len(missing_rates)}] rate {rate:.2f} "
+                    f"[{len(results)}/{len(runs)}] rate {rate:.2f} "
                     f"{name:<15} accuracy {result.accuracy_mean:.3f}"
                 )
     return results

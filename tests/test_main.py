@@ -60,6 +60,63 @@ def test_standard_pattern_keeps_one_modality_observed(monkeypatch):
         run_benchmark(X, y, methods=["mean"], pattern="standard", complete_modality="z")
 
 
+def _per_method_reference(X, y, methods, rates, cv):
+    """The benchmark's protocol written plainly: one method and fold at a time."""
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedKFold
+
+    from skmm.metrics import imputation_rmse
+
+    folds = list(StratifiedKFold(cv, shuffle=True, random_state=0).split(X["a"], y))
+    out = []
+    for rate in rates:
+        Xm, hidden = make_missing_modalities(X, rate, random_state=0, return_mask=True)
+        for name in methods:
+            accuracies, rmses = [], []
+            for train, test in folds:
+                est, is_imputer = make_method(name, 0)
+                est = clone(est).fit(Xm[train], y[train])
+                accuracies.append(np.mean(est.predict(Xm[test]) == y[test]))
+                if is_imputer:
+                    filled = est[0].transform(Xm[test])
+                    rmses.append(imputation_rmse(X[test], filled,
+                                                 hidden[test])["overall"])
+            out.append((name, rate, accuracies, np.mean(rmses) if rmses else np.nan))
+    return out
+
+
+def test_one_pool_for_all_methods_gives_the_per_method_results(monkeypatch):
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], 20)
+    X = MultiModalData(a=rng.normal(size=(60, 3)) + y[:, None], b=rng.normal(size=(60, 2)),
+                       c=rng.normal(size=(60, 2)) - y[:, None])
+    methods, rates = ["mean", "knn", "zero+indicator"], [0.3, 0.5]
+    expected = _per_method_reference(X, y, methods, rates, 3)
+    messages = []
+    for n_jobs in (None, 2):
+        results = run_benchmark(X, y, methods=methods, missing_rates=rates, cv=3,
+                                n_jobs=n_jobs, progress=messages.append)
+        assert [(r.method, r.missing_rate) for r in results] == [e[:2] for e in expected]
+        for r, (_, _, accuracies, rmse) in zip(results, expected):
+            # same folds, seeds and arithmetic: identical
+            assert r.accuracies == accuracies
+            assert r.rmse == rmse or (np.isnan(r.rmse) and np.isnan(rmse))
+    assert messages[0].startswith("[1/6] rate 0.30 mean") and len(messages) == 12
+    # each test fold is imputed once (for the RMSE and the classifier alike)
+    from sklearn.impute import KNNImputer
+
+    calls = []
+    real = KNNImputer.transform
+
+    def spy(self, X):
+        calls.append(len(X["a"]) if isinstance(X, dict) else len(X))
+        return real(self, X)
+
+    monkeypatch.setattr(KNNImputer, "transform", spy)
+    run_benchmark(X, y, methods=["knn"], missing_rates=[0.3], cv=3)
+    assert calls.count(20) == 3
+
+
 def test_make_method_sets_embedder_epochs():
     est, is_imputer = make_method("clip", max_epochs=3)
     assert not is_imputer
