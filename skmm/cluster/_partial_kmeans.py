@@ -775,7 +775,9 @@ class PartialModalityKMeans(
             return out
 
         with _Threads() as threads:
-            results = threads.map(work, n, _chunk_rows(n, self.n_clusters, _TABLE_ENTRIES))
+            # larger chunks than the Lloyd passes: fewer rounds of per-pattern work
+            step = _chunk_rows(n, self.n_clusters, 4 * _TABLE_ENTRIES)
+            results = threads.map(work, n, step)
         return [r for group in results for r in group]
 
     def _geometry(self, dtypes):
