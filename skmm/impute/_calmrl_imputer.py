@@ -240,8 +240,19 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         X, as_array, data, posterior = self._fit(X)
         if data is None:
             return self.transform(original)
-        parts = [(np.arange(X.n_samples), data, posterior)]
-        return self._impute(X, parts, as_array, original)
+        # Imputing needs the patterns, not the fitted values: release them (a value
+        # that does not fit the output raises in transform, which names its rows).
+        data = data._replace(values=(), sq_norms=(), col_sums=(), col_sq_sums=())
+        parts = (
+            (np.arange(chunk.start, chunk.stop),
+             data._replace(pattern_index=data.pattern_index[chunk]),
+             posterior._replace(mean=posterior.mean[chunk], log_likelihood=None))
+            for chunk in _chunks(X.n_samples)
+        )
+        try:
+            return self._impute(X, parts, as_array, original)
+        except ValueError:
+            return self.transform(original)
 
     def _fit(self, X):
         """Fit; return the validated ``X``, whether it was a 2-D array, and the EM
@@ -341,11 +352,9 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         the same result as in one pass while its temporaries stay the size of a chunk.
         """
         arrays, observed = list(X.values()), X.observed
-        for start in range(0, X.n_samples, _INFERENCE_CHUNK):
-            chunk = slice(start, min(start + _INFERENCE_CHUNK, X.n_samples))
-            yield from self._infer(
-                [a[chunk] for a in arrays], observed[chunk], np.arange(X.n_samples)[chunk]
-            )
+        for chunk in _chunks(X.n_samples):
+            rows = np.arange(chunk.start, chunk.stop)
+            yield from self._infer([a[chunk] for a in arrays], observed[chunk], rows)
 
     def _infer(self, arrays, observed, rows):
         """Yield ``(rows, EM layout, posterior)`` for ``arrays`` (rows ``rows`` of the
@@ -613,6 +622,12 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def _chunks(n_samples):
+    """Consecutive slices of at most ``_INFERENCE_CHUNK`` rows (views, not copies)."""
+    for start in range(0, n_samples, _INFERENCE_CHUNK):
+        yield slice(start, min(start + _INFERENCE_CHUNK, n_samples))
 
 
 def _far(data):
