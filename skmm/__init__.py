@@ -8,6 +8,6 @@ Estimators live in subpackages (:mod:`skmm.cluster`, :mod:`skmm.impute`,
 from ._data import MultiModalData
 from .utils._show_versions import show_versions
 
-__version__ = "0.1.0"
+__version__ = "0.2.dev0"
 
 __all__ = ["MultiModalData", "__version__", "show_versions"]

@@ -13,7 +13,7 @@ __all__ = ["CalMRLEmbedder"]
 
 _OUTPUTS = ("anchor", "latent", "concat")
 _INTER_LOSSES = ("anchor_modality", "anchor_anchor")
-# Deprecated parameter -> its new name (renamed in 0.1, removed in 0.3).
+# Deprecated parameter -> its new name (renamed in 0.2, removed in 0.4).
 _RENAMED = {"tau1": "singular_value_temperature", "tau2": "temperature"}
 # EM iterations of the first calibration (from a PCA start); later ones are warm-started.
 _FIRST_EM_ITER = 100
@@ -76,12 +76,12 @@ class CalMRLEmbedder(_PerModalityEmbedder):
     singular_value_temperature : float, default=0.05
         The paper's ``tau1``: temperature of the softmax over singular values
         (``intra``), the value reported for the underlying alignment method. Named
-        ``tau1`` before version 0.1.
+        ``tau1`` before version 0.2.
     temperature : float, default=0.5
         The paper's ``tau2``: temperature of the InfoNCE (``inter``), as
         ``temperature`` in skmm's other embedders; reported: 0.1. On tabular data of a
         few thousand rows a low temperature overfits the instance discrimination (see
-        Notes). Named ``tau2`` before version 0.1.
+        Notes). Named ``tau2`` before version 0.2.
     inter_loss : {"anchor_modality", "anchor_anchor"}, default="anchor_modality"
         What the ``inter`` InfoNCE contrasts. ``"anchor_modality"``: the anchor
         ``u_i`` of each sample against the representations ``z_j^m`` of the batch,
@@ -114,14 +114,14 @@ class CalMRLEmbedder(_PerModalityEmbedder):
     tau1 : float, default="deprecated"
         Old name of ``singular_value_temperature``; when set, it is used instead.
 
-        .. deprecated:: 0.1
+        .. deprecated:: 0.2
            ``tau1`` was renamed ``singular_value_temperature`` and will be removed
-           in 0.3.
+           in 0.4.
     tau2 : float, default="deprecated"
         Old name of ``temperature``; when set, it is used instead.
 
-        .. deprecated:: 0.1
-           ``tau2`` was renamed ``temperature`` and will be removed in 0.3.
+        .. deprecated:: 0.2
+           ``tau2`` was renamed ``temperature`` and will be removed in 0.4.
 
     Attributes
     ----------
@@ -304,8 +304,8 @@ class CalMRLEmbedder(_PerModalityEmbedder):
             # a bad value is reported under the name the user set, before the warning
             check_scalar_param(value, old, float, low=0, include_low=False)
             warnings.warn(
-                f"{type(self).__name__}: `{old}` was renamed `{new}` in version 0.1 "
-                f"and will be removed in 0.3; use {new}={value!r} instead (the value "
+                f"{type(self).__name__}: `{old}` was renamed `{new}` in version 0.2 "
+                f"and will be removed in 0.4; use {new}={value!r} instead (the value "
                 f"of `{old}` is used for now).",
                 FutureWarning,
                 stacklevel=5,  # the caller of fit (through _fit and fit_atomically)

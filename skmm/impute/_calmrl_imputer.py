@@ -92,8 +92,8 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
     components_ : dict of ndarray of shape (d_m, n_components)
         The same dict as ``loadings_``.
 
-        .. deprecated:: 0.1
-           The dict form of ``components_`` warns and goes away in 0.3, when
+        .. deprecated:: 0.2
+           The dict form of ``components_`` warns and goes away in 0.4, when
            ``components_`` becomes the ``(n_components, n_features_in_)`` array of
            scikit-learn's decompositions. Use ``loadings_``.
     mean_ : dict of ndarray of shape (d_m,)
@@ -330,7 +330,7 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
             )
         warnings.warn(
             f"{type(self).__name__}.components_ as a dict of (d_m, n_components) "
-            "loadings is deprecated since 0.1 and will be removed in 0.3, when "
+            "loadings is deprecated since 0.2 and will be removed in 0.4, when "
             "components_ becomes the scikit-learn shaped (n_components, "
             "n_features_in_) array. Use loadings_ for the dict (or "
             "np.vstack(list(loadings_.values())).T for the array).",
@@ -506,10 +506,10 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
     def sample(self, X, n_imputations=5, random_state=None):
         """Deprecated name of :meth:`sample_imputations`.
 
-        .. deprecated:: 0.1
+        .. deprecated:: 0.2
            ``sample`` was renamed ``sample_imputations`` (scikit-learn's ``sample``,
            as in :meth:`sklearn.mixture.GaussianMixture.sample`, draws new points
-           from the model); it will be removed in 0.3.
+           from the model); it will be removed in 0.4.
 
         Parameters
         ----------
@@ -523,8 +523,8 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
             As :meth:`sample_imputations`.
         """
         warnings.warn(
-            f"{type(self).__name__}.sample was renamed sample_imputations in 0.1 and "
-            "will be removed in 0.3; use sample_imputations(X, n_imputations, "
+            f"{type(self).__name__}.sample was renamed sample_imputations in 0.2 and "
+            "will be removed in 0.4; use sample_imputations(X, n_imputations, "
             "random_state) (same arguments and draws).",
             FutureWarning,
             stacklevel=2,

@@ -422,7 +422,7 @@ def test_deprecated_temperature_names_still_work(old, new, value):
 
     X = _data(40)
     params = {**FAST, "max_epochs": 2, "batch_size": "auto"}
-    message = rf"`{old}` was renamed `{new}`.*removed in 0\.3"
+    message = rf"`{old}` was renamed `{new}`.*removed in 0\.4"
     with pytest.warns(FutureWarning, match=message):
         via_old = CalMRLEmbedder(**params, **{old: value}).fit(X)
     with warnings.catch_warnings():

@@ -214,7 +214,7 @@ def test_deprecated_sample_warns_and_makes_the_same_draws():
     _, Xm, _, _ = _data(n=60)
     imputer = CalMRLImputer(2, random_state=0).fit(Xm)
     expected = imputer.sample_imputations(Xm, 3, random_state=7)
-    with pytest.warns(FutureWarning, match="renamed sample_imputations.*removed in 0.3"):
+    with pytest.warns(FutureWarning, match="renamed sample_imputations.*removed in 0.4"):
         draws = imputer.sample(Xm, n_imputations=3, random_state=7)
     assert len(draws) == 3 and all(a == b for a, b in zip(draws, expected))
     with pytest.warns(FutureWarning), pytest.raises(ValueError, match="n_imputations"):
@@ -228,10 +228,10 @@ def test_loadings_and_deprecated_dict_components():
     imputer.fit(Xm)
     assert list(imputer.loadings_) == list(imputer.modalities_)
     assert "components_" not in vars(imputer)
-    with pytest.warns(FutureWarning, match="removed in 0.3.*Use loadings_"):
+    with pytest.warns(FutureWarning, match="removed in 0.4.*Use loadings_"):
         old = imputer.components_
     assert old is imputer.loadings_
-    # the scikit-learn shaped array that components_ becomes in 0.3
+    # the scikit-learn shaped array that components_ becomes in 0.4
     stacked = np.vstack(list(imputer.loadings_.values())).T
     assert stacked.shape == (3, imputer.n_features_in_)
     np.testing.assert_array_equal(stacked[:, :WIDTHS["a"]], imputer.loadings_["a"].T)
