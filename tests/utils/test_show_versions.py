@@ -36,15 +36,20 @@ def test_deps_info_matches_installed_versions():
         assert name in info
 
 
-def test_absent_package_is_none(monkeypatch):
+def _pretend_absent(monkeypatch, absent):
+    """Make the metadata look-up of ``absent`` fail as for an uninstalled package."""
     real_version = metadata.version
 
     def version(dist):
-        if dist == "dask":
+        if dist == absent:
             raise metadata.PackageNotFoundError(dist)
         return real_version(dist)
 
     monkeypatch.setattr(_show_versions.metadata, "version", version)
+
+
+def test_absent_package_is_none(monkeypatch):
+    _pretend_absent(monkeypatch, "dask")
     info = _get_deps_info()
     assert info["dask"] is None
     assert info["numpy"] == np.__version__
@@ -70,14 +75,7 @@ def test_show_versions_prints_every_section(capsys):
 
 
 def test_show_versions_without_torch(monkeypatch, capsys):
-    real_version = metadata.version
-
-    def version(dist):
-        if dist == "torch":
-            raise metadata.PackageNotFoundError(dist)
-        return real_version(dist)
-
-    monkeypatch.setattr(_show_versions.metadata, "version", version)
+    _pretend_absent(monkeypatch, "torch")
     show_versions()
     out = capsys.readouterr().out
     assert "torch: None" in out
