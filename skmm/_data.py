@@ -567,6 +567,16 @@ class MultiModalData(Mapping):
             [~np.isnan(a).all(axis=1) for a in self._arrays.values()]
         ).reshape(self.n_samples, len(self._arrays))
 
+    def _validated_observed(self):
+        """:attr:`observed`, handed over once by the validation that created ``self``.
+
+        :func:`~skmm.utils._validation.check_multimodal` leaves the mask it computed on
+        the container it returns; the first call takes it (and forgets it, so a later
+        change to the arrays cannot make it stale), later calls compute it afresh.
+        """
+        mask = self.__dict__.pop("_observed_at_validation", None)
+        return self.observed if mask is None else mask
+
     def __array__(self, dtype=None, copy=None):
         stacked = np.hstack(list(self._arrays.values()))
         return stacked if dtype is None else stacked.astype(dtype, copy=False)

@@ -670,7 +670,7 @@ class PartialModalityKMeans(
             )
             n_init = 1
         arrays = [X[m] for m in self.modalities_]
-        obs = X.observed
+        obs = X._validated_observed()
         # Features too large to square are divided by a power of two (a working copy
         # of their modality); the 1e-8 added to the deviations stays 1e-8 in input
         # units.
@@ -745,33 +745,67 @@ class PartialModalityKMeans(
         return MultiModalData(centres)
 
     # --- distances to the fitted centres ----------------------------------------------
-    def _map_tables(self, X, func):
+    def _map_tables(self, X, func, obs=None, rank=False):
         """Call ``func(rows, observed, num, count)`` on chunks of validated ``X``.
 
+        ``obs`` is ``X``'s observed mask (taken from the validation when not given).
         ``num`` and ``count`` are :meth:`_CentreGeometry.tables` against the fitted
         centres: the observed part of the partial distance of each sample to each
-        centre, and the number of modalities they share. Chunks run in threads; the
-        results come back as one list in row order.
+        centre, and the number of modalities they share. With ``rank`` and every
+        centre complete, ``num`` only ranks the centres of each row (its
+        :meth:`_CentreGeometry.scores`, or the tables for rows too far out for a
+        cheap bound to rule out an overflow) and ``count`` is None. Chunks run in
+        threads; the results come back as one list in row order.
         """
         arrays = [X[m] for m in self.modalities_]
-        obs = X.observed
+        obs = X._validated_observed() if obs is None else obs
         mean, scale = self._stats()
         geometry = self._geometry([a.dtype for a in arrays])
         n = X.n_samples
+        rank = rank and geometry.full
+        # ||z||**2 / d <= ((||x|| + ||mean||) * max(1 / scale))**2 / d
+        bounds = [(np.linalg.norm(u), np.max(1.0 / v)) for u, v in zip(mean, scale)]
+
+        def exact(chunk, obs_c, index):
+            """Tables of the chunk rows, redone in float64 or raising on overflow."""
+            with np.errstate(over="ignore", invalid="ignore"):
+                stacked = _stacked_norms(chunk, obs_c, mean, scale)
+                num, count = geometry.tables(chunk, obs_c, stacked)
+            bad = _overflowed(stacked, num)
+            if bad.any():
+                self._recompute_in_float64(
+                    chunk, obs_c, stacked, num, count, bad, index
+                )
+            return num, count
+
+        def ranking(chunk, obs_c, index):
+            with np.errstate(over="ignore", invalid="ignore"):
+                num = geometry.scores(chunk, obs_c)
+                zz = np.zeros(obs_c.shape[0])
+                for m, (x, (mean_norm, inverse)) in enumerate(zip(chunk, bounds)):
+                    norm = np.sqrt(np.einsum("ij,ij->i", x, x, dtype=np.float64))
+                    term = ((norm + mean_norm) * inverse) ** 2 / x.shape[1]
+                    zz += np.where(obs_c[:, m], term, 0.0)
+            # Rows far out (or overflowing) get the tables, which rank as the scores
+            # do but round as the distances do, and the overflow checks.
+            far = np.flatnonzero(
+                ~((zz <= _FAR_NORM) & (np.abs(num) <= _FLOAT64_MAX / 8).all(axis=1))
+            )
+            if far.size:
+                num[far] = exact(
+                    [a[far] for a in chunk], obs_c[far], index[far]
+                )[0]
+            return num
 
         def work(chunks):
             out = []
             for sl in chunks:
                 chunk, obs_c = self._working([a[sl] for a in arrays]), obs[sl]
-                with np.errstate(over="ignore", invalid="ignore"):
-                    stacked = _stacked_norms(chunk, obs_c, mean, scale)
-                    num, count = geometry.tables(chunk, obs_c, stacked)
-                bad = _overflowed(stacked, num)
-                if bad.any():
-                    self._recompute_in_float64(
-                        chunk, obs_c, stacked, num, count, bad, sl
-                    )
-                out.append(func(sl, obs_c, num, count))
+                index = np.arange(sl.start, sl.stop)
+                if rank:
+                    out.append(func(sl, obs_c, ranking(chunk, obs_c, index), None))
+                else:
+                    out.append(func(sl, obs_c, *exact(chunk, obs_c, index)))
             return out
 
         with _Threads() as threads:
@@ -784,8 +818,10 @@ class PartialModalityKMeans(
         mean, scale = self._stats()
         return _CentreGeometry(self._z_centers, self._presence, mean, scale, dtypes)
 
-    def _recompute_in_float64(self, chunk, obs, stacked, num, count, bad, sl):
+    def _recompute_in_float64(self, chunk, obs, stacked, num, count, bad, index):
         """Redo overflowed rows of a chunk's tables in float64, in place, or raise.
+
+        ``index`` holds the row numbers (in ``X``) of the chunk's rows.
 
         float32 products overflow for values far outside the training range whose
         float64 products do not; rows whose squared norms overflow float64 raise.
@@ -802,7 +838,7 @@ class PartialModalityKMeans(
             rows = rows[_overflowed(stacked[rows], num[rows])]
         if rows.size:
             raise self._far_rows_error(
-                stacked[rows, : obs.shape[1]], sl.start + rows,
+                stacked[rows, : obs.shape[1]], index[rows],
                 "their squared partial distances to the centres overflow float64",
             )
 
@@ -844,10 +880,14 @@ class PartialModalityKMeans(
         X, _ = self._validate_multimodal(X, reset=False)
         labels = np.empty(X.n_samples, dtype=np.intp)
 
-        def assign(sl, obs, d2):
-            labels[sl] = np.where(obs.any(axis=1), d2.argmin(axis=1), -1)
+        geometry = self._geometry([X[m].dtype for m in self.modalities_])
 
-        self._map_squared(X, assign)
+        def assign(sl, obs, num, count):
+            if not geometry.full:
+                num = geometry.squared(num, count, obs)
+            labels[sl] = np.where(obs.any(axis=1), num.argmin(axis=1), -1)
+
+        self._map_tables(X, assign, rank=True)
         return labels
 
     @fit_atomically
@@ -1031,6 +1071,12 @@ def _draw_candidates(closest, n_trials, rng):
         draws = rng.uniform(size=n_trials) * cumulative[-1]
         return np.minimum(np.searchsorted(cumulative, draws, side="right"), n - 1)
     return rng.randint(n, size=n_trials)
+
+
+_FLOAT64_MAX = float(np.finfo(np.float64).max)
+# Bound on ||z||**2 / d below which a row's scores rank the centres without rounding
+# away what the distances keep (values within 1e6 standard deviations).
+_FAR_NORM = 2.0**40
 
 
 def _overflowed(stacked, num):

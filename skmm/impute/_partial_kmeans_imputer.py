@@ -190,9 +190,10 @@ class PartialModalityKMeansImputer(
         check_is_fitted(self, "kmeans_")
         original = X
         X, as_array = self._validate_multimodal(X, reset=False)
+        obs = X._validated_observed()
         out = MultiModalData({m: X[m].copy() for m in self.modalities_})
         out.feature_names = dict(X.feature_names)
-        _complete(self.kmeans_, out)
+        _complete(self.kmeans_, out, obs)
         return self._wrap_output(out, as_array, original)
 
     def score(self, X, y=None):
@@ -220,8 +221,9 @@ class PartialModalityKMeansImputer(
         return tags
 
 
-def _complete(kmeans, X):
-    """Greedy completion of ``X`` (validated, modified in place) from ``kmeans``."""
+def _complete(kmeans, X, obs):
+    """Greedy completion of ``X`` (validated, modified in place, with observed mask
+    ``obs``) from ``kmeans``."""
     presence = kmeans._presence
     all_present = presence.all()
     k = presence.shape[0]
@@ -260,7 +262,7 @@ def _complete(kmeans, X):
         # centre f is the observed part alone (the filled part is 0) while any other
         # pair adds a non-negative filled part over the same number of modalities. The
         # first candidate taken is therefore the nearest centre on the observed
-        # modalities, and it fills everything.
+        # modalities, and it fills everything. ``num`` ranks the centres of each row.
         nearest = num.argmin(axis=1)
         for m, a in enumerate(arrays):
             rows = np.flatnonzero(~obs[:, m])
@@ -298,4 +300,4 @@ def _complete(kmeans, X):
         for m, a in enumerate(arrays):
             a[empty] = means[m]
 
-    kmeans._map_tables(X, fill)
+    kmeans._map_tables(X, fill, obs, rank=True)

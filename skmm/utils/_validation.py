@@ -357,6 +357,7 @@ def check_multimodal(
                 f"{int(empty.sum())} samples have no observed modality: rows "
                 f"{_first_rows(empty)}. Drop them first."
             )
+    X._observed_at_validation = observed  # see MultiModalData._validated_observed
     return X
 
 

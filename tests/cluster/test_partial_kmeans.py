@@ -623,3 +623,36 @@ def test_member_sums_from_scratch_and_by_moved_rows(dtype, moved_share, monkeypa
     _partial_kmeans._add_member_sums(sums, labels, obs, arrays, previous)
     for got, expected in zip(sums, plain(labels)):
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_validated_observed_mask_is_handed_over_once():
+    # check_multimodal leaves its mask on the container it creates; it is taken once,
+    # so a later change to the (shared, uncopied) arrays is seen.
+    from skmm.utils._validation import check_multimodal
+
+    X = make_data()
+    checked = check_multimodal(X)
+    np.testing.assert_array_equal(checked._validated_observed(), X.observed)
+    row = int(np.flatnonzero(X.observed[:, 0])[0])
+    X["a"][row] = np.nan
+    assert not checked._validated_observed()[row, 0]
+    km = PartialModalityKMeans(3, random_state=0).fit(make_data())
+    labels = km.predict(X)
+    for m in X.modalities:  # now empty: -1 at the next call
+        X[m][row] = np.nan
+    assert labels[row] >= 0 and km.predict(X)[row] == -1
+
+
+def test_predict_ranks_complete_centres_as_the_distances_do():
+    # Every centre complete: predict ranks by the scores (no ||z||**2 terms), rows
+    # far out by the tables; the labels equal the argmin of transform, with rows
+    # 1e3 and 1e7 standard deviations out (both sides of the bound).
+    X = make_data(n=300, seed=3)
+    km = PartialModalityKMeans(4, random_state=0).fit(X)
+    assert km._presence.all()
+    far = MultiModalData({m: a.copy() for m, a in X.items()})
+    far["a"][:5] *= 1e3
+    far["b"][5:10] *= 1e7
+    for data in (X, far):
+        np.testing.assert_array_equal(km.predict(data), km.transform(data).argmin(axis=1))
+    np.testing.assert_array_equal(km.predict(X), km.labels_)
