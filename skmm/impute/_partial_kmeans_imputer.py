@@ -238,7 +238,9 @@ def _complete(kmeans, X, obs):
     per_pattern = {}
 
     def pattern_tables(observed):
-        """For one missing pattern, ``1 / size`` and ``filled part / size``, as [j, f].
+        """For one missing pattern, ``1 / size`` and ``filled part / size``, as [j, f],
+        and for each centre ``j`` its ``1 / size`` when the same for every ``f`` (else
+        NaN).
 
         ``size[f, j]`` is the number of modalities candidate ``f`` and centre ``j``
         share: ``|O ∩ P_j| + |U ∩ P_f ∩ P_j|``, the same for every sample with
@@ -252,9 +254,11 @@ def _complete(kmeans, X, obs):
             with np.errstate(divide="ignore", invalid="ignore"):
                 inverse = np.where(size > 0, 1.0 / size, 0.0)
                 filled = np.where(size > 0, filled_sq * inverse, np.inf)
-            per_pattern[key] = (
-                np.ascontiguousarray(inverse.T), np.ascontiguousarray(filled.T)
+            inverse = np.ascontiguousarray(inverse.T)
+            uniform = np.where(
+                (inverse == inverse[:, :1]).all(axis=1), inverse[:, 0], np.nan
             )
+            per_pattern[key] = (inverse, np.ascontiguousarray(filled.T), uniform)
         return per_pattern[key]
 
     def fill_from_nearest_centre(sl, obs, num):
@@ -274,14 +278,18 @@ def _complete(kmeans, X, obs):
             if observed.all() or not observed.any():
                 continue
             observed_part = num[rows]
-            inverse_size, filled_part = pattern_tables(observed)
+            inverse_size, filled_part, uniform = pattern_tables(observed)
             # Distance of each candidate f to its nearest centre: the minimum over j
             # of observed_part[:, j] / size[f, j] + filled[f, j] / size[f, j].
             best = np.full((rows.size, k), np.inf)
             d2 = np.empty_like(best)
             for j in range(k):
-                np.multiply(observed_part[:, j, None], inverse_size[j], out=d2)
-                d2 += filled_part[j]
+                if np.isnan(uniform[j]):
+                    np.multiply(observed_part[:, j, None], inverse_size[j], out=d2)
+                    d2 += filled_part[j]
+                else:  # the same size for every f: one product per row
+                    column = observed_part[:, j] * uniform[j]
+                    np.add(column[:, None], filled_part[j], out=d2)
                 np.minimum(best, d2, out=best)
             for m in np.flatnonzero(~observed):
                 has = presence[:, m]
