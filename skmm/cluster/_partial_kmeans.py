@@ -661,6 +661,12 @@ class PartialModalityKMeans(
         k, n_init = self._check_params()
         X, _ = self._validate_multimodal(X, reset=True, allow_empty_samples=False)
         self._check_n_clusters(k, X.n_samples)
+        if self.n_local_trials is not None and self.n_local_trials > X.n_samples:
+            raise ValueError(
+                f"n_local_trials={self.n_local_trials} exceeds the {X.n_samples} training "
+                "samples: more candidates per centre than samples cannot help (and each "
+                "costs a pass over the data)."
+            )
         if not isinstance(self.init, str) and n_init > 1:
             warnings.warn(
                 "Explicit initial centres passed: performing only one init instead of "

@@ -165,7 +165,8 @@ _KMEANS = (
     + _integer("n_init", 1) + [({"n_init": "many"}, _T, "n_init")]
     # None is valid (scikit-learn's 2 + int(log k))
     + [({"n_local_trials": bad}, error, "n_local_trials")
-       for bad, error in [(0, _V), (-2, _V), (1.5, _T), (True, _T), ("auto", _T)]]
+       for bad, error in [(0, _V), (-2, _V), (1.5, _T), (True, _T), ("auto", _T),
+                          (_N + 1, _V)]]
     + _integer("max_iter", 1)
     + _real("tol", 0)
     + _VERBOSE + _RANDOM_STATE
