@@ -326,22 +326,25 @@ def check_multimodal(
     for m, a in X.items():
         if a.shape[1] == 0:
             raise ValueError(f"Modality {m!r} has 0 features; at least 1 is required.")
-        nan = np.isnan(a)
-        n_nan = nan.sum(axis=1)
-        partial = (n_nan > 0) & (n_nan < a.shape[1])
+        # A finite row sum (one BLAS product) proves a row finite; only the other rows
+        # (NaN, inf, or finite values whose sum overflows) take the exact scans below.
+        rows = np.flatnonzero(~np.isfinite(a @ np.ones(a.shape[1], dtype=a.dtype)))
+        all_nan, any_nan, inf = _nan_inf_rows(a, rows)
+        partial = any_nan & ~all_nan
         if partial.any():
             raise ValueError(
                 f"Modality {m!r} has rows that are only partly NaN: rows "
-                f"{_first_rows(partial)}. A missing modality is a whole row of NaN; "
-                "impute single features first or mark the whole row missing."
+                f"{_first_rows(rows[partial])}. A missing modality is a whole row of "
+                "NaN; impute single features first or mark the whole row missing."
             )
-        inf = np.isinf(a).any(axis=1)
         if inf.any():
-            bad = inf
             raise ValueError(
-                f"Modality {m!r} contains infinite values in rows {_first_rows(bad)}."
+                f"Modality {m!r} contains infinite values in rows "
+                f"{_first_rows(rows[inf])}."
             )
-        observed.append(n_nan == 0)
+        seen = np.ones(a.shape[0], dtype=bool)
+        seen[rows[any_nan]] = False
+        observed.append(seen)
     observed = np.column_stack(observed)
     if require_all_observed:
         never = [m for m, seen in zip(X.modalities, observed.any(axis=0)) if not seen]
@@ -359,6 +362,28 @@ def check_multimodal(
             )
     X._observed_at_validation = observed  # see MultiModalData._validated_observed
     return X
+
+
+def _nan_inf_rows(a, rows, block=1 << 16):
+    """Whether each of ``a[rows]`` is all NaN, has a NaN, has an inf (three bool arrays).
+
+    Scanned through reused buffers of about ``block`` values, which stay in cache
+    (one copy of all the rows would cost more in page faults than the scans).
+    """
+    flags = np.empty((3, rows.size), dtype=bool)
+    step = max(1, block // a.shape[1])
+    buf = np.empty((min(step, rows.size), a.shape[1]), dtype=a.dtype)
+    hit = np.empty(buf.shape, dtype=bool)
+    for start in range(0, rows.size, step):
+        part = rows[start:start + step]
+        b, h, out = buf[:part.size], hit[:part.size], flags[:, start:start + part.size]
+        np.take(a, part, axis=0, out=b, mode="clip")  # indices are valid
+        np.isnan(b, out=h)
+        h.all(axis=1, out=out[0])
+        h.any(axis=1, out=out[1])
+        np.isinf(b, out=h)
+        h.any(axis=1, out=out[2])
+    return flags[0], flags[1], flags[2]
 
 
 def _default_names(names):

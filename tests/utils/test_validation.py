@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 
-from skmm import MultiModalData
 from skmm.utils import check_modality_param, check_multimodal
 from skmm.utils._validation import check_verbose_param
 
@@ -42,7 +41,8 @@ def test_empty_samples_and_unobserved_modalities():
 def test_partial_rows_are_named():
     a = np.ones((8, 2))
     a[[2, 6], 0] = np.nan
-    with pytest.raises(ValueError, match=r"'a' has rows that are only partly NaN: rows \[2, 6\]"):
+    msg = r"'a' has rows that are only partly NaN: rows \[2, 6\]"
+    with pytest.raises(ValueError, match=msg):
         check_multimodal({"a": a})
 
 
@@ -76,3 +76,42 @@ def test_verbose_accepts_bools_and_non_negative_integers(verbose):
 def test_verbose_rejects_others(verbose):
     with pytest.raises(ValueError, match="verbose"):
         check_verbose_param(verbose)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_row_sum_precheck_matches_elementwise_scans(dtype):
+    # The row-sum pre-check must give the mask and errors of plain isnan/isinf scans,
+    # also for finite rows whose sum overflows and rows holding both +inf and -inf.
+    big = np.finfo(dtype).max
+    a = np.arange(40, dtype=dtype).reshape(10, 4)
+    a[2] = np.nan
+    a[5] = big  # finite, the sum overflows to inf
+    a[7, :2] = [big, -big]
+    X = check_multimodal({"a": a, "b": np.ones((10, 2), dtype=dtype)})
+    np.testing.assert_array_equal(
+        X._validated_observed()[:, 0], ~np.isnan(a).all(axis=1)
+    )
+    for row, value, msg in [(3, np.inf, r"infinite values in rows \[3, 6\]"),
+                            (3, np.nan, r"only partly NaN: rows \[3, 6\]")]:
+        bad = a.copy()
+        bad[[row, 6], 1] = value
+        if value == np.inf:
+            bad[6, 2] = -np.inf
+        with pytest.raises(ValueError, match=msg):
+            check_multimodal({"a": bad})
+
+
+def test_nan_inf_rows_in_blocks_matches_reference():
+    from skmm.utils._validation import _nan_inf_rows
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(50, 3))
+    a[rng.random(a.shape) < 0.3] = np.nan
+    a[rng.random(a.shape) < 0.1] = -np.inf
+    a[::7] = np.nan
+    rows = np.array([0, 3, 7, 8, 14, 20, 21, 49])
+    for block in (1, 4, 7, 1 << 16):
+        all_nan, any_nan, inf = _nan_inf_rows(a, rows, block=block)
+        np.testing.assert_array_equal(all_nan, np.isnan(a[rows]).all(axis=1))
+        np.testing.assert_array_equal(any_nan, np.isnan(a[rows]).any(axis=1))
+        np.testing.assert_array_equal(inf, np.isinf(a[rows]).any(axis=1))
