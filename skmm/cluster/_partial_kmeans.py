@@ -48,7 +48,6 @@ from ..utils._scaling import (
     dtype_limit,
     far_rows_error,
     is_unit,
-    max_abs,
     power_of_two_scale,
 )
 
@@ -217,11 +216,12 @@ def _stacked_norms(arrays, obs, mean, scale):
     return out
 
 
-def _modality_stats(arrays, obs, eps):
+def _modality_stats(arrays, obs, eps, peaks=None):
     """Per-feature mean and ``std + eps[m]`` of each modality over its observed rows.
 
     One pass over the data: the means and sums of squared deviations of chunks of
-    rows are merged as in Chan, Golub and LeVeque's pairwise update.
+    rows are merged as in Chan, Golub and LeVeque's pairwise update. A list given as
+    ``peaks`` receives each modality's per-feature largest magnitude (``max_abs``).
     """
     means, scales = [], []
     for m, a in enumerate(arrays):
@@ -229,11 +229,15 @@ def _modality_stats(arrays, obs, eps):
         o = obs[:, m]
         every = bool(o.all())
         count, mean, sq = 0, np.zeros(d), np.zeros(d)
+        peak = np.zeros(d, dtype=a.dtype)
         for sl in gen_batches(n, _chunk_rows(n, d, _INPUT_ENTRIES)):
             rows = a[sl] if every else a[sl][o[sl]]
             size = rows.shape[0]
             if size == 0:
                 continue
+            if peaks is not None:  # while the chunk is in cache
+                np.maximum(peak, rows.max(axis=0), out=peak)
+                np.maximum(peak, -rows.min(axis=0), out=peak)
             chunk_mean = rows.sum(axis=0, dtype=np.float64) / size
             deviation = rows - chunk_mean
             chunk_sq = np.einsum("ij,ij->j", deviation, deviation)
@@ -244,6 +248,8 @@ def _modality_stats(arrays, obs, eps):
             count = total
         means.append(mean)
         scales.append(np.sqrt(sq / count) + eps[m])
+        if peaks is not None:
+            peaks.append(peak)
     return means, scales
 
 
@@ -500,7 +506,7 @@ class PartialModalityKMeans(
                 if obs[seed, m]:
                     centres[m][j] = (a[seed] - mean[m]) / scale[m]
             geometry = _CentreGeometry(
-                [c[j : j + 1] for c in centres], presence[j : j + 1], mean, scale, dtypes
+                [c[j:j + 1] for c in centres], presence[j:j + 1], mean, scale, dtypes
             )
 
             def work(chunks):
@@ -617,7 +623,8 @@ class PartialModalityKMeans(
             labels, closest = self._lloyd_pass(
                 arrays, obs, norms, geometry, threads, group_sums, previous
             )
-            sums = [sum(group[m] for group in group_sums.values()) for m in range(len(arrays))]
+            sums = [sum(group[m] for group in group_sums.values())
+                    for m in range(len(arrays))]
             if self.verbose:
                 inertia = _closest_distances(closest, geometry, obs, norms).sum()
                 print(f"Iteration {n_iter}, inertia {inertia:.6g}.")
@@ -678,14 +685,27 @@ class PartialModalityKMeans(
         arrays = [X[m] for m in self.modalities_]
         obs = X._validated_observed()
         # Features too large to square are divided by a power of two (a working copy
-        # of their modality); the 1e-8 added to the deviations stays 1e-8 in input
-        # units.
+        # of their modality, whose statistics are then taken again); the 1e-8 added to
+        # the deviations stays 1e-8 in input units. The first statistics pass also
+        # gives the magnitudes (it may overflow only where a rescaling follows).
+        peaks = []
+        with np.errstate(over="ignore", invalid="ignore"):
+            means, scales = _modality_stats(
+                arrays, obs, [_STD_EPS] * len(arrays), peaks
+            )
         units = [
-            power_of_two_scale(max_abs(a, axis=0), dtype_limit(a.dtype)) for a in arrays
+            power_of_two_scale(p, dtype_limit(a.dtype)) for p, a in zip(peaks, arrays)
         ]
         self._input_scale = dict(zip(self.modalities_, units))
         arrays = self._working(arrays)
-        means, scales = _modality_stats(arrays, obs, [_STD_EPS / u for u in units])
+        again = [m for m, u in enumerate(units) if not is_unit(u)]
+        if again:
+            redone = _modality_stats(
+                [arrays[m] for m in again], obs[:, again],
+                [_STD_EPS / units[m] for m in again],
+            )
+            for m, mean, scale in zip(again, *redone):
+                means[m], scales[m] = mean, scale
         self.mean_, self.scale_ = {}, {}
         for m, mean, scale, u in zip(self.modalities_, means, scales, units):
             self.mean_[m] = mean if is_unit(u) else mean * u
@@ -980,7 +1000,6 @@ class PartialModalityKMeans(
                 self._norms(X, rows), rows, "the inertia of X overflows float64"
             )
         return -total
-
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

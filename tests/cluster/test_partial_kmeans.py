@@ -656,3 +656,20 @@ def test_predict_ranks_complete_centres_as_the_distances_do():
     for data in (X, far):
         np.testing.assert_array_equal(km.predict(data), km.transform(data).argmin(axis=1))
     np.testing.assert_array_equal(km.predict(X), km.labels_)
+
+
+@pytest.mark.parametrize("case", [None, *HUGE_CASES])
+def test_units_and_stats_from_the_one_pass_match_max_abs_and_plain_stats(case):
+    from skmm.utils._scaling import dtype_limit, max_abs, power_of_two_scale
+
+    X = make_data() if case is None else make_huge(case)[0]
+    km = PartialModalityKMeans(3, max_iter=1, random_state=0).fit(X)
+    for j, m in enumerate(X.modalities):
+        a = X[m]
+        unit = power_of_two_scale(max_abs(a, axis=0), dtype_limit(a.dtype))
+        np.testing.assert_array_equal(km._input_scale[m], unit)
+        rows = a[X.observed[:, j]].astype(np.float64) / unit
+        for got, want in [(km.mean_[m], rows.mean(axis=0) * unit),
+                          (km.scale_[m], (rows.std(axis=0) + 1e-8 / unit) * unit)]:
+            np.testing.assert_allclose(got, want, rtol=1e-10,
+                                       atol=1e-12 * np.abs(want).max())
