@@ -152,9 +152,9 @@ class _CentreGeometry:
                 else:
                     num += x @ self.coef[m]
             elif observed.any():
-                product = x @ self.coef[m]
-                product[~observed] = 0.0  # NaN rows
-                num += product
+                # the observed rows only: fewer flops, and no NaN rows to mask
+                rows = np.flatnonzero(observed)
+                num[rows] += x.take(rows, axis=0) @ self.coef[m]
         return num
 
     def tables(self, arrays, obs, stacked):
