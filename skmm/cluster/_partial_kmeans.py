@@ -48,6 +48,7 @@ from ..utils._scaling import (
     dtype_limit,
     far_rows_error,
     is_unit,
+    max_abs,
     power_of_two_scale,
 )
 
@@ -216,12 +217,13 @@ def _stacked_norms(arrays, obs, mean, scale):
     return out
 
 
-def _modality_stats(arrays, obs, eps, peaks=None):
+def _modality_stats(arrays, obs, eps, bounds=None):
     """Per-feature mean and ``std + eps[m]`` of each modality over its observed rows.
 
     One pass over the data: the means and sums of squared deviations of chunks of
     rows are merged as in Chan, Golub and LeVeque's pairwise update. A list given as
-    ``peaks`` receives each modality's per-feature largest magnitude (``max_abs``).
+    ``bounds`` receives, per modality, ``|mean| + sqrt(sum of squared deviations)``,
+    which bounds each feature's magnitude (``inf`` or NaN when the sums overflow).
     """
     means, scales = [], []
     for m, a in enumerate(arrays):
@@ -229,15 +231,11 @@ def _modality_stats(arrays, obs, eps, peaks=None):
         o = obs[:, m]
         every = bool(o.all())
         count, mean, sq = 0, np.zeros(d), np.zeros(d)
-        peak = np.zeros(d, dtype=a.dtype)
         for sl in gen_batches(n, _chunk_rows(n, d, _INPUT_ENTRIES)):
             rows = a[sl] if every else a[sl][o[sl]]
             size = rows.shape[0]
             if size == 0:
                 continue
-            if peaks is not None:  # while the chunk is in cache
-                np.maximum(peak, rows.max(axis=0), out=peak)
-                np.maximum(peak, -rows.min(axis=0), out=peak)
             chunk_mean = rows.sum(axis=0, dtype=np.float64) / size
             deviation = rows - chunk_mean
             chunk_sq = np.einsum("ij,ij->j", deviation, deviation)
@@ -248,8 +246,8 @@ def _modality_stats(arrays, obs, eps, peaks=None):
             count = total
         means.append(mean)
         scales.append(np.sqrt(sq / count) + eps[m])
-        if peaks is not None:
-            peaks.append(peak)
+        if bounds is not None:
+            bounds.append(np.abs(mean) + np.sqrt(sq))
     return means, scales
 
 
@@ -687,14 +685,18 @@ class PartialModalityKMeans(
         # Features too large to square are divided by a power of two (a working copy
         # of their modality, whose statistics are then taken again); the 1e-8 added to
         # the deviations stays 1e-8 in input units. The first statistics pass also
-        # gives the magnitudes (it may overflow only where a rescaling follows).
-        peaks = []
+        # bounds the magnitudes (|x - mean| <= sqrt of the sum of squared deviations);
+        # only a modality whose bound comes near the limit (or overflows) takes the
+        # exact max_abs pass.
+        bounds = []
         with np.errstate(over="ignore", invalid="ignore"):
             means, scales = _modality_stats(
-                arrays, obs, [_STD_EPS] * len(arrays), peaks
+                arrays, obs, [_STD_EPS] * len(arrays), bounds
             )
         units = [
-            power_of_two_scale(p, dtype_limit(a.dtype)) for p, a in zip(peaks, arrays)
+            1.0 if np.all(b <= dtype_limit(a.dtype) / 2)
+            else power_of_two_scale(max_abs(a, axis=0), dtype_limit(a.dtype))
+            for b, a in zip(bounds, arrays)
         ]
         self._input_scale = dict(zip(self.modalities_, units))
         arrays = self._working(arrays)

@@ -673,3 +673,23 @@ def test_units_and_stats_from_the_one_pass_match_max_abs_and_plain_stats(case):
                           (km.scale_[m], (rows.std(axis=0) + 1e-8 / unit) * unit)]:
             np.testing.assert_allclose(got, want, rtol=1e-10,
                                        atol=1e-12 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("factor", [0.6, 0.99, 1.01])
+def test_units_near_the_limit_match_max_abs(dtype, factor):
+    # The statistics pass bounds the magnitudes; a bound near the limit takes the
+    # exact max_abs pass, so values just below the limit stay unscaled and values
+    # just above it are rescaled, as from max_abs itself.
+    from skmm.utils._scaling import dtype_limit, is_unit, max_abs, power_of_two_scale
+
+    X = make_data(dtype=dtype)
+    b = X["b"].copy()
+    row = np.flatnonzero(X.observed[:, 1])[0]
+    b[row, 1] = factor * dtype_limit(dtype)
+    X = MultiModalData({**X, "b": b})
+    km = PartialModalityKMeans(3, max_iter=1, random_state=0).fit(X)
+    for m in X.modalities:
+        unit = power_of_two_scale(max_abs(X[m], axis=0), dtype_limit(dtype))
+        np.testing.assert_array_equal(km._input_scale[m], unit)
+    assert is_unit(km._input_scale["b"]) == (factor < 1)
