@@ -42,7 +42,8 @@ def main():
             ratios.append(new / (time.perf_counter() - start))
         start = time.perf_counter()
         out = est.transform(X)
-        per_epoch = (time.perf_counter() - start) / np.median([h["dur"] for h in est.history_])
+        seconds = time.perf_counter() - start
+        per_epoch = seconds / np.median([h["dur"] for h in est.history_])
         diff = np.abs(out - float32_forward(est, X)).max()
         print(f"{cls.__name__}: float64 / float32 transform time {np.median(ratios):.2f}x "
               f"(largest difference {diff:.1e}); float64 transform of {X.n_samples} rows "

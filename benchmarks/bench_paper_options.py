@@ -26,7 +26,11 @@ from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_limits
 
 from skmm.cluster import PartialModalityKMeans
-from skmm.datasets import load_multiple_features, make_missing_modalities, make_shared_latent
+from skmm.datasets import (
+    load_multiple_features,
+    make_missing_modalities,
+    make_shared_latent,
+)
 from skmm.impute import CalMRLImputer
 
 

@@ -6,20 +6,27 @@ label, pandas output with make_column_selector.
 
 Run: ``.venv/bin/python benchmarks/bench_real_views.py``
 """
-import numpy as np, pandas as pd, warnings, time
-warnings.simplefilter("ignore")
-import torch; torch.set_num_threads(1)
-from sklearn.datasets import load_breast_cancer, load_wine
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+import torch
 from sklearn.compose import ColumnTransformer, make_column_selector
+from sklearn.datasets import load_breast_cancer, load_wine
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import cross_val_score, StratifiedKFold
+from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+
 from skmm import MultiModalData
-from skmm.impute import CalMRLImputer, PartialModalityKMeansImputer
 from skmm.embed import OVAIBEmbedder
-from skmm.compose import MissingModalityIndicator
+from skmm.impute import CalMRLImputer, PartialModalityKMeansImputer
+
+warnings.simplefilter("ignore")
+torch.set_num_threads(1)
+
 
 def views(data, groups, rate, seed):
     rng = np.random.default_rng(seed)
@@ -34,14 +41,19 @@ def views(data, groups, rate, seed):
         mods[name] = sub.sample(frac=1, random_state=j)      # shuffled, rows missing
     return mods, y
 
+
 cancer = load_breast_cancer()
 names = list(cancer.feature_names)
 sets = {
-    "breast cancer (3 views)": (cancer, {"mean": names[:10], "se": names[10:20], "worst": names[20:]}),
+    "breast cancer (3 views)": (
+        cancer, {"mean": names[:10], "se": names[10:20], "worst": names[20:]}
+    ),
     "wine (2 views)": (load_wine(), None),
 }
 wine = sets["wine (2 views)"][0]
-sets["wine (2 views)"] = (wine, {"chem": list(wine.feature_names[:7]), "color": list(wine.feature_names[7:])})
+sets["wine (2 views)"] = (
+    wine, {"chem": list(wine.feature_names[:7]), "color": list(wine.feature_names[7:])}
+)
 for title, (data, groups) in sets.items():
     mods, y = views(data, groups, 0.4, 0)
     X = MultiModalData(mods)
@@ -53,23 +65,53 @@ for title, (data, groups) in sets.items():
         assert np.array_equal(X[m][rows], f.to_numpy())
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
     methods = {
-        "mean": make_pipeline(SimpleImputer(), StandardScaler(), LogisticRegression(max_iter=3000)),
-        "calmrl q=4": make_pipeline(CalMRLImputer(n_components=4, random_state=0), StandardScaler(), LogisticRegression(max_iter=3000)),
-        "pmkmeans k=8": make_pipeline(PartialModalityKMeansImputer(n_clusters=8, random_state=0), StandardScaler(), LogisticRegression(max_iter=3000)),
+        "mean": make_pipeline(
+            SimpleImputer(), StandardScaler(), LogisticRegression(max_iter=3000)
+        ),
+        "calmrl q=4": make_pipeline(
+            CalMRLImputer(n_components=4, random_state=0),
+            StandardScaler(),
+            LogisticRegression(max_iter=3000),
+        ),
+        "pmkmeans k=8": make_pipeline(
+            PartialModalityKMeansImputer(n_clusters=8, random_state=0),
+            StandardScaler(),
+            LogisticRegression(max_iter=3000),
+        ),
         "calmrl -> ColumnTransformer(first view)": make_pipeline(
             CalMRLImputer(n_components=4, random_state=0),
-            ColumnTransformer([("v", StandardScaler(), slice(0, X.n_features[X.modalities[0]]))]),
-            LogisticRegression(max_iter=3000)),
-        "ovaib (20 epochs)": make_pipeline(OVAIBEmbedder(max_epochs=20, random_state=0), LogisticRegression(max_iter=3000)),
+            ColumnTransformer(
+                [("v", StandardScaler(), slice(0, X.n_features[X.modalities[0]]))]
+            ),
+            LogisticRegression(max_iter=3000),
+        ),
+        "ovaib (20 epochs)": make_pipeline(
+            OVAIBEmbedder(max_epochs=20, random_state=0),
+            LogisticRegression(max_iter=3000),
+        ),
     }
-    print(f"{title}: {X.n_samples} samples, {X.n_features}, missing {np.round(1 - X.observed.mean(0), 2)}")
+    missing = np.round(1 - X.observed.mean(0), 2)
+    print(f"{title}: {X.n_samples} samples, {X.n_features}, missing {missing}")
     for name, pipe in methods.items():
         t = time.perf_counter()
         s = cross_val_score(pipe, X, yy, cv=cv)
-        print(f"  {name:42s} {s.mean():.3f} +- {s.std():.3f}  ({time.perf_counter() - t:.1f} s)")
-    out = CalMRLImputer(n_components=4, random_state=0).set_output(transform="pandas").fit_transform(mods)
+        seconds = time.perf_counter() - t
+        print(f"  {name:42s} {s.mean():.3f} +- {s.std():.3f}  ({seconds:.1f} s)")
+    out = (
+        CalMRLImputer(n_components=4, random_state=0)
+        .set_output(transform="pandas")
+        .fit_transform(mods)
+    )
     assert list(out.index) == list(X.index) and np.isfinite(out.to_numpy()).all()
-    sel = make_pipeline(CalMRLImputer(n_components=4, random_state=0),
-                        ColumnTransformer([("p", StandardScaler(), make_column_selector(pattern=f"^{X.modalities[-1]}__"))]))
+    last_view = make_column_selector(pattern=f"^{X.modalities[-1]}__")
+    sel = make_pipeline(
+        CalMRLImputer(n_components=4, random_state=0),
+        ColumnTransformer([("p", StandardScaler(), last_view)]),
+    )
     sel.set_output(transform="pandas")
-    print("  pandas + make_column_selector:", sel.fit_transform(mods).shape, "index kept:", list(sel.transform(mods).index[:2]))
+    print(
+        "  pandas + make_column_selector:",
+        sel.fit_transform(mods).shape,
+        "index kept:",
+        list(sel.transform(mods).index[:2]),
+    )

@@ -33,9 +33,20 @@ from skmm.datasets import load_multiple_features
 DOC = Path(__file__).resolve().parents[1] / "doc"
 RATES = (0.3, 0.5, 0.7)
 DEFAULT_METHODS = (
-    "zero+indicator", "mean", "knn", "iterative", "hgb", "pmkmeans", "calmrl", "coral", "ovaib",
-    "clip",
+    "zero+indicator", "mean", "knn", "iterative", "hgb", "pmkmeans", "calmrl", "coral",
+    "ovaib", "clip",
 )
+# The opening paragraph of doc/benchmark_results.rst, line by line.
+INTRO = """\
+Accuracy of a logistic-regression probe (5-fold stratified CV) on the bundled mfeat
+digits (2,000 samples, six modalities) with a share of the modality rows hidden
+completely at random, every sample keeping at least one. Imputers feed
+``StandardScaler -> LogisticRegression``; embedders feed the probe with their embedding
+plus the presence bits. RMSE: imputation error on the hidden rows of the test folds
+(standardised units, imputers only); fit: seconds per training fold at 50% missing,
+one thread. Measured on {machine} {dates}; reproduce with
+``python benchmarks/landing_page.py`` (``python -m skmm benchmark`` runs the same
+comparison from the command line)."""
 
 
 def _cell(rows, rate):
@@ -91,15 +102,7 @@ def write_table(results, path, meta):
         "Benchmark",
         "---------",
         "",
-        "Accuracy of a logistic-regression probe (5-fold stratified CV) on the bundled mfeat",
-        "digits (2,000 samples, six modalities) with a share of the modality rows hidden",
-        "completely at random, every sample keeping at least one. Imputers feed",
-        "``StandardScaler -> LogisticRegression``; embedders feed the probe with their embedding",
-        "plus the presence bits. RMSE: imputation error on the hidden rows of the test folds",
-        "(standardised units, imputers only); fit: seconds per training fold at 50% missing,",
-        f"one thread. Measured on {meta['machine']} {_dates(meta)}; reproduce with",
-        "``python benchmarks/landing_page.py`` (``python -m skmm benchmark`` runs the same",
-        "comparison from the command line).",
+        *INTRO.format(machine=meta["machine"], dates=_dates(meta)).splitlines(),
         "",
         "Highest mean accuracy at each missing rate, and the runner-up:",
         "",
@@ -111,7 +114,8 @@ def write_table(results, path, meta):
         "training budgets, where their order depends on the budget.",
         "",
         ".. image:: _static/benchmark.png",
-        "   :alt: accuracy against the share of missing modality slots, one line per method",
+        "   :alt: accuracy against the share of missing modality slots, "
+        "one line per method",
         "   :width: 640px",
         "",
         ".. list-table::",
@@ -141,7 +145,8 @@ def main(argv=None):
     parser.add_argument("--random-state", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=None,
                         help="training epochs of the embedders (default: each one's own)")
-    parser.add_argument("--redraw", action="store_true", help="only redraw figure and table")
+    parser.add_argument("--redraw", action="store_true",
+                        help="only redraw figure and table")
     args = parser.parse_args(argv)
     methods = [m for m in args.methods.split(",") if m]
 

@@ -95,8 +95,11 @@ fig.tight_layout()
 scorer = make_imputation_scorer(rate=0.2, random_state=0)
 splits = {"sorted KFold(5)": KFold(5),
           "shuffled KFold(5)": KFold(5, shuffle=True, random_state=0)}
-for name, est in [("mean", SimpleImputer()), ("CalMRL", CalMRLImputer(n_components=32,
-                                                                       random_state=0))]:
+methods = [
+    ("mean", SimpleImputer()),
+    ("CalMRL", CalMRLImputer(n_components=32, random_state=0)),
+]
+for name, est in methods:
     for split, cv in splits.items():
         rmse = -cross_val_score(est, X_missing, scoring=scorer, cv=cv)
         line = f"{name:>6}, {split}: held-out imputation RMSE {rmse.mean():.3f}"

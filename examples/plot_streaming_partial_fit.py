@@ -27,7 +27,9 @@ from skmm.plotting import TrainingCurveDisplay
 
 X, y = load_multiple_features(return_X_y=True)
 X = make_missing_modalities(X, 0.3, random_state=0)
-train, test = train_test_split(np.arange(len(y)), test_size=0.25, stratify=y, random_state=0)
+train, test = train_test_split(
+    np.arange(len(y)), test_size=0.25, stratify=y, random_state=0
+)
 X_train, X_test, y_train, y_test = X[train], X[test], y[train], y[test]
 
 

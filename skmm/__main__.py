@@ -185,12 +185,14 @@ def _parser(prog="skmm"):
     )
     bench.add_argument("--epochs", type=_bounded(int, 1, what="an integer >= 1"),
                        default=None, metavar="N",
-                       help="training epochs of the embedders (default: their own; 20 with --quick)")
+                       help="training epochs of the embedders "
+                            "(default: their own; 20 with --quick)")
     bench.add_argument("--random-state", type=_bounded(int, 0, 2**32 - 1,
                                                        what="an integer in [0, 2**32 - 1]"),
                        default=0, metavar="SEED",
                        help="seed of the masking, the folds and the methods (default 0)")
-    bench.add_argument("--quick", action="store_true", help="small models, one rate, 3 folds")
+    bench.add_argument("--quick", action="store_true",
+                       help="small models, one rate, 3 folds")
     bench.add_argument("--out", type=Path, default=Path("skmm_benchmark"), metavar="DIR",
                        help="output folder (default skmm_benchmark)")
     bench.add_argument("--n-jobs", type=_bounded(int, exclude=(0,),

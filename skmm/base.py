@@ -122,7 +122,9 @@ class MultiModalMixin:
     def _join_feature_names(self, names_per_modality):
         """Flat output names from ``{modality: names}``: prefixed unless fit on 2-D."""
         if self._fit_on_array:
-            return np.concatenate([np.asarray(v, dtype=object) for v in names_per_modality.values()])
+            return np.concatenate(
+                [np.asarray(v, dtype=object) for v in names_per_modality.values()]
+            )
         return np.asarray(
             [f"{m}{SEPARATOR}{f}" for m, fs in names_per_modality.items() for f in fs],
             dtype=object,
@@ -140,9 +142,10 @@ class MultiModalTransformerMixin(TransformerMixin, auto_wrap_output_keys=None):
 
     For container-returning transformers the output follows the input: a 2-D array in
     gives a 2-D array out, multimodal data in gives a :class:`~skmm.MultiModalData`
-    out; array-returning ones (embedders, indicators) give a 2-D array. ``set_output(transform="pandas")`` (or the
-    global ``transform_output`` config) gives one DataFrame with ``"modality__feature"``
-    columns, which skmm estimators split back into modalities.
+    out; array-returning ones (embedders, indicators) give a 2-D array.
+    ``set_output(transform="pandas")`` (or the global ``transform_output`` config) gives
+    one DataFrame with ``"modality__feature"`` columns, which skmm estimators split back
+    into modalities.
     """
 
     def set_output(self, *, transform=None):

@@ -111,7 +111,8 @@ def _pmkmeans(random_state, quick):
 def _calmrl(random_state, quick):
     from .impute import CalMRLImputer
 
-    return _imputer_pipeline(CalMRLImputer(n_components=64, random_state=random_state)), True
+    imputer = CalMRLImputer(n_components=64, random_state=random_state)
+    return _imputer_pipeline(imputer), True
 
 
 def _embedder(class_name, **params):
@@ -153,7 +154,9 @@ def make_method(name, random_state=0, quick=False, max_epochs=None):
         raise ValueError(f"Unknown method {name!r}; choose from {sorted(METHODS)}.")
     est, is_imputer = METHODS[name][0](random_state, quick)
     if max_epochs is not None:
-        est.set_params(**{k: max_epochs for k in est.get_params() if k.endswith("__max_epochs")})
+        est.set_params(
+            **{k: max_epochs for k in est.get_params() if k.endswith("__max_epochs")}
+        )
     return est, is_imputer
 
 
@@ -443,7 +446,9 @@ def run_benchmark(
         if rate > 0:
             rates = rate
             if pattern == "standard":
-                rates = {m: 0.0 if m == complete_modality else rate for m in X_true.modalities}
+                rates = {
+                    m: 0.0 if m == complete_modality else rate for m in X_true.modalities
+                }
             X_missing, hidden = make_missing_modalities(
                 X_true, rates, pattern=pattern, random_state=random_state, return_mask=True
             )
@@ -569,7 +574,9 @@ def save_figure(results, path, *, dpi=110):
     plt = import_pyplot()
     rows = BenchmarkDisplay(results).results  # dataclasses or JSON rows, as dicts
     has_rmse = any(np.isfinite(r["rmse"]) for r in rows)
-    fig, axes = plt.subplots(1, 1 + has_rmse, figsize=(7 + 5 * has_rmse, 4.5), squeeze=False)
+    fig, axes = plt.subplots(
+        1, 1 + has_rmse, figsize=(7 + 5 * has_rmse, 4.5), squeeze=False
+    )
     BenchmarkDisplay.from_results(rows, ax=axes[0, 0])
     if has_rmse:
         BenchmarkDisplay.from_results(rows, metric="rmse", ax=axes[0, 1])

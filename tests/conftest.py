@@ -1,4 +1,5 @@
-"""Test-session settings: one BLAS/torch thread per pytest-xdist worker (no oversubscription)."""
+"""Test-session settings: one BLAS/torch thread per pytest-xdist worker (no
+oversubscription)."""
 
 import os
 

@@ -7,7 +7,6 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.base import clone
 
 from skmm.utils import all_estimators
 from skmm.utils._testing import BAD_PARAMS, TEST_PARAMS, bad_params_data

@@ -277,7 +277,7 @@ def test_unusual_valid_inputs_match_plain_arrays(est, variant):
     )
 
 
-# --- a failed fit changes nothing -----------------------------------------------------------
+# --- a failed fit changes nothing ---------------------------------------------------------
 def _fitted_state(est):
     return {k: v for k, v in vars(est).items()}
 
@@ -333,7 +333,7 @@ def test_bad_parameter_is_reported_before_bad_data(est):
     assert not hasattr(bad, "modalities_")
 
 
-# --- huge finite values never become NaN or inf ---------------------------------------------
+# --- huge finite values never become NaN or inf -------------------------------------------
 HUGE = {
     "1e20 at transform": (1e20, "transform", np.float64),
     "netCDF fill value": (9.96921e36, "both", np.float64),
@@ -356,7 +356,10 @@ def test_huge_values_compute_or_raise_clearly(est, case):
     fit_on = huge if where == "both" else X
     try:
         fitted = clone(est).fit(fit_on, y)
-        out = fitted.transform(huge) if hasattr(fitted, "transform") else fitted.predict(huge)
+        if hasattr(fitted, "transform"):
+            out = fitted.transform(huge)
+        else:
+            out = fitted.predict(huge)
     except ValueError as exc:
         assert "'b'" in str(exc) and str(row) in str(exc), str(exc)
         return

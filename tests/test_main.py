@@ -32,7 +32,9 @@ def test_run_benchmark_reports_accuracy_and_rmse():
     rng = np.random.default_rng(0)
     y = np.repeat([0, 1], 30)
     X = MultiModalData(a=rng.normal(size=(60, 3)) + y[:, None], b=rng.normal(size=(60, 2)))
-    results = run_benchmark(X, y, methods=["mean", "zero+indicator"], cv=3, missing_rates=[0.3])
+    results = run_benchmark(
+        X, y, methods=["mean", "zero+indicator"], cv=3, missing_rates=[0.3]
+    )
     assert [r.method for r in results] == ["mean", "zero+indicator"]
     assert all(0.5 < r.accuracy_mean <= 1.0 for r in results)
     assert np.isfinite(results[0].rmse) and np.isnan(results[1].rmse)
@@ -413,7 +415,8 @@ def test_cli_sample_without_any_modality(tmp_path, capsys):
 
 def test_cli_missing_file_folder_and_output(tmp_path, capsys):
     err = _usage_error(["benchmark", "--data", str(tmp_path / "absent.npz")], capsys)
-    assert err == f"skmm benchmark: error: --data {tmp_path / 'absent.npz'}: no such file.\n"
+    absent = tmp_path / "absent.npz"
+    assert err == f"skmm benchmark: error: --data {absent}: no such file.\n"
     err = _usage_error(["benchmark", "--data", str(tmp_path)], capsys)
     assert "is a folder, not a file" in err
     (tmp_path / "taken").write_text("")
@@ -424,8 +427,14 @@ def test_cli_missing_file_folder_and_output(tmp_path, capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["benchmark", "--missing-rate", "-0.1"], "argument --missing-rate: must be in [0, 1)"),
-        (["benchmark", "--missing-rate", "nan"], "argument --missing-rate: must be in [0, 1)"),
+        (
+            ["benchmark", "--missing-rate", "-0.1"],
+            "argument --missing-rate: must be in [0, 1)",
+        ),
+        (
+            ["benchmark", "--missing-rate", "nan"],
+            "argument --missing-rate: must be in [0, 1)",
+        ),
         (["benchmark", "--missing-rate", "half"], "expected a number; got 'half'"),
         (["benchmark", "--n-jobs", "0"], "argument --n-jobs: must be a non-zero integer"),
         (["benchmark", "--random-state", "-1"], "argument --random-state"),
@@ -449,7 +458,8 @@ def test_cli_method_failure_exits_1(npz, tmp_path, capsys, monkeypatch):
     code = main(["benchmark", "--data", str(npz), "--estimators", "mean", "--cv", "2",
                  "--out", str(tmp_path / "out")])
     assert code == 1
-    assert capsys.readouterr().err.endswith("skmm benchmark: error: a method failed: boom\n")
+    err = capsys.readouterr().err
+    assert err.endswith("skmm benchmark: error: a method failed: boom\n")
 
 
 def test_cli_small_class_note(tmp_path, capsys):
@@ -459,4 +469,5 @@ def test_cli_small_class_note(tmp_path, capsys):
         code = main(["benchmark", "--data", str(path), "--estimators", "mean", "--cv", "2",
                      "--missing-rate", "0.2", "--out", str(tmp_path / "out")])
     assert code == 0
-    assert "note: classes [2] have fewer samples than the 2 folds" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "note: classes [2] have fewer samples than the 2 folds" in err

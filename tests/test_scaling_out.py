@@ -1,4 +1,5 @@
-"""Estimators and MultiModalData through joblib's process backend and a real Dask cluster."""
+"""Estimators and MultiModalData through joblib's process backend and a real Dask
+cluster."""
 
 import os
 

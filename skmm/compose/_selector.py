@@ -2,7 +2,6 @@
 
 from collections.abc import Iterable
 
-import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 

@@ -277,4 +277,3 @@ def _fill_aligned_params(temperature, temperature_note=""):
         return cls
 
     return decorate
-

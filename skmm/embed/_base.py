@@ -393,7 +393,8 @@ class BaseTorchEmbedder(MultiModalMixin, MultiModalTransformerMixin, BaseEstimat
         if isinstance(self.batch_size, str):
             if self.batch_size != "auto":
                 raise InvalidParameterError(
-                    f"batch_size must be a positive integer or 'auto'; got {self.batch_size!r}."
+                    "batch_size must be a positive integer or 'auto'; "
+                    f"got {self.batch_size!r}."
                 )
         else:
             check_scalar_param(self.batch_size, "batch_size", int, low=1)
@@ -470,8 +471,8 @@ class BaseTorchEmbedder(MultiModalMixin, MultiModalTransformerMixin, BaseEstimat
         ------
         ValueError
             If a standardised value exceeds ``_MAX_STANDARDIZED`` for ``dtype`` in
-            magnitude (or overflows); the error names the modality and the first offending rows,
-            numbered from ``row_offset``.
+            magnitude (or overflows); the error names the modality and the first
+            offending rows, numbered from ``row_offset``.
         """
         torch = _import_torch()
         dtype = torch.float32 if dtype is None else dtype

@@ -1,7 +1,5 @@
 """COrAL: one embedding with redundant, unique and synergistic information."""
 
-import numpy as np
-
 from ._base import BaseTorchEmbedder, check_scalar_param, fill_training_doc
 
 __all__ = ["COrALEmbedder"]

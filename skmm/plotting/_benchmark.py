@@ -44,7 +44,8 @@ class BenchmarkDisplay:
         self.figure_, self.ax_ = axes_or_new(ax, figsize=(7, 4.5))
         value, spread, ylabel, title = _METRICS[self.metric]
         methods = list(dict.fromkeys(r["method"] for r in self.results))
-        for index, method in enumerate(methods):  # colour by method, the same in every panel
+        # colour by method, the same in every panel
+        for index, method in enumerate(methods):
             rows = sorted(
                 (r for r in self.results
                  if r["method"] == method and np.isfinite(r[value])),

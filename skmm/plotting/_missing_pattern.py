@@ -52,9 +52,17 @@ class MissingPatternDisplay:
         """Draw the matrix and the observed share of each modality."""
         self.figure_, self.ax_ = axes_or_new(ax)
         self.ax_.imshow(
-            self.observed, aspect="auto", interpolation="nearest", cmap="Greys", vmin=0, vmax=1
+            self.observed,
+            aspect="auto",
+            interpolation="nearest",
+            cmap="Greys",
+            vmin=0,
+            vmax=1,
         )
-        rates = self.observed.mean(axis=0) if len(self.observed) else np.zeros(len(self.modalities))
+        if len(self.observed):
+            rates = self.observed.mean(axis=0)
+        else:
+            rates = np.zeros(len(self.modalities))
         self.ax_.set_xticks(range(len(self.modalities)))
         self.ax_.set_xticklabels(
             [f"{m}\n{100 * r:.0f}%" for m, r in zip(self.modalities, rates)]

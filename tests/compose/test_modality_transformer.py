@@ -16,7 +16,9 @@ from skmm.datasets import make_missing_modalities
 def data():
     rng = np.random.default_rng(0)
     y = np.arange(80) % 2
-    X = MultiModalData(text=rng.normal(size=(80, 6)) + y[:, None], image=rng.normal(size=(80, 4)))
+    X = MultiModalData(
+        text=rng.normal(size=(80, 6)) + y[:, None], image=rng.normal(size=(80, 4))
+    )
     return make_missing_modalities(X, 0.3, random_state=0), y
 
 
@@ -34,7 +36,8 @@ def test_fits_on_observed_rows_and_keeps_missing_rows_missing(data):
 
 def test_supervised_transformer_gets_matching_targets(data):
     X, y = data
-    out = ModalityTransformer({"text": SelectKBest(k=3)}, remainder="drop").fit_transform(X, y)
+    transformer = ModalityTransformer({"text": SelectKBest(k=3)}, remainder="drop")
+    out = transformer.fit_transform(X, y)
     assert out.modalities == ("text",) and out.n_features["text"] == 3
 
 

@@ -8,7 +8,9 @@ def test_load_multiple_features():
     bunch = load_multiple_features()
     X = bunch.data
     assert X.modalities == ("fou", "fac", "kar", "pix", "zer", "mor")
-    assert X.n_features == {"fou": 76, "fac": 216, "kar": 64, "pix": 240, "zer": 47, "mor": 6}
+    assert X.n_features == {
+        "fou": 76, "fac": 216, "kar": 64, "pix": 240, "zer": 47, "mor": 6
+    }
     assert X.observed.all()
     np.testing.assert_array_equal(np.bincount(bunch.target), np.full(10, 200))
     assert "10.24432/C5HC70" in bunch.DESCR

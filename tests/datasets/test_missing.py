@@ -21,8 +21,9 @@ def test_mcar_rate_and_every_sample_keeps_a_modality(X):
 
 def test_per_modality_rates_and_reproducibility(X):
     rates = {"a": 0.0, "b": 0.2, "c": 0.5, "d": 0.8}
-    m1 = make_missing_modalities(X, rates, pattern="standard", random_state=3, return_mask=True)[1]
-    m2 = make_missing_modalities(X, rates, pattern="standard", random_state=3, return_mask=True)[1]
+    kwargs = dict(pattern="standard", random_state=3, return_mask=True)
+    m1 = make_missing_modalities(X, rates, **kwargs)[1]
+    m2 = make_missing_modalities(X, rates, **kwargs)[1]
     np.testing.assert_array_equal(m1, m2)
     np.testing.assert_allclose(m1.mean(axis=0), [0.0, 0.2, 0.5, 0.8], atol=0.04)
 

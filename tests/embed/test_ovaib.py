@@ -115,8 +115,9 @@ def test_float32_loss_and_gradient_match_float64_reference(spread, paper_form):
 def test_float32_scores_match_float64():
     g = torch.Generator().manual_seed(2)
     anchor = torch.nn.functional.normalize(torch.randn(40, 16, generator=g), dim=1)
-    rest = torch.randn(30, 1, 16, generator=g) + 0.01 * torch.randn(30, 4, 16,
-                                                                     generator=g)
+    rest = torch.randn(30, 1, 16, generator=g) + 0.01 * torch.randn(
+        30, 4, 16, generator=g
+    )
     rest = torch.nn.functional.normalize(rest, dim=2)
     rest[::3, 1] = 0.0
     s32 = projection_scores(anchor, rest, 1e-6)
@@ -204,8 +205,9 @@ def test_transform_fuses_present_modalities_only(fast_params, linked_data):
     assert list(emb.get_feature_names_out()[:2]) == ["emb0", "emb1"]
 
 
-def test_empty_sample_at_transform_is_zero_and_missing_data_fit(fast_params,
-                                                               linked_data):
+def test_empty_sample_at_transform_is_zero_and_missing_data_fit(
+    fast_params, linked_data
+):
     X = make_missing_modalities(linked_data(60), 0.5, random_state=0)
     emb = OVAIBEmbedder(**fast_params).fit(X)
     nan_row = {m: np.full((1, w), np.nan) for m, w in X.n_features.items()}
@@ -218,13 +220,13 @@ def test_paper_denominator_option(fast_params, linked_data):
     rows = torch.tensor([0, 1])
     valid = torch.tensor([True, True, False])
     got = emb._sufficiency(scores, rows, valid).item()
-    l = (scores / 0.5).numpy()
+    logits = (scores / 0.5).numpy()
     # paper's form: the positive is not in the denominator (column 2 is not valid)
-    expected = np.mean([-l[0, 0] + l[0, 1], -l[1, 1] + l[1, 0]])
+    expected = np.mean([-logits[0, 0] + logits[0, 1], -logits[1, 1] + logits[1, 0]])
     assert got == pytest.approx(expected)
     emb.set_params(include_positive_in_denominator=True)
-    ce = np.mean([-l[0, 0] + np.log(np.exp(l[0, :2]).sum()),
-                  -l[1, 1] + np.log(np.exp(l[1, :2]).sum())])
+    ce = np.mean([-logits[0, 0] + np.log(np.exp(logits[0, :2]).sum()),
+                  -logits[1, 1] + np.log(np.exp(logits[1, :2]).sum())])
     assert emb._sufficiency(scores, rows, valid).item() == pytest.approx(ce)
     # trains end to end
     paper = {**fast_params, "include_positive_in_denominator": False}

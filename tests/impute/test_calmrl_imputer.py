@@ -372,8 +372,9 @@ def test_em_functions_warm_start_and_empty_pattern():
     np.testing.assert_allclose(cov[0], np.eye(3))
     assert logdet[0] == 0.0
     # V is the inverse of the posterior precision
-    precision = np.eye(3) + sum(W.T @ W / s2 for W, s2 in zip(params.components,
-                                                               params.noise_variance))
+    precision = np.eye(3) + sum(
+        W.T @ W / s2 for W, s2 in zip(params.components, params.noise_variance)
+    )
     cov, _ = em.pattern_covariances(params, np.ones((1, 3), dtype=bool))
     np.testing.assert_allclose(cov[0] @ precision, np.eye(3), atol=1e-10)
 
@@ -425,14 +426,20 @@ def test_em_steps_match_a_plain_per_sample_implementation(expand):
     observed = Xm.observed
     data = em.prepare(arrays, observed)
     floors = em.noise_floors(data, 1e-6)
-    start = em.init_params_random(data, 3, floors=floors, random_state=np.random.RandomState(0))
+    start = em.init_params_random(
+        data, 3, floors=floors, random_state=np.random.RandomState(0)
+    )
     params, history, reference = start, [], None
     for _ in range(4):
-        reference, params_next = _reference_em_step(arrays, observed, params, floors, expand)
+        reference, params_next = _reference_em_step(
+            arrays, observed, params, floors, expand
+        )
         history.append(reference.log_likelihood.mean())
         post = em.e_step(data, params)
         np.testing.assert_allclose(post.mean, reference.mean, rtol=1e-10, atol=1e-12)
-        np.testing.assert_allclose(post.log_likelihood, reference.log_likelihood, rtol=1e-10)
+        np.testing.assert_allclose(
+            post.log_likelihood, reference.log_likelihood, rtol=1e-10
+        )
         np.testing.assert_allclose(
             post.cov[data.pattern_index], reference.cov, rtol=1e-10, atol=1e-14
         )

@@ -24,7 +24,9 @@ def test_rmse_per_modality_in_standard_units():
 def test_unfilled_rows_are_an_error():
     truth = {"a": np.ones((2, 1))}
     with pytest.raises(ValueError, match="'a'"):
-        imputation_rmse(truth, {"a": np.array([[1.0], [np.nan]])}, np.array([[False], [True]]))
+        imputation_rmse(
+            truth, {"a": np.array([[1.0], [np.nan]])}, np.array([[False], [True]])
+        )
 
 
 class _MeanImputer(ModalityTransformer):
@@ -32,14 +34,17 @@ class _MeanImputer(ModalityTransformer):
 
     def transform(self, X):
         X = MultiModalData(X)
-        filled = SimpleImputer(keep_empty_features=True).fit(np.asarray(X)).transform(np.asarray(X))
+        stacked = np.asarray(X)
+        filled = SimpleImputer(keep_empty_features=True).fit(stacked).transform(stacked)
         return MultiModalData.from_array(filled, X.n_features)
 
 
 def test_masking_scorer_cross_validates_without_labels():
     rng = np.random.default_rng(0)
     X = make_missing_modalities(
-        MultiModalData(a=rng.normal(size=(90, 3)), b=rng.normal(size=(90, 2))), 0.2, random_state=0
+        MultiModalData(a=rng.normal(size=(90, 3)), b=rng.normal(size=(90, 2))),
+        0.2,
+        random_state=0,
     )
     search = GridSearchCV(_MeanImputer(), {"remainder": ["passthrough"]}, cv=3,
                           scoring=make_imputation_scorer(0.3))
