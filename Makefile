@@ -1,25 +1,29 @@
-# `make demo` installs and runs the main job; `make test` installs and runs the tests.
+# `make demo` installs and runs the main job; `make test` installs and runs the tests
+# (the docstring examples of skmm included); `make lint` runs flake8 (setup.cfg).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test docs clean
+.PHONY: install demo test lint docs clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml constraints-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
-	$(PY) -m pip install -c constraints-dev.txt -e ".[test,doc,plot,dask]"
+	$(PY) -m pip install -c constraints-dev.txt -e ".[test,doc,plot,dask,lint]"
 	touch $(STAMP)
 
 demo: install
 	$(PY) -m skmm benchmark --quick --n-jobs 2
 
 test: install
-	$(PY) -m pytest -n 2 --dist loadgroup -m "not dask"
+	$(PY) -m pytest -n 2 --dist loadgroup -m "not dask" --doctest-modules tests skmm
 	$(PY) -m pytest -p no:xdist -m dask
+
+lint: install
+	$(PY) -m flake8 skmm tests benchmarks examples doc/conf.py
 
 docs: install
 	rm -rf doc/_build doc/auto_examples doc/generated

@@ -6,7 +6,7 @@ import sys
 sys.path.insert(0, os.path.abspath(".."))
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-import skmm  # noqa: E402
+import skmm
 
 project = "skmm"
 author = "skmm developers"
