@@ -85,7 +85,8 @@ def make_blobs_with_missing(n, n_modalities, width, k, rate, seed=0, dtype=np.fl
 def _split(full, n_modalities):
     """A MultiModalData of ``n_modalities`` equal-width modalities from a 2-D array."""
     return MultiModalData(
-        {f"m{j}": np.ascontiguousarray(a) for j, a in enumerate(np.hsplit(full, n_modalities))}
+        {f"m{j}": np.ascontiguousarray(a)
+         for j, a in enumerate(np.hsplit(full, n_modalities))}
     )
 
 
@@ -186,7 +187,8 @@ def bench_memory(n, k=64, width=256):
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     output = sum(a.nbytes for a in out.values())
-    print(f"   transform                          {transform_time:6.1f} s  peak allocations "
+    print(f"   transform                          {transform_time:6.1f} s  "
+          "peak allocations "
           f"{peak * gb:.2f} GB, of which the output {output * gb:.2f} GB")
 
 

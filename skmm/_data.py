@@ -269,9 +269,9 @@ class MultiModalData(Mapping):
     indexes differ (another order, or a frame that lacks the rows of samples missing
     that modality), they are aligned on the union of their indexes; rows a frame lacks
     are missing. Rows follow the order of the first frame that holds every sample (else
-    the order of first appearance), so labels given in that order stay aligned. Index labels must be unique. Plain
-    arrays beside frames with differing indexes raise, since their rows cannot be
-    matched.
+    the order of first appearance), so labels given in that order stay aligned. Index
+    labels must be unique. Plain arrays beside frames with differing indexes raise,
+    since their rows cannot be matched.
 
     ``len(X)`` is the number of samples (as for arrays), while iterating yields the
     modality names (as for mappings). ``X[name]`` returns a modality's array;
@@ -413,7 +413,8 @@ class MultiModalData(Mapping):
                 raise ValueError("The frame's column labels must be unique.")
             spans, seen = {}, set()
             for modality, labels in groups.items():
-                labels = [labels] if isinstance(labels, (str, numbers.Number)) else list(labels)
+                single = isinstance(labels, (str, numbers.Number))
+                labels = [labels] if single else list(labels)
                 unknown = [c for c in labels if c not in position]
                 twice = [c for c in labels if c in seen]
                 if unknown or twice or not labels:

@@ -33,7 +33,8 @@ def test_constructors_agree():
     a, b = np.ones((4, 2)), np.zeros((4, 3))
     from_dict = MultiModalData({"a": a, "b": b})
     assert from_dict == MultiModalData(a=a, b=b)
-    assert from_dict == MultiModalData.from_array(np.hstack([a, b]), widths={"a": 2, "b": 3})
+    stacked = MultiModalData.from_array(np.hstack([a, b]), widths={"a": 2, "b": 3})
+    assert from_dict == stacked
     assert MultiModalData([a, b]).modalities == ("m0", "m1")
     assert MultiModalData(MultiModalData(a=a)) == MultiModalData(a=a)
 
@@ -63,7 +64,8 @@ def test_shape_len_iteration_and_array(X):
 
 
 @pytest.mark.parametrize(
-    "rows", [[0, 3], np.array([0, 3]), np.arange(40) < 2, slice(0, 2), (np.array([1, 2]), ...)]
+    "rows",
+    [[0, 3], np.array([0, 3]), np.arange(40) < 2, slice(0, 2), (np.array([1, 2]), ...)],
 )
 def test_row_indexing_returns_a_container(X, rows):
     sub = X[rows]
@@ -116,7 +118,8 @@ def test_constructor_errors():
 def test_splitters(X):
     y = np.arange(40) % 2
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, random_state=0)
-    assert isinstance(X_tr, MultiModalData) and X_tr.n_samples == 30 and X_te.n_samples == 10
+    assert isinstance(X_tr, MultiModalData)
+    assert X_tr.n_samples == 30 and X_te.n_samples == 10
     for cv in (KFold(4), StratifiedKFold(4)):
         for train, test in cv.split(X, y):
             assert X[train].n_samples + X[test].n_samples == 40
@@ -124,7 +127,10 @@ def test_splitters(X):
 
 @pytest.mark.parametrize(
     "model",
-    [make_pipeline(SimpleImputer(), LogisticRegression()), HistGradientBoostingClassifier(max_iter=5)],
+    [
+        make_pipeline(SimpleImputer(), LogisticRegression()),
+        HistGradientBoostingClassifier(max_iter=5),
+    ],
 )
 def test_plain_sklearn_estimators_fit_and_predict(X, model):
     y = np.arange(40) % 2

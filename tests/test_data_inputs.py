@@ -79,12 +79,17 @@ def test_from_frame_multiindex_and_groups():
     assert list(X.feature_names["img"]) == ["p0", "p1"]
     assert check_multimodal(frame).modalities == ("img", "txt")
 
-    wide = pd.DataFrame(np.arange(8.0).reshape(2, 4), columns=["fou_0", "fou_1", "kar_0", "x"])
-    X = MultiModalData.from_frame(wide, groups={"fou": ["fou_0", "fou_1"], "kar": ["kar_0", "x"]})
+    wide = pd.DataFrame(np.arange(8.0).reshape(2, 4),
+                        columns=["fou_0", "fou_1", "kar_0", "x"])
+    X = MultiModalData.from_frame(
+        wide, groups={"fou": ["fou_0", "fou_1"], "kar": ["kar_0", "x"]}
+    )
     assert X.n_features == {"fou": 2, "kar": 2}
     np.testing.assert_array_equal(X["kar"], [[2, 3], [6, 7]])
     with pytest.raises(ValueError, match=r"Columns \['x'\] are in no group"):
-        MultiModalData.from_frame(wide, groups={"fou": ["fou_0", "fou_1"], "kar": ["kar_0"]})
+        MultiModalData.from_frame(
+            wide, groups={"fou": ["fou_0", "fou_1"], "kar": ["kar_0"]}
+        )
     with pytest.raises(ValueError, match="unknown columns"):
         MultiModalData.from_frame(wide, groups={"fou": ["nope"]})
     with pytest.raises(ValueError, match="groups="):

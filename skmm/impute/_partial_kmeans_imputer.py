@@ -12,6 +12,7 @@ from ..utils._patterns import missing_patterns
 
 __all__ = ["PartialModalityKMeansImputer"]
 
+
 class PartialModalityKMeansImputer(
     MultiModalMixin, MultiModalTransformerMixin, BaseEstimator
 ):

@@ -328,7 +328,9 @@ def check_multimodal(
             raise ValueError(f"Modality {m!r} has 0 features; at least 1 is required.")
         # A finite row sum (one BLAS product) proves a row finite; only the other rows
         # (NaN, inf, or finite values whose sum overflows) take the exact scans below.
-        rows = np.flatnonzero(~np.isfinite(a @ np.ones(a.shape[1], dtype=a.dtype)))
+        with np.errstate(over="ignore", invalid="ignore"):
+            row_sums = a @ np.ones(a.shape[1], dtype=a.dtype)
+        rows = np.flatnonzero(~np.isfinite(row_sums))
         all_nan, any_nan, inf = _nan_inf_rows(a, rows)
         partial = any_nan & ~all_nan
         if partial.any():

@@ -201,7 +201,6 @@ def test_2d_array_round_trip():
     np.testing.assert_array_equal(np.delete(out, [2, 5], 0), np.delete(X, [2, 5], 0))
 
 
-
 # --- huge finite values ----------------------------------------------------------------
 @pytest.mark.parametrize("case", list(HUGE_CASES))
 def test_huge_values_at_fit_fill_as_on_the_rescaled_data(case):
