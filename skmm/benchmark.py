@@ -545,16 +545,31 @@ def format_missing(results):
     return "\n".join(lines)
 
 
+def _json_safe(value):
+    """``value`` with every non-finite float (a figure not measured) as ``None``."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
 def write_results(results, out_dir):
-    """Write ``results.csv`` and ``results.json`` into ``out_dir``; return their paths."""
+    """Write ``results.csv`` and ``results.json`` into ``out_dir``; return their paths.
+
+    ``results.json`` is strict JSON: a figure that was not measured (the RMSE of a method
+    that does not impute, say) is ``null`` there and an empty cell in the CSV.
+    """
     import csv
     from pathlib import Path
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    rows = [asdict(r) for r in results]
+    rows = [_json_safe(asdict(r)) for r in results]
     with open(out / "results.json", "w", encoding="utf-8") as fh:
-        json.dump(rows, fh, indent=2)
+        json.dump(rows, fh, indent=2, allow_nan=False)
     with open(out / "results.csv", "w", newline="", encoding="utf-8") as fh:
         columns = [c for c, v in rows[0].items() if not isinstance(v, (list, dict))]
         writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
@@ -573,7 +588,7 @@ def save_figure(results, path, *, dpi=110):
 
     plt = import_pyplot()
     rows = BenchmarkDisplay(results).results  # dataclasses or JSON rows, as dicts
-    has_rmse = any(np.isfinite(r["rmse"]) for r in rows)
+    has_rmse = any(r["rmse"] is not None and np.isfinite(r["rmse"]) for r in rows)
     fig, axes = plt.subplots(
         1, 1 + has_rmse, figsize=(7 + 5 * has_rmse, 4.5), squeeze=False
     )

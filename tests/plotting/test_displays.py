@@ -1,3 +1,4 @@
+import json
 import re
 import warnings
 
@@ -9,7 +10,7 @@ matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 
 from skmm import MultiModalData  # noqa: E402
-from skmm.benchmark import BenchmarkResult  # noqa: E402
+from skmm.benchmark import BenchmarkResult, write_results  # noqa: E402
 from skmm.plotting import (  # noqa: E402
     BenchmarkDisplay,
     MissingPatternDisplay,
@@ -40,6 +41,35 @@ def test_benchmark_display_rmse_leaves_out_methods_without_it():
     np.testing.assert_allclose(disp.ax_.lines[0].get_ydata(), [1.3, 1.5])
     with pytest.raises(ValueError, match="metric"):
         BenchmarkDisplay(results, metric="f1")
+
+
+def test_benchmark_display_one_rate_ranks_bars_best_first():
+    results = [BenchmarkResult(m, 0.5, acc, 0.01, rmse, 0.1)
+               for m, acc, rmse in [("mean", 0.90, 1.0), ("knn", 0.95, 0.8),
+                                    ("zero+indicator", 0.92, float("nan"))]]
+    disp = BenchmarkDisplay.from_results(results)
+    assert disp.kind_ == "bar" and disp.methods_ == ["knn", "zero+indicator", "mean"]
+    widths = sorted((bar.get_y(), bar.get_width()) for bar in disp.ax_.patches)
+    np.testing.assert_allclose([w for _, w in widths[::-1]], [0.95, 0.92, 0.90])
+    rmse = BenchmarkDisplay.from_results(results, metric="rmse")
+    assert rmse.methods_ == ["knn", "mean"]  # lowest error first; no RMSE left out
+    lines = BenchmarkDisplay.from_results(results + [
+        BenchmarkResult("mean", 0.3, 0.93, 0.01, 0.9, 0.1)], kind="auto")
+    assert lines.kind_ == "line"
+    with pytest.raises(ValueError, match="kind"):
+        BenchmarkDisplay(results, kind="pie")
+
+
+def test_benchmark_display_reads_json_rows_with_null(tmp_path):
+    results = [BenchmarkResult("zero+indicator", 0.5, 0.9, 0.01, float("nan"), 0.1),
+               BenchmarkResult("mean", 0.5, 0.88, 0.02, 1.0, 0.1)]
+    _, json_path = write_results(results, tmp_path)
+    text = json_path.read_text()
+    assert "NaN" not in text
+    rows = json.loads(text, parse_constant=lambda c: pytest.fail(f"bare {c}"))
+    assert rows[0]["rmse"] is None and rows[1]["rmse"] == 1.0
+    disp = BenchmarkDisplay.from_results(rows, metric="rmse")
+    assert disp.methods_ == ["mean"]
 
 
 def test_training_curve_display_from_history():
