@@ -343,9 +343,29 @@ def check_benchmark_data(X, y, *, cv=5, pattern="mcar", complete_modality=None):
     return X, y, complete_modality
 
 
+def _fit_sizes_to_data(est, n_samples, n_features):
+    """Clip an imputer pipeline's sizes to what the data allow; return ``est``.
+
+    The benchmark's imputers use the paper-scale sizes (64 clusters, a 64-dimensional
+    latent), which small data cannot hold: ``n_clusters`` is clipped to the training
+    samples and ``n_components`` to the features (both would otherwise refuse to fit).
+    """
+    limits = {"n_clusters": n_samples, "n_components": n_features}
+    params = est.get_params()
+    clipped = {
+        key: limits[key.rsplit("__", 1)[-1]]
+        for key, value in params.items()
+        if key.rsplit("__", 1)[-1] in limits and isinstance(value, int)
+        and value > limits[key.rsplit("__", 1)[-1]]
+    }
+    return est.set_params(**clipped)
+
+
 def _run_fold(name, X_true, X, hidden, y, train, test, random_state, quick, max_epochs):
     est, is_imputer = make_method(name, random_state, quick, max_epochs)
     est = clone(est)
+    if is_imputer:
+        _fit_sizes_to_data(est, len(train), sum(X.n_features.values()))
     start = time.perf_counter()
     est.fit(X[train], y[train])
     fit_time = time.perf_counter() - start

@@ -471,3 +471,18 @@ def test_cli_small_class_note(tmp_path, capsys):
     assert code == 0
     err = capsys.readouterr().err
     assert "note: classes [2] have fewer samples than the 2 folds" in err
+
+
+def test_benchmark_imputers_fit_small_data():
+    # 30 samples and 9 features: fewer than the 64 clusters and 64 latent dimensions
+    # the benchmark's imputers use; their sizes are clipped to the data.
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 15)
+    X = MultiModalData(a=rng.normal(size=(30, 5)) + y[:, None],
+                       b=rng.normal(size=(30, 4)) - y[:, None])
+    results = run_benchmark(X, y, methods=["pmkmeans", "calmrl"], cv=2,
+                            missing_rates=[0.3])
+    assert [r.method for r in results] == ["pmkmeans", "calmrl"]
+    assert all(np.isfinite(r.accuracy_mean) and np.isfinite(r.rmse) for r in results)
+    est, _ = make_method("calmrl")
+    assert est.get_params()["calmrlimputer__n_components"] == 64  # defaults unchanged
