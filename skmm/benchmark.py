@@ -101,6 +101,12 @@ def _hgb(random_state, quick):
     ), False
 
 
+def _late_fusion(random_state, quick):
+    from ._late_fusion import LateFusionClassifier
+
+    return LateFusionClassifier(), False
+
+
 def _pmkmeans(random_state, quick):
     from .impute import PartialModalityKMeansImputer
 
@@ -134,6 +140,8 @@ METHODS = {
     "knn": (_knn, "KNNImputer (baseline)"),
     "iterative": (_iterative, "IterativeImputer (baseline)"),
     "hgb": (_hgb, "HistGradientBoosting on raw NaN (baseline)"),
+    "late-fusion": (_late_fusion, "one logistic regression per modality, log-probabilities "
+                    "summed over the present modalities (baseline)"),
     "pmkmeans": (_pmkmeans, "PartialModalityKMeansImputer (UL4M4)"),
     "calmrl": (_calmrl, "CalMRLImputer (CalMRL)"),
     "coral": (_embedder("COrALEmbedder"), "COrALEmbedder + presence bits"),
@@ -142,7 +150,9 @@ METHODS = {
     "calmrl-embed": (_embedder("CalMRLEmbedder"), "CalMRLEmbedder + presence bits"),
 }
 
-QUICK_METHODS = ("zero+indicator", "mean", "knn", "pmkmeans", "calmrl", "coral", "ovaib")
+QUICK_METHODS = (
+    "zero+indicator", "late-fusion", "mean", "knn", "pmkmeans", "calmrl", "coral", "ovaib"
+)
 
 
 def make_method(name, random_state=0, quick=False, max_epochs=None):
