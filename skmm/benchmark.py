@@ -102,9 +102,15 @@ def _hgb(random_state, quick):
 
 
 def _late_fusion(random_state, quick):
-    from ._late_fusion import LateFusionClassifier
+    from ._baselines import LateFusionClassifier
 
     return LateFusionClassifier(), False
+
+
+def _oracle(random_state, quick):
+    from ._baselines import PatternOracleClassifier
+
+    return PatternOracleClassifier(), False
 
 
 def _pmkmeans(random_state, quick):
@@ -142,6 +148,9 @@ METHODS = {
     "hgb": (_hgb, "HistGradientBoosting on raw NaN (baseline)"),
     "late-fusion": (_late_fusion, "one logistic regression per modality, log-probabilities "
                     "summed over the present modalities (baseline)"),
+    "oracle": (_oracle, "per-pattern logistic regression on the complete training data "
+               "(reference: what a perfect imputer could give; fitted before hiding, its "
+               "work happens at prediction, so its fit time is ~0)"),
     "pmkmeans": (_pmkmeans, "PartialModalityKMeansImputer (UL4M4)"),
     "calmrl": (_calmrl, "CalMRLImputer (CalMRL)"),
     "coral": (_embedder("COrALEmbedder"), "COrALEmbedder + presence bits"),
@@ -151,7 +160,8 @@ METHODS = {
 }
 
 QUICK_METHODS = (
-    "zero+indicator", "late-fusion", "mean", "knn", "pmkmeans", "calmrl", "coral", "ovaib"
+    "zero+indicator", "late-fusion", "mean", "knn", "pmkmeans", "calmrl", "coral", "ovaib",
+    "oracle",
 )
 
 
@@ -376,8 +386,10 @@ def _run_fold(name, X_true, X, hidden, y, train, test, random_state, quick, max_
     est = clone(est)
     if is_imputer:
         _fit_sizes_to_data(est, len(train), sum(X.n_features.values()))
+    # the reference sees the training data as it was before modalities were hidden
+    fit_on = X_true if name == "oracle" else X
     start = time.perf_counter()
-    est.fit(X[train], y[train])
+    est.fit(fit_on[train], y[train])
     fit_time = time.perf_counter() - start
     rmse = float("nan")
     if is_imputer:

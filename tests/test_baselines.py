@@ -3,7 +3,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from skmm import MultiModalData
-from skmm._late_fusion import LateFusionClassifier
+from skmm._baselines import LateFusionClassifier
 
 
 def _data(seed=0, n=120):
@@ -51,3 +51,33 @@ def test_string_labels_and_wrong_length():
     assert set(clf.predict(X)) <= {"x", "y", "z"}
     with pytest.raises(ValueError, match="y has 5 samples"):
         LateFusionClassifier().fit(X, labels[:5])
+
+
+def test_pattern_oracle_fits_one_classifier_per_pattern_on_complete_rows():
+    from skmm._baselines import PatternOracleClassifier
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, size=200)
+    full = MultiModalData(a=rng.normal(size=(200, 3)) + y[:, None],
+                          b=rng.normal(size=(200, 2)) - 2 * y[:, None])
+    train, test = np.arange(150), np.arange(150, 200)
+    oracle = PatternOracleClassifier(estimator=LogisticRegression())
+    oracle.fit(full[train], y[train])
+    b_only = full["b"][test].copy()
+    a_hidden = MultiModalData(a=np.full((50, 3), np.nan), b=b_only)
+    expected = LogisticRegression().fit(full["b"][train], y[train]).predict(b_only)
+    np.testing.assert_array_equal(oracle.predict(a_hidden), expected)
+    both = np.hstack([full["a"][test], full["b"][test]])
+    expected = LogisticRegression().fit(
+        np.hstack([full["a"][train], full["b"][train]]), y[train]).predict(both)
+    np.testing.assert_array_equal(oracle.predict(full[test]), expected)
+
+
+def test_benchmark_runs_the_baseline_and_the_reference_rows():
+    from skmm.benchmark import run_benchmark
+
+    X, y = _data(4, n=90)
+    results = run_benchmark(X, y, methods=["late-fusion", "oracle"], cv=3,
+                            missing_rates=[0.5])
+    assert [r.method for r in results] == ["late-fusion", "oracle"]
+    assert all(0.5 < r.accuracy_mean <= 1.0 for r in results)
