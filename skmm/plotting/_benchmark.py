@@ -74,7 +74,14 @@ class BenchmarkDisplay:
         self.figure_, self.ax_ = axes_or_new(ax, figsize=(7, 4.5))
         value, spread, label, title = _METRICS[self.metric]
         methods = list(dict.fromkeys(r["method"] for r in self.results))
-        colours = {m: f"C{i % 10}" for i, m in enumerate(methods)}  # fixed per method
+        # one colour per method, the same in every panel (tab20 beyond ten methods)
+        if len(methods) <= 10:
+            colours = {m: f"C{i}" for i, m in enumerate(methods)}
+        else:
+            import matplotlib
+
+            palette = matplotlib.colormaps["tab20"]
+            colours = {m: palette(i % 20) for i, m in enumerate(methods)}
         curves = {m: self._rows(m) for m in methods}
         curves = {m: rows for m, rows in curves.items() if rows}
         rates = {r["missing_rate"] for rows in curves.values() for r in rows}
