@@ -886,12 +886,20 @@ class PartialModalityKMeans(
                 :, : len(self.modalities_)
             ]
 
-    def _map_squared(self, X, func):
-        """Like :meth:`_map_tables` with ``func(rows, observed, squared distances)``."""
+    def _map_squared(self, X, func, rank=False):
+        """Like :meth:`_map_tables` with ``func(rows, observed, squared distances)``.
+
+        With ``rank`` and every centre complete, ``func`` gets the scores that only
+        rank the centres of each row (see :meth:`_map_tables`) instead.
+        """
         geometry = self._geometry([X[m].dtype for m in self.modalities_])
-        return self._map_tables(
-            X, lambda sl, obs, num, count: func(sl, obs, geometry.squared(num, count, obs))
-        )
+
+        def squared(sl, obs, num, count):
+            if not (rank and geometry.full):
+                num = geometry.squared(num, count, obs)
+            return func(sl, obs, num)
+
+        return self._map_tables(X, squared, rank=rank)
 
     def predict(self, X):
         """Index of the closest centre for each sample (``-1`` for a sample with none).
@@ -908,14 +916,10 @@ class PartialModalityKMeans(
         X, _ = self._validate_multimodal(X, reset=False)
         labels = np.empty(X.n_samples, dtype=np.intp)
 
-        geometry = self._geometry([X[m].dtype for m in self.modalities_])
+        def assign(sl, obs, d2):
+            labels[sl] = np.where(obs.any(axis=1), d2.argmin(axis=1), -1)
 
-        def assign(sl, obs, num, count):
-            if not geometry.full:
-                num = geometry.squared(num, count, obs)
-            labels[sl] = np.where(obs.any(axis=1), num.argmin(axis=1), -1)
-
-        self._map_tables(X, assign, rank=True)
+        self._map_squared(X, assign, rank=True)
         return labels
 
     @fit_atomically
