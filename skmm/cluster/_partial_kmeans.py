@@ -18,6 +18,7 @@ attributes are in input units. Rows whose partial distances still overflow at
 inference raise a ValueError naming them.
 """
 
+import functools
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -712,7 +713,7 @@ class PartialModalityKMeans(
         for m, mean, scale, u in zip(self.modalities_, means, scales, units):
             self.mean_[m] = mean if is_unit(u) else mean * u
             self.scale_[m] = scale if is_unit(u) else scale * u
-        norms = _Lazy(lambda: _stacked_norms(arrays, obs, means, scales))
+        norms = functools.cache(lambda: _stacked_norms(arrays, obs, means, scales))
         rng = check_random_state_param(self.random_state)
         best = None
         with _Threads() as threads:
@@ -1019,18 +1020,6 @@ def _unscaled(a, unit):
     if is_unit(unit):
         return a
     return a / np.asarray(unit, dtype=a.dtype)
-
-
-class _Lazy:
-    """A value computed on the first call, then kept."""
-
-    def __init__(self, compute):
-        self._compute = compute
-
-    def __call__(self):
-        if self._compute is not None:
-            self.value, self._compute = self._compute(), None
-        return self.value
 
 
 def _closest_distances(closest, geometry, obs, norms):
