@@ -18,6 +18,11 @@ def _default_expert():
     return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
 
 
+def _new_expert(estimator):
+    """An unfitted clone of ``estimator``, or of the default expert when it is None."""
+    return clone(estimator) if estimator is not None else _default_expert()
+
+
 class LateFusionClassifier(ClassifierMixin, BaseEstimator):
     """One classifier per modality, fitted on the rows that observe it; at prediction,
     each sample sums the log-probabilities of the experts of its present modalities.
@@ -57,9 +62,7 @@ class LateFusionClassifier(ClassifierMixin, BaseEstimator):
             if seen.size == 1:
                 experts[m] = seen[0]  # a constant vote for the only class it saw
             elif seen.size > 1:
-                expert = clone(self.estimator if self.estimator is not None
-                               else _default_expert())
-                experts[m] = expert.fit(X[m][rows], y[rows])
+                experts[m] = _new_expert(self.estimator).fit(X[m][rows], y[rows])
         self.modalities_ = X.modalities
         self.n_features_per_modality_ = dict(X.n_features)
         self.estimators_ = experts
@@ -131,8 +134,8 @@ class PatternOracleClassifier(ClassifierMixin, BaseEstimator):
         patterns, _, pattern_rows = missing_patterns(X.observed)
         train_observed = self.X_fit_.observed
         # a sample with no modality gets the majority class
-        counts = np.array([(self.y_fit_ == c).sum() for c in self.classes_])
-        out = np.full(X.n_samples, self.classes_[counts.argmax()])
+        classes, counts = np.unique(self.y_fit_, return_counts=True)
+        out = np.full(X.n_samples, classes[counts.argmax()])
         for pattern, rows in zip(patterns, pattern_rows):
             names = [m for m, seen in zip(self.modalities_, pattern) if seen]
             if not names:
@@ -142,8 +145,7 @@ class PatternOracleClassifier(ClassifierMixin, BaseEstimator):
             if seen.size < 2:
                 out[rows] = seen[0] if seen.size else out[rows]
                 continue
-            clf = clone(self.estimator if self.estimator is not None
-                        else _default_expert())
+            clf = _new_expert(self.estimator)
             clf.fit(np.hstack([self.X_fit_[m][train] for m in names]), self.y_fit_[train])
             out[rows] = clf.predict(np.hstack([X[m][rows] for m in names]))
         return out
