@@ -371,13 +371,11 @@ def _fit_sizes_to_data(est, n_samples, n_features):
     samples and ``n_components`` to the features (both would otherwise refuse to fit).
     """
     limits = {"n_clusters": n_samples, "n_components": n_features}
-    params = est.get_params()
-    clipped = {
-        key: limits[key.rsplit("__", 1)[-1]]
-        for key, value in params.items()
-        if key.rsplit("__", 1)[-1] in limits and isinstance(value, int)
-        and value > limits[key.rsplit("__", 1)[-1]]
-    }
+    clipped = {}
+    for key, value in est.get_params().items():
+        limit = limits.get(key.rsplit("__", 1)[-1])
+        if limit is not None and isinstance(value, int) and value > limit:
+            clipped[key] = limit
     return est.set_params(**clipped)
 
 
