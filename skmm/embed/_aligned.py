@@ -18,6 +18,7 @@ from collections.abc import Mapping
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils._validation import check_option_param
 from ._base import _TRANSFORM_CHUNK, BaseTorchEmbedder, check_scalar_param
 
 __all__ = ["ALIGNED_PARAMETERS_DOC"]
@@ -203,8 +204,7 @@ class _AlignedEmbedder(_PerModalityEmbedder):
         check_scalar_param(self.n_layers, "n_layers", int, low=1)
         check_scalar_param(self.temperature, "temperature", float, low=0,
                            include_low=False)
-        if self.fusion not in _FUSIONS:
-            raise ValueError(f"fusion must be 'mean' or 'concat'; got {self.fusion!r}.")
+        check_option_param(self.fusion, "fusion", _FUSIONS)
         check_scalar_param(self.normalize_output, "normalize_output", bool)
 
     def _check_params(self):

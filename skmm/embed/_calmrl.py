@@ -7,6 +7,7 @@ import numpy as np
 
 from ..impute import _calmrl_em as em
 from ._aligned import _PerModalityEmbedder
+from ..utils._validation import check_option_param
 from ._base import BaseTorchEmbedder, check_scalar_param, fill_training_doc
 
 __all__ = ["CalMRLEmbedder"]
@@ -276,10 +277,7 @@ class CalMRLEmbedder(_PerModalityEmbedder):
 
     # --- parameters --------------------------------------------------------------
     def _check_output(self):
-        if not isinstance(self.output, str) or self.output not in _OUTPUTS:
-            raise ValueError(
-                f"output must be 'anchor', 'latent' or 'concat'; got {self.output!r}."
-            )
+        check_option_param(self.output, "output", _OUTPUTS)
 
     @staticmethod
     def _is_unset(value):
@@ -310,11 +308,7 @@ class CalMRLEmbedder(_PerModalityEmbedder):
                 FutureWarning,
                 stacklevel=5,  # the caller of fit (through _fit and fit_atomically)
             )
-        if not isinstance(self.inter_loss, str) or self.inter_loss not in _INTER_LOSSES:
-            raise ValueError(
-                "inter_loss must be 'anchor_modality' or 'anchor_anchor'; got "
-                f"{self.inter_loss!r}."
-            )
+        check_option_param(self.inter_loss, "inter_loss", _INTER_LOSSES)
         check_scalar_param(self.calibrate, "calibrate", bool)
         check_scalar_param(self.calibrate_every, "calibrate_every", int, low=1)
         check_scalar_param(self.warmup_epochs, "warmup_epochs", int, low=0)
