@@ -548,8 +548,7 @@ def format_table(results):
     lines = [header, "-" * len(header)]
     for r in results:
         rmse = "-" if np.isnan(r.rmse) else f"{r.rmse:.3f}"
-        total = getattr(r, "missing_total", float("nan"))
-        total = "-" if np.isnan(total) else f"{total:.1%}"
+        total = "-" if np.isnan(r.missing_total) else f"{r.missing_total:.1%}"
         lines.append(
             f"{r.missing_rate:>5.2f}  {total:>7}  {r.method:<15} {r.accuracy_mean:.3f} +- "
             f"{r.accuracy_std:.3f}  {rmse:>6}  {r.fit_time:>7.2f}"
