@@ -300,8 +300,9 @@ def main(argv=None, *, prog="skmm"):
     observed = X.observed
     if not observed.all():
         print(f"already missing in the data: {_shares_line(observed, X.modalities)}")
-    if complete is not None and not observed[:, list(X.modalities).index(complete)].all():
-        share = 1 - observed[:, list(X.modalities).index(complete)].mean()
+    kept = None if complete is None else observed[:, X.modalities.index(complete)]
+    if kept is not None and not kept.all():
+        share = 1 - kept.mean()
         print(f"note: --pattern standard hides nothing of {complete!r}, but the data "
               f"already miss it in {share:.1%} of the samples")
     print(f"methods: {', '.join(methods)}; missing rates {rates} ({args.pattern}; each "
