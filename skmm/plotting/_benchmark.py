@@ -113,8 +113,8 @@ class BenchmarkDisplay:
                           color=[colours[m] for m in order])
             self.ax_.set_yticks(position, order)
             if order:
-                low = min(mean.values()) - (max(std) if std else 0.0)
-                high = max(mean.values()) + (max(std) if std else 0.0)
+                err = max(std) if std else 0.0
+                low, high = min(mean.values()) - err, max(mean.values()) + err
                 pad = 0.1 * (high - low) or 0.05 * abs(high) or 0.05
                 start = max(low - pad, 0.0)
                 self.ax_.set_xlim(start, high + pad)
