@@ -4,7 +4,7 @@
 MLP per modality (:class:`~skmm.embed._modules.ModalityEncoders`) giving ``z^m``,
 L2-normalised and set to zero where ``m`` is missing: it owns the per-modality
 (``"concat"``) output, its feature names and :meth:`retrieval_scores`. Subclasses define
-the cross-modal score (``_retrieval_kernel``).
+the cross-modal score (``_retrieval_candidates`` and ``_retrieval_kernel``).
 
 :class:`_AlignedEmbedder` adds what :class:`~skmm.embed.OVAIBEmbedder` and
 :class:`~skmm.embed.PairwiseCLIPEmbedder` share on top (their parameters, network and
@@ -179,8 +179,9 @@ class _PerModalityEmbedder(BaseTorchEmbedder):
         zc, pc = self._modality_embeddings(candidate_X)
         q, rest, rest_present = zq[:, qi], zc[:, ci], pc[:, ci]
         with torch.inference_mode():
+            candidates = self._retrieval_candidates(rest, rest_present)
             parts = [
-                self._retrieval_kernel(q[s : s + _RETRIEVAL_CHUNK], rest, rest_present)
+                self._retrieval_kernel(q[s : s + _RETRIEVAL_CHUNK], candidates)
                 for s in range(0, q.shape[0], _RETRIEVAL_CHUNK)
             ]
         scores = torch.cat(parts).double().cpu().numpy()
@@ -188,10 +189,17 @@ class _PerModalityEmbedder(BaseTorchEmbedder):
         scores[~pq[:, qi].cpu().numpy()] = np.nan
         return scores
 
-    def _retrieval_kernel(self, query, rest, rest_present):
-        """Scores ``(n_q, n_c)`` of unit queries ``(n_q, d)`` against candidate sets
-        ``(n_c, K, d)`` (zero rows where absent)."""
+    def _retrieval_candidates(self, rest, rest_present):
+        """What :meth:`_retrieval_kernel` scores the queries against, computed once
+        for all query chunks from the candidate sets ``(n_c, K, d)`` (zero rows where
+        absent) and their presence ``(n_c, K)``, e.g. one unit vector per candidate
+        for the default kernel."""
         raise NotImplementedError
+
+    def _retrieval_kernel(self, query, candidates):
+        """Scores ``(n_q, n_c)`` of unit queries ``(n_q, d)`` against the output of
+        :meth:`_retrieval_candidates`; by default their inner products."""
+        return query @ candidates.T
 
 
 class _AlignedEmbedder(_PerModalityEmbedder):

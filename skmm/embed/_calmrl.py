@@ -555,11 +555,11 @@ class CalMRLEmbedder(_PerModalityEmbedder):
             return self._concat_feature_names()
         return [f"{self.output}{i}" for i in range(self.n_features_out_)]
 
-    def _retrieval_kernel(self, query, rest, rest_present):
-        """``<z^q, u>`` with ``u`` the anchor of each candidate's present vectors."""
+    def _retrieval_candidates(self, rest, rest_present):
+        """The anchor ``u`` of each candidate's present vectors (scored ``<z^q, u>``)."""
         from ._losses import stack_spectrum
 
-        return query @ stack_spectrum(rest, rest_present)[1].T
+        return stack_spectrum(rest, rest_present)[1]
 
     def __getstate__(self):
         state = super().__getstate__()

@@ -122,7 +122,7 @@ class PairwiseCLIPEmbedder(_AlignedEmbedder):
         loss = torch.stack(terms).mean() if terms else self._empty_loss(z)
         return loss, {"clip": loss}
 
-    def _retrieval_kernel(self, query, rest, rest_present):
+    def _retrieval_candidates(self, rest, rest_present):
         from ._losses import l2_normalize
 
-        return query @ l2_normalize(rest.sum(dim=1)).T
+        return l2_normalize(rest.sum(dim=1))

@@ -249,5 +249,8 @@ class OVAIBEmbedder(_AlignedEmbedder):
         loss_m = torch.stack(minimality).mean()
         return loss_s + self.beta * loss_m, {"sufficiency": loss_s, "minimality": loss_m}
 
-    def _retrieval_kernel(self, query, rest, rest_present):
-        return projection_scores(query.double(), rest.double(), self.ridge)
+    def _retrieval_candidates(self, rest, rest_present):
+        return rest.double()
+
+    def _retrieval_kernel(self, query, candidates):
+        return projection_scores(query.double(), candidates, self.ridge)
