@@ -102,9 +102,23 @@ def _hgb(random_state, quick):
 
 
 def _late_fusion(random_state, quick):
-    from ._baselines import LateFusionClassifier
+    from .ensemble import LateFusionClassifier
 
-    return LateFusionClassifier(), False
+    return LateFusionClassifier(fusion="product"), False
+
+
+def _stacking(random_state, quick):
+    from .ensemble import LateFusionClassifier
+
+    return LateFusionClassifier(fusion="stacking", random_state=random_state), False
+
+
+def _fusion(random_state, quick):
+    from .ensemble import LateFusionClassifier
+    from .impute import CalMRLImputer
+
+    imputer = CalMRLImputer(n_components=64, random_state=random_state)
+    return LateFusionClassifier(imputer=imputer, random_state=random_state), False
 
 
 def _oracle(random_state, quick):
@@ -148,11 +162,15 @@ METHODS = {
     "hgb": (_hgb, "HistGradientBoosting on raw NaN (baseline)"),
     "late-fusion": (_late_fusion, "one logistic regression per modality, log-probabilities "
                     "summed over the present modalities (baseline)"),
+    "stacking": (_stacking, "per-modality logistic regressions, out-of-fold evidence and "
+                 "presence bits stacked by a logistic regression (baseline)"),
     "oracle": (_oracle, "per-pattern logistic regression on the complete training data "
                "(reference: what a perfect imputer could give; fitted before hiding, its "
                "work happens at prediction, so its fit time is ~0)"),
     "pmkmeans": (_pmkmeans, "PartialModalityKMeansImputer (UL4M4)"),
     "calmrl": (_calmrl, "CalMRLImputer (CalMRL)"),
+    "fusion": (_fusion, "LateFusionClassifier: weighted naive-Bayes fusion of per-modality "
+               "experts and a CalMRLImputer-imputed joint expert"),
     "coral": (_embedder("COrALEmbedder"), "COrALEmbedder + presence bits"),
     "ovaib": (_embedder("OVAIBEmbedder"), "OVAIBEmbedder + presence bits"),
     "clip": (_embedder("PairwiseCLIPEmbedder"), "PairwiseCLIPEmbedder + presence bits"),
@@ -160,8 +178,8 @@ METHODS = {
 }
 
 QUICK_METHODS = (
-    "zero+indicator", "late-fusion", "mean", "knn", "pmkmeans", "calmrl", "coral", "ovaib",
-    "oracle",
+    "zero+indicator", "late-fusion", "stacking", "mean", "knn", "pmkmeans", "calmrl",
+    "coral", "ovaib", "fusion", "oracle",
 )
 
 
@@ -364,7 +382,7 @@ def check_benchmark_data(X, y, *, cv=5, pattern="mcar", complete_modality=None):
 
 
 def _fit_sizes_to_data(est, n_samples, n_features):
-    """Clip an imputer pipeline's sizes to what the data allow; return ``est``.
+    """Clip a method's sizes to what the data allow; return ``est``.
 
     The benchmark's imputers use the paper-scale sizes (64 clusters, a 64-dimensional
     latent), which small data cannot hold: ``n_clusters`` is clipped to the training
@@ -382,8 +400,7 @@ def _fit_sizes_to_data(est, n_samples, n_features):
 def _run_fold(name, X_true, X, hidden, y, train, test, random_state, quick, max_epochs):
     est, is_imputer = make_method(name, random_state, quick, max_epochs)
     est = clone(est)
-    if is_imputer:
-        _fit_sizes_to_data(est, len(train), sum(X.n_features.values()))
+    _fit_sizes_to_data(est, len(train), sum(X.n_features.values()))
     # a reference (the oracle) sees the training data as it was before the hiding
     fit_on = X_true if getattr(est, "fit_before_hiding", False) else X
     start = time.perf_counter()

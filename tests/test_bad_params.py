@@ -7,9 +7,15 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.base import is_classifier
 
 from skmm.utils import all_estimators
-from skmm.utils._testing import BAD_PARAMS, TEST_PARAMS, bad_params_data
+from skmm.utils._testing import (
+    BAD_PARAMS,
+    BAD_PARAMS_N_SAMPLES,
+    TEST_PARAMS,
+    bad_params_data,
+)
 
 CASES = [
     (name, i, params, error, match)
@@ -38,8 +44,9 @@ def test_bad_parameter_raises_a_clear_error_naming_it(case):
     name, _, params, error, match = case
     est = _estimator(name, **params)
     before = est.get_params(deep=False)
+    labels = [np.arange(BAD_PARAMS_N_SAMPLES) % 2] if is_classifier(est) else []
     with pytest.raises(error) as info:
-        est.fit(bad_params_data())
+        est.fit(bad_params_data(), *labels)
     assert match in str(info.value), f"{type(info.value).__name__}: {info.value}"
     # the parameters are left as the user set them
     after = est.get_params(deep=False)

@@ -86,12 +86,17 @@ def test_inputs_never_mutated(est):
 @pytest.mark.parametrize("est", ESTIMATORS, ids=IDS)
 def test_pipeline_cross_val_and_grid_search_on_multimodal_data(est):
     X, y = _data()
-    pipe = make_pipeline(
-        clone(est), SimpleImputer(keep_empty_features=True), LogisticRegression()
-    )
+    if hasattr(est, "transform"):
+        pipe = make_pipeline(
+            clone(est), SimpleImputer(keep_empty_features=True), LogisticRegression()
+        )
+        grid = {"logisticregression__C": [0.1, 1.0]}
+    else:  # a classifier ends the pipeline
+        pipe = make_pipeline(clone(est))
+        grid = {f"{pipe.steps[0][0]}__random_state": [0, 1]}
     scores = cross_val_score(pipe, X, y, cv=3)
     assert np.isfinite(scores).all()
-    search = GridSearchCV(pipe, {"logisticregression__C": [0.1, 1.0]}, cv=2).fit(X, y)
+    search = GridSearchCV(pipe, grid, cv=2).fit(X, y)
     assert search.predict(X[:5]).shape == (5,)
 
 

@@ -25,6 +25,7 @@ TEST_PARAMS = {
         "embedding_dim": 4, "n_components": 2, "hidden_dim": 8, "max_epochs": 2,
         "warmup_epochs": 0, "calibrate_every": 1, "random_state": 0,
     },
+    "LateFusionClassifier": lambda: {"cv": 3, "random_state": 0},
     "MissingModalityIndicator": lambda: {},
     "ModalitySelector": lambda: {},
     "ModalityTransformer": lambda: {"remainder": StandardScaler()},
@@ -272,6 +273,19 @@ BAD_PARAMS = {
         + _integer("warmup_epochs", 0)
         + _integer("em_max_iter", 1)
         + _option("output", "both")
+    ),
+    "LateFusionClassifier": (
+        _option("fusion", "sum")
+        + [
+            ({"cv": 1}, _V, "cv"),
+            ({"cv": "five"}, _T, "cv"),
+            ({"cv": 2.5}, _T, "cv"),
+            ({"cv": True}, _T, "cv"),
+            ({"estimator": "logistic"}, _T, "estimator"),
+            ({"final_estimator": 3}, _T, "final_estimator"),
+            ({"imputer": "mean"}, _T, "imputer"),
+        ]
+        + _RANDOM_STATE
     ),
     "MissingModalityIndicator": _option("features", "some") + _flag("presence"),
     "ModalitySelector": [

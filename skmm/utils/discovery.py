@@ -5,13 +5,14 @@ import inspect
 
 from sklearn.base import BaseEstimator
 
-_PUBLIC_SUBPACKAGES = ("cluster", "compose", "embed", "impute")
+_PUBLIC_SUBPACKAGES = ("cluster", "compose", "embed", "ensemble", "impute")
 
 
 def all_estimators():
     """Return ``[(name, class)]`` of skmm's public estimators, sorted by name.
 
     Only the public namespaces (``skmm.cluster``, ``skmm.compose``, ``skmm.embed``,
+    ``skmm.ensemble``,
     ``skmm.impute``) are searched; importing them never imports torch.
     """
     found = {}

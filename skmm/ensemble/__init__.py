@@ -1,0 +1,5 @@
+"""Supervised meta-estimators for data with missing modalities."""
+
+from ._late_fusion import LateFusionClassifier
+
+__all__ = ["LateFusionClassifier"]
