@@ -44,12 +44,11 @@ def test_fusion_loss_gradient_matches_finite_differences():
     evidence[rng.random((30, 3)) < 0.3] = 0.0  # absent experts
     log_prior = np.log(np.full(4, 0.25))
     onehot = np.eye(4)[rng.integers(0, 4, size=30)]
-    params = rng.normal(size=7)
-    error = check_grad(lambda p: _weighted_fusion_loss(p, evidence, log_prior, onehot)[0],
-                       lambda p: _weighted_fusion_loss(p, evidence, log_prior, onehot)[1],
-                       params)
-    assert error < 1e-5 * np.linalg.norm(_weighted_fusion_loss(
-        params, evidence, log_prior, onehot)[1])
+    params, target = rng.normal(size=7), np.array([1.0, 1.0, 0.0])
+    args = (evidence, log_prior, onehot, target)
+    error = check_grad(lambda p: _weighted_fusion_loss(p, *args)[0],
+                       lambda p: _weighted_fusion_loss(p, *args)[1], params)
+    assert error < 1e-5 * np.linalg.norm(_weighted_fusion_loss(params, *args)[1])
 
 
 def test_weighted_fusion_learns_to_ignore_a_noise_modality():
