@@ -76,6 +76,14 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
     min_noise_variance : float, default=1e-6
         Floor of each ``sigma_m^2``, relative to the modality's mean per-feature
         variance in the fitted (standardised) space.
+    clip : bool, default=False
+        Clip each imputed value (:meth:`transform`, :meth:`fit_transform`) to the
+        range of its feature's observed training values (``data_min_``,
+        ``data_max_``). The linear-Gaussian model can predict far outside that range
+        on near-constant, skewed or bounded features (counts, proportions, pixels);
+        clipping keeps imputations plausible at no cost elsewhere. The default keeps
+        the model's posterior mean, as specified; posterior draws
+        (:meth:`sample_imputations`) are never clipped.
     random_state : int, RandomState instance or None, default=None
         Seed of the PCA initialisation (randomised SVD, row subsampling above 20000
         samples) and of ``init="random"``.
@@ -98,6 +106,9 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
            scikit-learn's decompositions. Use ``loadings_``.
     mean_ : dict of ndarray of shape (d_m,)
         Offsets ``mu^m`` in input units.
+    data_min_, data_max_ : dict of ndarray of shape (d_m,)
+        Smallest and largest observed training value of each feature (the range
+        ``clip=True`` imputes within).
     noise_variance_ : dict of ndarray of shape (d_m,)
         Noise variance of each feature in input units: ``sigma_m^2`` times the
         feature's variance when ``standardize=True``, all equal to ``sigma_m^2``
@@ -176,6 +187,7 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         algorithm="px-em",
         standardize=True,
         min_noise_variance=1e-6,
+        clip=False,
         random_state=None,
         verbose=0,
     ):
@@ -186,6 +198,7 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         self.algorithm = algorithm
         self.standardize = standardize
         self.min_noise_variance = min_noise_variance
+        self.clip = clip
         self.random_state = random_state
         self.verbose = verbose
 
@@ -198,6 +211,7 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         check_option_param(self.algorithm, "algorithm", ("px-em", "em"))
         check_scalar_param(self.standardize, "standardize", bool)
         check_scalar_param(self.min_noise_variance, "min_noise_variance", float, low=0)
+        check_scalar_param(self.clip, "clip", bool)
         check_verbose_param(self.verbose)
         check_random_state_param(self.random_state)
 
@@ -307,6 +321,9 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
                 f"(tol={self.tol}); increase max_iter or tol.",
                 ConvergenceWarning,
             )
+        # NaN rows are ignored by fmin/fmax; each modality is observed somewhere
+        self.data_min_ = {m: np.fmin.reduce(a, axis=0) for m, a in X.items()}
+        self.data_max_ = {m: np.fmax.reduce(a, axis=0) for m, a in X.items()}
         self.loadings_, self.mean_, self.noise_variance_ = {}, {}, {}
         for j, m in enumerate(self.modalities_):
             s = self._scale[j]
@@ -463,9 +480,12 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
                     with np.errstate(over="ignore", invalid="ignore"):
                         z = em.predictive_mean(params, post.mean[missing], j)
                         z = z * self._scale[j] + self._center[j]
-                    filled[m][rows[missing]] = self._checked_imputation(
+                    z = self._checked_imputation(
                         z, filled[m].dtype, data, rows[missing], missing, m
                     )
+                    if self.clip:
+                        z = np.clip(z, self.data_min_[m], self.data_max_[m])
+                    filled[m][rows[missing]] = z
                 if return_std:
                     var = em.predictive_variance(params, post.cov, j)[data.pattern_index]
                     var[observed[:, j]] = 0.0
@@ -574,9 +594,12 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
                     with np.errstate(over="ignore", invalid="ignore"):
                         z = mean + np.sqrt(params.noise_variance[j]) * noise
                         z = z * self._scale[j] + self._center[j]
-                    filled[m][rows[missing]] = self._checked_imputation(
+                    z = self._checked_imputation(
                         z, filled[m].dtype, data, rows[missing], missing, m
                     )
+                    if self.clip:
+                        z = np.clip(z, self.data_min_[m], self.data_max_[m])
+                    filled[m][rows[missing]] = z
             filled = self._container(filled, X)
             draws.append(self._wrap_output(filled, as_array, original))
         return draws

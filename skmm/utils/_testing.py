@@ -219,6 +219,7 @@ BAD_PARAMS = {
         + _real("tol", 0)
         + _option("init", "svd")
         + _flag("standardize")
+        + _flag("clip")
         + _real("min_noise_variance", 0)
         + _option("algorithm", "px_em") + _option("algorithm", "EM")
         + [({"algorithm": None}, _V, "algorithm")]

@@ -708,3 +708,27 @@ def test_failed_fit_changes_nothing(method, failure, monkeypatch):
             np.testing.assert_array_equal(out[key], value)
     with pytest.raises(ValueError, match="new_a"):
         imputer.transform(renamed)
+
+
+def test_clip_keeps_imputations_in_the_observed_range_of_each_feature():
+    rng = np.random.default_rng(0)
+    latent = rng.normal(size=(300, 2))
+    # a skewed, bounded feature (counts) beside Gaussian ones
+    a = np.hstack([np.round(np.exp(latent[:, :1])), latent @ rng.normal(size=(2, 3))])
+    b = latent @ rng.normal(size=(2, 4)) + 0.1 * rng.normal(size=(300, 4))
+    X = make_missing_modalities(MultiModalData(a=a, b=b), 0.4, random_state=0)
+    free = CalMRLImputer(n_components=2, random_state=0).fit(X)
+    clipped = CalMRLImputer(n_components=2, clip=True, random_state=0).fit(X)
+    for m in X.modalities:
+        observed = X[m][X.observed[:, X.modalities.index(m)]]
+        np.testing.assert_array_equal(clipped.data_min_[m], observed.min(axis=0))
+        np.testing.assert_array_equal(clipped.data_max_[m], observed.max(axis=0))
+    out_free, out = free.transform(X), clipped.transform(X)
+    assert (out_free["a"][:, 0] < X["a"][:, 0][X.observed[:, 0]].min()).any()
+    for j, m in enumerate(X.modalities):
+        assert (out[m] >= clipped.data_min_[m]).all()
+        assert (out[m] <= clipped.data_max_[m]).all()
+        np.testing.assert_array_equal(out[m][X.observed[:, j]], X[m][X.observed[:, j]])
+        np.testing.assert_array_equal(
+            out[m], np.clip(out_free[m], clipped.data_min_[m], clipped.data_max_[m]))
+    np.testing.assert_array_equal(np.asarray(clipped.fit_transform(X)), np.asarray(out))
