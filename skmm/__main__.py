@@ -142,6 +142,7 @@ def _bounded(kind, low=None, high=None, *, high_open=False, exclude=(), what="")
 def _parser(prog="skmm"):
     from . import __version__
     from .benchmark import METHODS, QUICK_METHODS
+    from .datasets import BENCHMARK_DATASETS
 
     parser = argparse.ArgumentParser(
         prog=prog, description="skmm: multimodal learning with missing modalities.",
@@ -153,15 +154,21 @@ def _parser(prog="skmm"):
     bench = sub.add_parser(
         "benchmark",
         help="compare skmm's estimators with the usual baselines, side by side",
-        description="Cross-validated comparison on the bundled mfeat data or your own.",
+        description="Cross-validated comparison on a bundled data set (--dataset, "
+        "default mfeat) or your own (--data).",
         epilog=f"--data FILE.npz: {NPZ_LAYOUT}. Rows already missing in the file stay "
         "missing; the benchmark hides observed rows on top and reports the share missing "
         "in the file, the share it hid and the total. Exit status: 0 on success, 2 for "
         "bad options or unusable data, 1 when a method fails.",
     )
-    bench.add_argument("--data", type=Path, metavar="FILE.npz",
-                       help="your data: one 2-D array per modality + y (see below); "
-                       "default: the bundled UCI Multiple Features")
+    source = bench.add_mutually_exclusive_group()
+    source.add_argument("--data", type=Path, metavar="FILE.npz",
+                        help="your data: one 2-D array per modality + y (see below)")
+    source.add_argument("--dataset", choices=list(BENCHMARK_DATASETS), default=None,
+                        metavar="NAME",
+                        help="a bundled data set, among "
+                        f"{', '.join(BENCHMARK_DATASETS)} (default mfeat, the UCI "
+                        "Multiple Features digits); not with --data")
     bench.add_argument(
         "--missing-rate", type=_bounded(float, 0.0, 1.0, high_open=True, what="in [0, 1)"),
         nargs="+", default=None, metavar="RATE",
@@ -275,10 +282,12 @@ def main(argv=None, *, prog="skmm"):
         _fail(bench, f"--out {args.out} is a file; give a folder (created if absent).")
 
     if args.data is None:
-        from .datasets import load_multiple_features
+        from .datasets import BENCHMARK_DATASETS
 
-        X, y = load_multiple_features(return_X_y=True)
-        source = "bundled UCI Multiple Features (mfeat)"
+        name = args.dataset or "mfeat"
+        loader = BENCHMARK_DATASETS[name]
+        X, y = loader(return_X_y=True)
+        source = f"bundled data set {name} (skmm.datasets.{loader.__name__})"
     else:
         try:
             X, y = _load_npz(args.data)

@@ -3,6 +3,7 @@
 import json
 import os
 import pickle
+import re
 import shutil
 import subprocess
 import sys
@@ -137,6 +138,44 @@ def test_cli_writes_table_csv_json_and_figure(npz, tmp_path, capsys):
         ("mean", 0.2), ("mean", 0.4), ("knn", 0.2), ("knn", 0.4)
     }
     assert (out / "results.csv").exists() and (out / "benchmark.png").stat().st_size > 0
+
+
+def test_cli_runs_on_a_bundled_dataset(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["benchmark", "--dataset", "nutrimouse", "--estimators", "mean", "--cv",
+                 "3", "--missing-rate", "0.3", "--out", str(out)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith(
+        "data: bundled data set nutrimouse (skmm.datasets.load_nutrimouse): 40 samples, "
+        "modalities {'gene': 120, 'lipid': 21}"
+    )
+    (row,) = json.loads((out / "results.json").read_text())
+    assert (row["method"], row["missing_rate"]) == ("mean", 0.3)
+    assert len(row["accuracies"]) == 3
+
+
+def test_cli_dataset_choices_are_the_registry(monkeypatch, capsys):
+    from skmm.datasets import BENCHMARK_DATASETS
+
+    assert list(BENCHMARK_DATASETS) == ["mfeat", "nutrimouse", "breast-cancer", "digits"]
+    with pytest.raises(SystemExit):
+        main(["benchmark", "--help"])
+    # argparse may wrap the lines at a hyphen
+    help_text = " ".join(re.sub(r"-\n\s*", "-", capsys.readouterr().out).split())
+    assert "among mfeat, nutrimouse, breast-cancer, digits (default mfeat" in help_text
+    # no --dataset and no --data: mfeat, loaded through the registry
+    calls = []
+
+    def fake_loader(return_X_y):
+        calls.append(return_X_y)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr("skmm.datasets.BENCHMARK_DATASETS",
+                        {**BENCHMARK_DATASETS, "mfeat": fake_loader})
+    with pytest.raises(RuntimeError, match="stop here"):
+        main(["benchmark", "--estimators", "mean"])
+    assert calls == [True]
 
 
 @pytest.mark.parametrize(
@@ -441,7 +480,9 @@ def test_cli_missing_file_folder_and_output(tmp_path, capsys):
         (["benchmark", "--cv", "two"], "argument --cv: expected an integer"),
         (["benchmark", "--complete-modality", "a"], "needs --pattern standard"),
         (["benchmark", "--estimators", ","], "names no method"),
-        (["benchmark", "--dataset", "iris"], "unrecognized arguments: --dataset iris"),
+        (["benchmark", "--dataset", "iris"], "argument --dataset: invalid choice: 'iris'"),
+        (["benchmark", "--dataset", "digits", "--data", "x.npz"],
+         "argument --data: not allowed with argument --dataset"),
         (["bench"], "invalid choice: 'bench'"),
     ],
 )

@@ -3,10 +3,8 @@
 from importlib import resources
 
 import numpy as np
-from sklearn.utils import Bunch
 
-from .._data import MultiModalData
-from ..utils._validation import check_random_state_param, check_scalar_param
+from ._base import _loader_output, fill_loader_doc
 
 __all__ = ["load_multiple_features"]
 
@@ -21,6 +19,7 @@ MFEAT_MODALITIES = (
 )
 
 
+@fill_loader_doc
 def load_multiple_features(*, return_X_y=False, shuffle=False, random_state=None):
     """Load the UCI Multiple Features digits: 2000 samples, 6 modalities, 10 classes.
 
@@ -41,24 +40,14 @@ def load_multiple_features(*, return_X_y=False, shuffle=False, random_state=None
     ``cv`` is not affected (scikit-learn then uses a ``StratifiedKFold``, which puts
     every digit in every fold).
 
-    Parameters
-    ----------
-    return_X_y : bool, default=False
-        Return ``(data, target)`` instead of a Bunch.
-    shuffle : bool, default=False
-        Permute the rows once, with the same permutation for every modality and for the
-        target. The default keeps the files' class-sorted order.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the permutation when ``shuffle`` is True (an int gives the same order on
-        every call); unused otherwise.
+    {loader_parameters_section}
 
     Returns
     -------
     data : :class:`~sklearn.utils.Bunch`
         ``data`` (:class:`~skmm.MultiModalData`), ``target`` (int digits 0-9),
         ``target_names``, ``modality_descriptions`` and ``DESCR`` (with the citation).
-    (X, y) : tuple
-        If ``return_X_y`` is True.
+    {loader_returns_X_y}
 
     Notes
     -----
@@ -78,28 +67,18 @@ def load_multiple_features(*, return_X_y=False, shuffle=False, random_state=None
     >>> len(set(y[:400].tolist()))
     10
     """
-    check_scalar_param(shuffle, "shuffle", bool)
-    rng = check_random_state_param(random_state)
     folder = resources.files("skmm.datasets") / "data"
     arrays, target = {}, None
     for name, _ in MFEAT_MODALITIES:
         with resources.as_file(folder / f"mfeat-{name}.csv.gz") as path:
             table = np.loadtxt(path, delimiter=",", skiprows=1)
-        arrays[name] = np.ascontiguousarray(table[:, :-1])
+        arrays[name] = table[:, :-1]
         labels = table[:, -1].astype(np.int64)
         if target is not None and not np.array_equal(labels, target):
             raise RuntimeError(f"Labels of modality {name!r} differ from the others.")
         target = labels
-    if shuffle:
-        order = rng.permutation(len(target))
-        arrays = {name: np.ascontiguousarray(a[order]) for name, a in arrays.items()}
-        target = target[order]
-    X = MultiModalData(arrays)
-    if return_X_y:
-        return X, target
-    return Bunch(
-        data=X,
-        target=target,
+    return _loader_output(
+        arrays, target, return_X_y=return_X_y, shuffle=shuffle, random_state=random_state,
         target_names=np.array([str(d) for d in range(10)]),
         modality_descriptions=dict(MFEAT_MODALITIES),
         DESCR=(folder / "mfeat_README.md").read_text(encoding="utf-8"),

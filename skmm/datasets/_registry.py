@@ -1,0 +1,20 @@
+"""The bundled classification data sets the benchmark can run on, by name."""
+
+from types import MappingProxyType
+
+from ._mfeat import load_multiple_features
+from ._nutrimouse import load_nutrimouse
+from ._sklearn_views import load_breast_cancer_views, load_digits_views
+
+__all__ = ["BENCHMARK_DATASETS"]
+
+#: ``{name: loader}``, read-only: each loader returns the data and labels with
+#: ``loader(return_X_y=True)``, no network access. The names are ``skmm benchmark
+#: --dataset``'s choices. Classification only: ``load_diabetes_views`` (regression)
+#: is not here.
+BENCHMARK_DATASETS = MappingProxyType({
+    "mfeat": load_multiple_features,
+    "nutrimouse": load_nutrimouse,
+    "breast-cancer": load_breast_cancer_views,
+    "digits": load_digits_views,
+})
