@@ -1,13 +1,19 @@
 """The benchmark shown on the documentation's landing page.
 
-Run: ``.venv/bin/python benchmarks/landing_page.py [--methods a,b,...] [--epochs N]``
+Run: ``.venv/bin/python benchmarks/landing_page.py [--dataset NAME] [--methods a,b,...]
+[--epochs N] [--n-jobs N]``
 
-Runs :func:`skmm.benchmark.run_benchmark` on the bundled mfeat data (MCAR at 30%, 50% and
-70% of modality slots missing, 5-fold stratified CV, one BLAS/torch thread) and writes
+Runs :func:`skmm.benchmark.run_benchmark` on a bundled data set (``--dataset``, one of
+``skmm.datasets.BENCHMARK_DATASETS``; default mfeat) with MCAR at 30%, 50% and 70% of
+modality slots missing, 5-fold stratified CV, one BLAS/torch thread per worker
+(``--n-jobs`` workers run the folds), and writes, for mfeat,
 
 - ``doc/_static/benchmark.json``: every result, one row per (method, missing rate);
 - ``doc/_static/benchmark.png``: accuracy against missing rate, one line per method;
-- ``doc/benchmark_results.rst``: the table included by ``doc/index.rst``.
+- ``doc/benchmark_results.rst``: the table included by ``doc/index.rst``;
+
+and for another data set NAME the same as ``benchmark-NAME.json``, ``benchmark-NAME.png``
+and ``benchmark_results_NAME.rst`` (dashes as underscores).
 
 Masks and folds depend only on ``--random-state``, so methods can be (re)run separately:
 results of the methods named by ``--methods`` replace their previous rows in the JSON
@@ -28,27 +34,36 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from skmm.benchmark import METHODS, _json_safe, make_method, run_benchmark, save_figure
-from skmm.datasets import load_multiple_features
+from skmm.datasets import BENCHMARK_DATASETS
 
 DOC = Path(__file__).resolve().parents[1] / "doc"
 RATES = (0.3, 0.5, 0.7)
 DEFAULT_METHODS = (
-    "zero+indicator", "late-fusion", "mean", "knn", "iterative", "hgb", "pmkmeans",
-    "calmrl", "coral", "ovaib", "clip", "oracle",
+    "zero+indicator", "late-fusion", "stacking", "mean", "knn", "iterative", "hgb",
+    "pmkmeans", "calmrl", "coral", "ovaib", "clip", "fusion", "oracle",
 )
+# What each data set is, for the opening sentence of its table.
+DATASETS = {
+    "mfeat": "the bundled mfeat digits (2,000 samples, six modalities, 10 classes)",
+    "nutrimouse": "nutrimouse (40 mice, gene expression and hepatic lipid views, 5 diets)",
+    "breast-cancer": "scikit-learn's breast cancer data as three views (mean, standard "
+                     "error and worst of 10 measurements; 569 samples, 2 classes)",
+    "digits": "scikit-learn's 8x8 digits as four views, the image quadrants (1,797 "
+              "samples, 10 classes)",
+}
 # Rows that are references, not methods: left out of the ranking.
 REFERENCES = ("oracle",)
 # The opening paragraph of doc/benchmark_results.rst, line by line.
 INTRO = """\
-Accuracy of a logistic-regression probe (5-fold stratified CV) on the bundled mfeat
-digits (2,000 samples, six modalities) with a share of the modality rows hidden
+Accuracy of a logistic-regression probe (5-fold stratified CV) on {dataset} with a
+share of the modality rows hidden
 completely at random, every sample keeping at least one. Imputers feed
 ``StandardScaler -> LogisticRegression``; embedders feed the probe with their embedding
 plus the presence bits. RMSE: imputation error on the hidden rows of the test folds
 (standardised units, imputers only); fit: seconds per training fold at 50% missing,
 one thread. Measured on {machine} {dates}; reproduce with
-``python benchmarks/landing_page.py`` (``python -m skmm benchmark`` runs the same
-comparison from the command line)."""
+``python benchmarks/landing_page.py{option}`` (``python -m skmm benchmark{option}``
+runs the same comparison from the command line)."""
 
 
 def _cell(rows, rate):
@@ -97,7 +112,17 @@ def _dates(meta):
         "``doc/_static/benchmark.json``)"
 
 
-def write_table(results, path, meta):
+def _paths(dataset):
+    """``(json, png, rst)`` paths of a data set's results."""
+    if dataset == "mfeat":
+        return (DOC / "_static" / "benchmark.json", DOC / "_static" / "benchmark.png",
+                DOC / "benchmark_results.rst")
+    return (DOC / "_static" / f"benchmark-{dataset}.json",
+            DOC / "_static" / f"benchmark-{dataset}.png",
+            DOC / f"benchmark_results_{dataset.replace('-', '_')}.rst")
+
+
+def write_table(results, path, meta, dataset="mfeat"):
     """The RST table of the landing page, methods sorted by accuracy at 50% missing."""
     methods = list(dict.fromkeys(r["method"] for r in results))
     at_half = {
@@ -106,11 +131,14 @@ def write_table(results, path, meta):
         for m in methods
     }
     methods.sort(key=lambda m: -at_half[m])
+    title = "Benchmark" if dataset == "mfeat" else f"Benchmark on {dataset}"
+    option = "" if dataset == "mfeat" else f" --dataset {dataset}"
     lines = [
-        "Benchmark",
-        "---------",
+        title,
+        "-" * len(title),
         "",
-        *INTRO.format(machine=meta["machine"], dates=_dates(meta)).splitlines(),
+        *INTRO.format(dataset=DATASETS[dataset], machine=meta["machine"],
+                      dates=_dates(meta), option=option).splitlines(),
         "",
         "Highest mean accuracy at each missing rate, and the runner-up:",
         "",
@@ -121,7 +149,7 @@ def write_table(results, path, meta):
         "``OVAIBEmbedder`` and ``PairwiseCLIPEmbedder`` on complete training data at two",
         "training budgets, where their order depends on the budget.",
         "",
-        ".. image:: _static/benchmark.png",
+        f".. image:: _static/{_paths(dataset)[1].name}",
         "   :alt: accuracy against the share of missing modality slots, "
         "one line per method",
         "   :width: 640px",
@@ -150,7 +178,10 @@ def write_table(results, path, meta):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", choices=list(BENCHMARK_DATASETS), default="mfeat")
     parser.add_argument("--methods", default=",".join(DEFAULT_METHODS))
+    parser.add_argument("--n-jobs", type=int, default=None,
+                        help="workers running the folds (one thread each)")
     parser.add_argument("--random-state", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=None,
                         help="training epochs of the embedders (default: each one's own)")
@@ -159,19 +190,20 @@ def main(argv=None):
     args = parser.parse_args(argv)
     methods = [m for m in args.methods.split(",") if m]
 
-    store = DOC / "_static" / "benchmark.json"
+    store, figure, table = _paths(args.dataset)
     saved = json.loads(store.read_text()) if store.exists() else {"results": []}
     results = saved["results"]
     if not args.redraw:
         import torch
 
         torch.set_num_threads(1)
-        X, y = load_multiple_features(return_X_y=True)
+        X, y = BENCHMARK_DATASETS[args.dataset](return_X_y=True)
         for method in methods:
             start = time.perf_counter()
             with threadpool_limits(1):
                 new = run_benchmark(X, y, methods=[method], missing_rates=RATES, cv=5,
-                                    random_state=args.random_state, max_epochs=args.epochs)
+                                    random_state=args.random_state, max_epochs=args.epochs,
+                                    n_jobs=args.n_jobs)
             print(f"{method}: {time.perf_counter() - start:.0f} s", flush=True)
             # Re-read before writing: another run may have stored other methods meanwhile.
             saved = json.loads(store.read_text()) if store.exists() else {"results": []}
@@ -203,9 +235,9 @@ def main(argv=None):
     matplotlib.use("Agg")
     order = [m for m in METHODS if any(r["method"] == m for r in results)]
     results.sort(key=lambda r: (order.index(r["method"]), r["missing_rate"]))
-    save_figure(results, DOC / "_static" / "benchmark.png")
-    write_table(results, DOC / "benchmark_results.rst", saved["meta"])
-    print(f"wrote {store}, doc/_static/benchmark.png and doc/benchmark_results.rst")
+    save_figure(results, figure)
+    write_table(results, table, saved["meta"], args.dataset)
+    print(f"wrote {store}, {figure} and {table}")
 
 
 if __name__ == "__main__":

@@ -287,7 +287,10 @@ def main(argv=None, *, prog="skmm"):
         name = args.dataset or "mfeat"
         loader = BENCHMARK_DATASETS[name]
         X, y = loader(return_X_y=True)
-        source = f"bundled data set {name} (skmm.datasets.{loader.__name__})"
+        func = getattr(loader, "func", loader)  # a partial fixes some options
+        keywords = getattr(loader, "keywords", {})
+        options = ", ".join(f"{k}={v!r}" for k, v in keywords.items())
+        source = f"bundled data set {name} (skmm.datasets.{func.__name__}({options}))"
     else:
         try:
             X, y = _load_npz(args.data)

@@ -117,7 +117,7 @@ def _fusion(random_state, quick):
     from .ensemble import LateFusionClassifier
     from .impute import CalMRLImputer
 
-    imputer = CalMRLImputer(n_components=64, random_state=random_state)
+    imputer = CalMRLImputer(n_components=64, clip=True, random_state=random_state)
     return LateFusionClassifier(imputer=imputer, random_state=random_state), False
 
 
@@ -137,7 +137,7 @@ def _pmkmeans(random_state, quick):
 def _calmrl(random_state, quick):
     from .impute import CalMRLImputer
 
-    imputer = CalMRLImputer(n_components=64, random_state=random_state)
+    imputer = CalMRLImputer(n_components=64, clip=True, random_state=random_state)
     return _imputer_pipeline(imputer), True
 
 
@@ -168,7 +168,8 @@ METHODS = {
                "(reference: what a perfect imputer could give; fitted before hiding, its "
                "work happens at prediction, so its fit time is ~0)"),
     "pmkmeans": (_pmkmeans, "PartialModalityKMeansImputer (UL4M4)"),
-    "calmrl": (_calmrl, "CalMRLImputer (CalMRL)"),
+    "calmrl": (_calmrl, "CalMRLImputer (CalMRL), imputations clipped to the observed "
+               "range"),
     "fusion": (_fusion, "LateFusionClassifier: weighted naive-Bayes fusion of per-modality "
                "experts and a CalMRLImputer-imputed joint expert"),
     "coral": (_embedder("COrALEmbedder"), "COrALEmbedder + presence bits"),
@@ -385,10 +386,11 @@ def _fit_sizes_to_data(est, n_samples, n_features):
     """Clip a method's sizes to what the data allow; return ``est``.
 
     The benchmark's imputers use the paper-scale sizes (64 clusters, a 64-dimensional
-    latent), which small data cannot hold: ``n_clusters`` is clipped to the training
-    samples and ``n_components`` to the features (both would otherwise refuse to fit).
+    latent), which small data cannot hold: ``n_clusters`` is clipped to a tenth of the
+    training samples (so that a centre averages about ten samples or more; at least 2)
+    and ``n_components`` to the features (which it cannot exceed).
     """
-    limits = {"n_clusters": n_samples, "n_components": n_features}
+    limits = {"n_clusters": max(2, n_samples // 10), "n_components": n_features}
     clipped = {}
     for key, value in est.get_params().items():
         limit = limits.get(key.rsplit("__", 1)[-1])

@@ -147,7 +147,8 @@ def test_cli_runs_on_a_bundled_dataset(tmp_path, capsys):
     assert code == 0
     printed = capsys.readouterr().out
     assert printed.startswith(
-        "data: bundled data set nutrimouse (skmm.datasets.load_nutrimouse): 40 samples, "
+        "data: bundled data set nutrimouse (skmm.datasets.load_nutrimouse(target='diet')): "
+        "40 samples, "
         "modalities {'gene': 120, 'lipid': 21}"
     )
     (row,) = json.loads((out / "results.json").read_text())
@@ -521,9 +522,10 @@ def test_benchmark_imputers_fit_small_data():
     y = np.repeat([0, 1], 15)
     X = MultiModalData(a=rng.normal(size=(30, 5)) + y[:, None],
                        b=rng.normal(size=(30, 4)) - y[:, None])
-    results = run_benchmark(X, y, methods=["pmkmeans", "calmrl"], cv=2,
+    results = run_benchmark(X, y, methods=["pmkmeans", "calmrl", "fusion"], cv=2,
                             missing_rates=[0.3])
-    assert [r.method for r in results] == ["pmkmeans", "calmrl"]
-    assert all(np.isfinite(r.accuracy_mean) and np.isfinite(r.rmse) for r in results)
+    assert [r.method for r in results] == ["pmkmeans", "calmrl", "fusion"]
+    assert all(np.isfinite(r.accuracy_mean) for r in results)
+    assert all(np.isfinite(r.rmse) for r in results[:2])
     est, _ = make_method("calmrl")
     assert est.get_params()["calmrlimputer__n_components"] == 64  # defaults unchanged

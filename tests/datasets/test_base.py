@@ -81,12 +81,13 @@ def test_bad_parameters_are_rejected(loader, kwargs, match):
 
 
 def test_benchmark_datasets_are_classification_loaders():
-    assert dict(BENCHMARK_DATASETS) == {
-        "mfeat": load_multiple_features,
-        "nutrimouse": load_nutrimouse,
-        "breast-cancer": load_breast_cancer_views,
-        "digits": load_digits_views,
-    }
+    assert list(BENCHMARK_DATASETS) == ["mfeat", "nutrimouse", "breast-cancer", "digits"]
+    assert BENCHMARK_DATASETS["nutrimouse"].func is load_nutrimouse
+    assert BENCHMARK_DATASETS["nutrimouse"].keywords == {"target": "diet"}
+    for name, loader in [("mfeat", load_multiple_features),
+                         ("breast-cancer", load_breast_cancer_views),
+                         ("digits", load_digits_views)]:
+        assert BENCHMARK_DATASETS[name] is loader
     with pytest.raises(TypeError):
         BENCHMARK_DATASETS["diabetes"] = load_diabetes_views
     for name in ("nutrimouse", "breast-cancer", "digits"):
