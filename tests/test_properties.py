@@ -10,12 +10,14 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier
 
 from skmm import MultiModalData
 from skmm.utils._testing import IMPUTERS, registered_instances
 
-ESTIMATORS = registered_instances()
+# The unsupervised estimators (fitted without labels); the classifiers' properties are
+# in tests/test_common.py and tests/ensemble.
+ESTIMATORS = [e for e in registered_instances() if not is_classifier(e)]
 IDS = [type(e).__name__ for e in ESTIMATORS]
 SETTINGS = settings(
     max_examples=8, deadline=None, derandomize=True,
