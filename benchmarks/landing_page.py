@@ -50,15 +50,18 @@ DATASETS = {
                      "error and worst of 10 measurements; 569 samples, 2 classes)",
     "digits": "scikit-learn's 8x8 digits as four views, the image quadrants (1,797 "
               "samples, 10 classes)",
+    "diabetes": "scikit-learn's diabetes data as three views (demographics, body "
+                "measurements, blood serum; 442 patients, a continuous target: disease "
+                "progression after one year)",
 }
 # Rows that are references, not methods: left out of the ranking.
 REFERENCES = ("oracle",)
 # The opening paragraph of doc/benchmark_results.rst, line by line.
 INTRO = """\
-Accuracy of a logistic-regression probe (5-fold stratified CV) on {dataset} with a
+{score} on {dataset} with a
 share of the modality rows hidden
 completely at random, every sample keeping at least one. Imputers feed
-``StandardScaler -> LogisticRegression``; embedders feed the probe with their embedding
+``StandardScaler -> {probe}``; embedders feed the probe with their embedding
 plus the presence bits. RMSE: imputation error on the hidden rows of the test folds
 (standardised units, imputers only); fit: seconds per training fold at 50% missing,
 one thread. Measured on {machine} {dates}; reproduce with
@@ -66,11 +69,20 @@ one thread. Measured on {machine} {dates}; reproduce with
 runs the same comparison from the command line)."""
 
 
+# What the scores are, by the results' metric: (the score, the probe, its name in text).
+SCORES = {
+    "accuracy": ("Accuracy of a logistic-regression probe (5-fold stratified CV)",
+                 "LogisticRegression", "accuracy"),
+    "r2": ("R² (coefficient of determination) of a ridge probe (5-fold CV)", "RidgeCV",
+           "R²"),
+}
+
+
 def _cell(rows, rate):
     row = next((r for r in rows if np.isclose(r["missing_rate"], rate)), None)
     if row is None:
         return "—"
-    return f"{row['accuracy_mean']:.3f} ± {row['accuracy_std']:.3f}"
+    return f"{row['score_mean']:.3f} ± {row['score_std']:.3f}"
 
 
 def ranking_lines(results):
@@ -81,23 +93,23 @@ def ranking_lines(results):
     for rate in RATES:
         rows = sorted((r for r in results if np.isclose(r["missing_rate"], rate)
                        and r["method"] not in REFERENCES),
-                      key=lambda r: -r["accuracy_mean"])
+                      key=lambda r: -r["score_mean"])
         if len(rows) < 2:
             continue
         first, second = rows[:2]
         # the lead between the numbers as printed, so that the sentence adds up
-        lead = round(first["accuracy_mean"], 3) - round(second["accuracy_mean"], 3)
-        spread = max(first["accuracy_std"], second["accuracy_std"])
+        lead = round(first["score_mean"], 3) - round(second["score_mean"], 3)
+        spread = max(first["score_std"], second["score_std"])
         within = "smaller" if lead < spread else "larger"
         ceiling = next((r for r in results if np.isclose(r["missing_rate"], rate)
                         and r["method"] in REFERENCES), None)
         reference = "" if ceiling is None else (
             f" The ``{ceiling['method']}`` reference reaches "
-            f"{ceiling['accuracy_mean']:.3f}.")
+            f"{ceiling['score_mean']:.3f}.")
         lines.append(
             f"- {100 * rate:.0f}% missing: ``{first['method']}`` "
-            f"{first['accuracy_mean']:.3f}, then ``{second['method']}`` "
-            f"{second['accuracy_mean']:.3f}; the lead ({lead:.3f}) is {within} than the "
+            f"{first['score_mean']:.3f}, then ``{second['method']}`` "
+            f"{second['score_mean']:.3f}; the lead ({lead:.3f}) is {within} than the "
             f"folds' standard deviation ({spread:.3f}).{reference}"
         )
     return lines
@@ -126,21 +138,23 @@ def write_table(results, path, meta, dataset="mfeat"):
     """The RST table of the landing page, methods sorted by accuracy at 50% missing."""
     methods = list(dict.fromkeys(r["method"] for r in results))
     at_half = {
-        m: next((r["accuracy_mean"] for r in results
+        m: next((r["score_mean"] for r in results
                  if r["method"] == m and np.isclose(r["missing_rate"], 0.5)), 0.0)
         for m in methods
     }
     methods.sort(key=lambda m: -at_half[m])
     title = "Benchmark" if dataset == "mfeat" else f"Benchmark on {dataset}"
+    score, probe, scored = SCORES[results[0].get("metric", "accuracy")]
     option = "" if dataset == "mfeat" else f" --dataset {dataset}"
     lines = [
         title,
         "-" * len(title),
         "",
-        *INTRO.format(dataset=DATASETS[dataset], machine=meta["machine"],
-                      dates=_dates(meta), option=option).splitlines(),
+        *INTRO.format(score=score, probe=probe, dataset=DATASETS[dataset],
+                      machine=meta["machine"], dates=_dates(meta),
+                      option=option).splitlines(),
         "",
-        "Highest mean accuracy at each missing rate, and the runner-up:",
+        f"Highest mean {scored} at each missing rate, and the runner-up:",
         "",
         *ranking_lines(results),
         "",
@@ -150,7 +164,7 @@ def write_table(results, path, meta, dataset="mfeat"):
         "training budgets, where their order depends on the budget.",
         "",
         f".. image:: _static/{_paths(dataset)[1].name}",
-        "   :alt: accuracy against the share of missing modality slots, "
+        f"   :alt: {scored} against the share of missing modality slots, "
         "one line per method",
         "   :width: 640px",
         "",

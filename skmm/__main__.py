@@ -255,8 +255,8 @@ def main(argv=None, *, prog="skmm"):
     parser, bench = _parser(prog)
     args = parser.parse_args(argv)
     from .benchmark import (
-        METHODS, QUICK_METHODS, check_benchmark_data, format_missing, format_table,
-        run_benchmark, save_figure, write_results,
+        METHODS, QUICK_METHODS, benchmark_task, check_benchmark_data, format_missing,
+        format_table, run_benchmark, save_figure, write_results,
     )
 
     if args.estimators in (None, ""):
@@ -321,7 +321,7 @@ def main(argv=None, *, prog="skmm"):
           f"observed modality row hidden with that chance); {cv}-fold CV", flush=True)
 
     classes, counts = np.unique(y, return_counts=True)
-    if counts.min() < cv:
+    if benchmark_task(y) == "classification" and counts.min() < cv:
         small = classes[counts < cv][:3].tolist()
         print(f"note: classes {small} have fewer samples than the {cv} folds (smallest: "
               f"{counts.min()}); some test folds miss them", file=sys.stderr)
@@ -348,7 +348,8 @@ def main(argv=None, *, prog="skmm"):
     if not observed.all() or args.pattern == "standard":
         print("\nmissing modality rows, share of the samples:")
         print(format_missing(results))
-    csv_path, json_path = write_results(results, args.out)
+    csv_path, json_path = write_results(results, args.out, data=args.dataset or args.data
+                                        or "mfeat")
     print(f"\nresults: {csv_path}, {json_path}")
     try:
         figure = save_figure(results, args.out / "benchmark.png")

@@ -1,8 +1,9 @@
 """Side-by-side benchmark of skmm's estimators and the baselines users would try instead.
 
-Each method is a scikit-learn Pipeline ending in a classifier. For every missing rate,
-the data are masked once (``make_missing_modalities``), split by stratified K-fold, and
-every method is fitted on the training folds only. Reported per method: accuracy on the
+Each method is a scikit-learn Pipeline ending in a classifier (class labels) or a
+regressor (a continuous target). For every missing rate, the data are masked once
+(``make_missing_modalities``), split by K-fold (stratified for classes), and every method
+is fitted on the training folds only. Reported per method: accuracy (or R^2) on the
 test folds (mean and std), imputation RMSE on the hidden rows of the test folds (imputers
 only, standardised units), fit time, and the share of modality rows that are missing: those
 already missing in the data, those the benchmark hid on top, and the total.
@@ -16,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import clone
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils.multiclass import type_of_target
 
 from .datasets import make_missing_modalities
@@ -24,25 +25,31 @@ from .metrics import imputation_rmse
 from .utils import check_multimodal
 
 __all__ = [
-    "METHODS", "BenchmarkResult", "check_benchmark_data", "format_missing", "format_table",
+    "METHODS", "TASKS", "BenchmarkResult", "benchmark_task", "check_benchmark_data",
+    "format_missing", "format_table",
     "make_method", "missing_shares", "run_benchmark", "save_figure", "write_results",
 ]
 
 
-def _probe():
+def _probe(regression=False):
+    """The linear model every representation is scored with."""
+    if regression:
+        from sklearn.linear_model import RidgeCV
+
+        return RidgeCV(alphas=np.logspace(-3, 3, 13))
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression(max_iter=2000)
 
 
-def _imputer_pipeline(imputer):
+def _imputer_pipeline(imputer, regression):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    return make_pipeline(imputer, StandardScaler(), _probe())
+    return make_pipeline(imputer, StandardScaler(), _probe(regression))
 
 
-def _embedder_pipeline(embedder):
+def _embedder_pipeline(embedder, regression):
     """Embedding + presence bits -> standardised linear probe."""
     from sklearn.pipeline import make_pipeline, make_union
     from sklearn.preprocessing import StandardScaler
@@ -50,11 +57,12 @@ def _embedder_pipeline(embedder):
     from .compose import MissingModalityIndicator
 
     return make_pipeline(
-        make_union(embedder, MissingModalityIndicator()), StandardScaler(), _probe()
+        make_union(embedder, MissingModalityIndicator()), StandardScaler(),
+        _probe(regression),
     )
 
 
-def _zero_fill_indicators(random_state, quick):
+def _zero_fill_indicators(random_state, quick, regression):
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline, make_union
     from sklearn.preprocessing import StandardScaler
@@ -66,23 +74,23 @@ def _zero_fill_indicators(random_state, quick):
         StandardScaler(), SimpleImputer(strategy="constant", fill_value=0.0)
     )
     return make_pipeline(
-        make_union(scale_then_fill, MissingModalityIndicator()), _probe()
+        make_union(scale_then_fill, MissingModalityIndicator()), _probe(regression)
     ), False
 
 
-def _mean(random_state, quick):
+def _mean(random_state, quick, regression):
     from sklearn.impute import SimpleImputer
 
-    return _imputer_pipeline(SimpleImputer(keep_empty_features=True)), True
+    return _imputer_pipeline(SimpleImputer(keep_empty_features=True), regression), True
 
 
-def _knn(random_state, quick):
+def _knn(random_state, quick, regression):
     from sklearn.impute import KNNImputer
 
-    return _imputer_pipeline(KNNImputer(keep_empty_features=True)), True
+    return _imputer_pipeline(KNNImputer(keep_empty_features=True), regression), True
 
 
-def _iterative(random_state, quick):
+def _iterative(random_state, quick, regression):
     from sklearn.experimental import enable_iterative_imputer  # noqa: F401
     from sklearn.impute import IterativeImputer
 
@@ -90,93 +98,124 @@ def _iterative(random_state, quick):
         max_iter=3 if quick else 5, n_nearest_features=50, random_state=random_state,
         keep_empty_features=True,
     )
-    return _imputer_pipeline(imputer), True
+    return _imputer_pipeline(imputer, regression), True
 
 
-def _hgb(random_state, quick):
-    from sklearn.ensemble import HistGradientBoostingClassifier
+def _softimpute(random_state, quick, regression):
+    from ._transductive import SoftImputeImputer
 
-    return HistGradientBoostingClassifier(
-        max_iter=50 if quick else 200, random_state=random_state
-    ), False
-
-
-def _late_fusion(random_state, quick):
-    from .ensemble import LateFusionClassifier
-
-    return LateFusionClassifier(fusion="product"), False
+    imputer = SoftImputeImputer(random_state=random_state)
+    return _imputer_pipeline(imputer, regression), True
 
 
-def _stacking(random_state, quick):
-    from .ensemble import LateFusionClassifier
+def _mofa(random_state, quick, regression):
+    from ._transductive import MOFAImputer
 
-    return LateFusionClassifier(fusion="stacking", random_state=random_state), False
+    imputer = MOFAImputer(n_factors=10, random_state=random_state)
+    return _imputer_pipeline(imputer, regression), True
 
 
-def _fusion(random_state, quick):
-    from .ensemble import LateFusionClassifier
+def _hgb(random_state, quick, regression):
+    from sklearn import ensemble
+
+    cls = (ensemble.HistGradientBoostingRegressor if regression
+           else ensemble.HistGradientBoostingClassifier)
+    return cls(max_iter=50 if quick else 200, random_state=random_state), False
+
+
+def _late_fusion_model(regression, **params):
+    from . import ensemble
+
+    cls = ensemble.LateFusionRegressor if regression else ensemble.LateFusionClassifier
+    return cls(**params)
+
+
+def _late_fusion(random_state, quick, regression):
+    # the textbook late fusion: sum the experts' log-probabilities, average their values
+    return _late_fusion_model(regression, fusion="mean" if regression else "product"), False
+
+
+def _stacking(random_state, quick, regression):
+    model = _late_fusion_model(regression, fusion="stacking", random_state=random_state)
+    return model, False
+
+
+def _fusion(random_state, quick, regression):
     from .impute import CalMRLImputer
 
     imputer = CalMRLImputer(n_components=64, clip=True, random_state=random_state)
-    return LateFusionClassifier(imputer=imputer, random_state=random_state), False
+    return _late_fusion_model(regression, imputer=imputer, random_state=random_state), False
 
 
-def _oracle(random_state, quick):
-    from ._baselines import PatternOracleClassifier
+def _oracle(random_state, quick, regression):
+    from . import _baselines
 
-    return PatternOracleClassifier(), False
+    cls = (_baselines.PatternOracleRegressor if regression
+           else _baselines.PatternOracleClassifier)
+    return cls(), False
 
 
-def _pmkmeans(random_state, quick):
+def _pmkmeans(random_state, quick, regression):
     from .impute import PartialModalityKMeansImputer
 
     imputer = PartialModalityKMeansImputer(n_clusters=64, random_state=random_state)
-    return _imputer_pipeline(imputer), True
+    return _imputer_pipeline(imputer, regression), True
 
 
-def _calmrl(random_state, quick):
+def _calmrl(random_state, quick, regression):
     from .impute import CalMRLImputer
 
     imputer = CalMRLImputer(n_components=64, clip=True, random_state=random_state)
-    return _imputer_pipeline(imputer), True
+    return _imputer_pipeline(imputer, regression), True
 
 
 def _embedder(class_name, **params):
-    def factory(random_state, quick):
+    def factory(random_state, quick, regression):
         from . import embed
 
         cls = getattr(embed, class_name)
         kwargs = {"max_epochs": 20, **params} if quick else params
         est = cls(random_state=random_state, **kwargs)
-        return _embedder_pipeline(est), False
+        return _embedder_pipeline(est, regression), False
 
     return factory
 
 
-# name -> (factory(random_state, quick) -> (estimator, is_imputer), description)
+# name -> (factory(random_state, quick, regression) -> (estimator, is_imputer),
+#          description). The probe and experts are logistic regressions on class labels
+# and ridge regressions on a continuous target.
 METHODS = {
     "zero+indicator": (_zero_fill_indicators, "zero fill + missing indicators (baseline)"),
     "mean": (_mean, "SimpleImputer(mean) (baseline)"),
     "knn": (_knn, "KNNImputer (baseline)"),
     "iterative": (_iterative, "IterativeImputer (baseline)"),
+    "softimpute": (_softimpute, "SoftImpute, soft-thresholded SVD (peer, transductive: "
+                   "refits on the training rows and the rows it imputes)"),
+    "mofa": (_mofa, "MOFA+ with 10 factors, mofapy2 (peer, transductive: refits on the "
+             "training rows and the rows it imputes; pip install 'skmm[mofa]')"),
     "hgb": (_hgb, "HistGradientBoosting on raw NaN (baseline)"),
-    "late-fusion": (_late_fusion, "one logistic regression per modality, log-probabilities "
-                    "summed over the present modalities (baseline)"),
-    "stacking": (_stacking, "per-modality logistic regressions, out-of-fold evidence and "
-                 "presence bits stacked by a logistic regression (baseline)"),
-    "oracle": (_oracle, "per-pattern logistic regression on the complete training data "
+    "late-fusion": (_late_fusion, "one linear model per modality on its observed rows; "
+                    "log-probabilities summed (classes) or predictions averaged (a "
+                    "continuous target) over the present modalities (baseline)"),
+    "stacking": (_stacking, "per-modality linear models, out-of-fold outputs and "
+                 "presence bits stacked by a linear model (baseline)"),
+    "oracle": (_oracle, "per-pattern linear model on the complete training data "
                "(reference: what a perfect imputer could give; fitted before hiding, its "
                "work happens at prediction, so its fit time is ~0)"),
     "pmkmeans": (_pmkmeans, "PartialModalityKMeansImputer (UL4M4)"),
     "calmrl": (_calmrl, "CalMRLImputer (CalMRL), imputations clipped to the observed "
                "range"),
-    "fusion": (_fusion, "LateFusionClassifier: weighted naive-Bayes fusion of per-modality "
-               "experts and a CalMRLImputer-imputed joint expert"),
+    "fusion": (_fusion, "LateFusionClassifier / LateFusionRegressor: weighted fusion of "
+               "per-modality experts and a CalMRLImputer-imputed joint expert"),
     "coral": (_embedder("COrALEmbedder"), "COrALEmbedder + presence bits"),
     "ovaib": (_embedder("OVAIBEmbedder"), "OVAIBEmbedder + presence bits"),
     "clip": (_embedder("PairwiseCLIPEmbedder"), "PairwiseCLIPEmbedder + presence bits"),
     "calmrl-embed": (_embedder("CalMRLEmbedder"), "CalMRLEmbedder + presence bits"),
 }
+
+#: ``{task: metric}``: the benchmark scores classifiers by accuracy and regressors by
+#: the coefficient of determination R^2, on the test folds.
+TASKS = {"classification": "accuracy", "regression": "r2"}
 
 QUICK_METHODS = (
     "zero+indicator", "late-fusion", "stacking", "mean", "knn", "pmkmeans", "calmrl",
@@ -184,14 +223,18 @@ QUICK_METHODS = (
 )
 
 
-def make_method(name, random_state=0, quick=False, max_epochs=None):
+def make_method(name, random_state=0, quick=False, max_epochs=None,
+                task="classification"):
     """Return ``(estimator, is_imputer)`` for a method name of :data:`METHODS`.
 
-    ``max_epochs``, when given, replaces the training epochs of torch embedders.
+    ``max_epochs``, when given, replaces the training epochs of torch embedders;
+    ``task`` is ``"classification"`` (classifiers) or ``"regression"`` (regressors).
     """
     if name not in METHODS:
         raise ValueError(f"Unknown method {name!r}; choose from {sorted(METHODS)}.")
-    est, is_imputer = METHODS[name][0](random_state, quick)
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {list(TASKS)}; got {task!r}.")
+    est, is_imputer = METHODS[name][0](random_state, quick, task == "regression")
     if max_epochs is not None:
         est.set_params(
             **{k: max_epochs for k in est.get_params() if k.endswith("__max_epochs")}
@@ -209,15 +252,15 @@ class BenchmarkResult:
         Name of the method in :data:`METHODS`.
     missing_rate : float
         Missing rate the data were masked with.
-    accuracy_mean, accuracy_std : float
-        Mean and standard deviation of the test-fold accuracies.
+    score_mean, score_std : float
+        Mean and standard deviation of the test-fold scores (see ``metric``).
     rmse : float
         Mean imputation RMSE on the hidden rows of the test folds (standardised units);
         NaN for methods that do not impute.
     fit_time : float
         Mean fit time per training fold, in seconds.
-    accuracies : list of float
-        Accuracy on each test fold.
+    scores : list of float
+        Score on each test fold.
     missing_in_data : float
         Share of the modality rows (sample, modality slots) already missing in the data
         given to the benchmark, before it hid any.
@@ -231,19 +274,30 @@ class BenchmarkResult:
     missing_by_modality : dict
         ``{modality: {"in_data": share, "added": share, "total": share}}``, the same
         three shares for each modality (shares of the samples).
+    metric : {"accuracy", "r2"}
+        What the scores are: accuracy for class labels, the coefficient of
+        determination R^2 for a continuous target (see :data:`TASKS`).
+    accuracy_mean, accuracy_std, accuracies
+        Read-only aliases of ``score_mean``, ``score_std`` and ``scores``, the names
+        of skmm 0.1 (when the benchmark scored classifiers only).
     """
 
     method: str
     missing_rate: float
-    accuracy_mean: float
-    accuracy_std: float
+    score_mean: float
+    score_std: float
     rmse: float
     fit_time: float
-    accuracies: list = field(default_factory=list)
+    scores: list = field(default_factory=list)
     missing_in_data: float = float("nan")
     missing_added: float = float("nan")
     missing_total: float = float("nan")
     missing_by_modality: dict = field(default_factory=dict)
+    metric: str = "accuracy"
+
+    accuracy_mean = property(lambda self: self.score_mean)
+    accuracy_std = property(lambda self: self.score_std)
+    accuracies = property(lambda self: self.scores)
 
 
 def missing_shares(observed, hidden, modalities):
@@ -289,6 +343,50 @@ def _first(indices, n=5):
     return shown + (", ..." if len(indices) > n else "")
 
 
+def benchmark_task(y):
+    """``"classification"`` for class labels, ``"regression"`` for a continuous target.
+
+    Class labels are what :func:`~sklearn.utils.multiclass.type_of_target` calls binary
+    or multiclass (integers, strings, or floats holding integers); a float target with
+    other values is continuous. Anything else (multi-output, multilabel) is refused.
+
+    Raises
+    ------
+    ValueError
+        When ``y`` is neither.
+    """
+    try:
+        kind = type_of_target(y)
+    except TypeError:  # values numpy cannot sort: strings mixed with numbers, say
+        kind = "of mixed types"
+    if kind in ("binary", "multiclass"):
+        return "classification"
+    if kind == "continuous":
+        return "regression"
+    raise ValueError(
+        f"The labels y must be class labels or a continuous target (the benchmark "
+        f"scores classifiers or regressors); they look {kind} (values such as "
+        f"{list(dict.fromkeys(np.asarray(y).ravel().tolist()))[:3]})."
+    )
+
+
+def _check_classes(y, cv):
+    """Refuse class labels with a single class, or too few samples for ``cv`` folds."""
+    classes, counts = np.unique(y, return_counts=True)
+    if classes.size < 2:
+        raise ValueError(
+            f"The labels y hold a single class ({classes[:1].tolist()[0]!r}) in all "
+            f"{len(y)} samples; "
+            "the benchmark needs at least 2 classes."
+        )
+    if cv > counts.max():
+        raise ValueError(
+            f"cv={cv} folds need at least {cv} samples in a class, but the largest class "
+            f"has {counts.max()} ({len(y)} samples, {classes.size} classes); use fewer "
+            "folds."
+        )
+
+
 def check_benchmark_data(X, y, *, cv=5, pattern="mcar", complete_modality=None):
     """Validate the data and labels of a benchmark before any method runs.
 
@@ -297,9 +395,9 @@ def check_benchmark_data(X, y, *, cv=5, pattern="mcar", complete_modality=None):
     X : MultiModalData, dict of arrays or 2-D array
         The modalities, NaN rows marking missing ones.
     y : array-like of shape (n_samples,)
-        Class labels.
+        Class labels, or a continuous target (regression).
     cv : int, default=5
-        Number of stratified folds.
+        Number of folds (stratified for class labels).
     pattern : {"mcar", "standard"}, default="mcar"
         The masking pattern.
     complete_modality : str or None, default=None
@@ -310,7 +408,7 @@ def check_benchmark_data(X, y, *, cv=5, pattern="mcar", complete_modality=None):
     X : MultiModalData
         The validated data.
     y : ndarray of shape (n_samples,)
-        The labels.
+        The labels or target.
     complete_modality : str or None
         The modality ``pattern="standard"`` keeps (``None`` for ``"mcar"``).
 
@@ -320,8 +418,9 @@ def check_benchmark_data(X, y, *, cv=5, pattern="mcar", complete_modality=None):
         Each message names the bad input and value: malformed modalities (see
         :func:`~skmm.utils.check_multimodal`), a modality missing in every sample, a
         sample missing every modality, labels
-        that are not 1-D, not one per sample, NaN or infinite, continuous, or of a single
-        class, more folds than the classes allow, an unknown ``complete_modality``.
+        that are not 1-D, not one per sample, NaN or infinite, neither class labels nor
+        a continuous target (see :func:`benchmark_task`), or of a single class, more
+        folds than the classes (or samples) allow, an unknown ``complete_modality``.
     """
     if pattern not in ("mcar", "standard"):
         raise ValueError(f"pattern must be 'mcar' or 'standard'; got {pattern!r}.")
@@ -351,25 +450,11 @@ def check_benchmark_data(X, y, *, cv=5, pattern="mcar", complete_modality=None):
             f"{_first(bad)}); every sample needs a class label: drop those samples or "
             "label them."
         )
-    kind = type_of_target(y)
-    if kind not in ("binary", "multiclass"):
-        raise ValueError(
-            f"The labels y must be class labels (the benchmark scores classifiers); they "
-            f"look {kind} (values such as {np.unique(y)[:3].tolist()})."
-        )
-    classes, counts = np.unique(y, return_counts=True)
-    if classes.size < 2:
-        raise ValueError(
-            f"The labels y hold a single class ({classes[:1].tolist()[0]!r}) in all "
-            f"{len(y)} samples; "
-            "the benchmark needs at least 2 classes."
-        )
-    if cv > counts.max():
-        raise ValueError(
-            f"cv={cv} folds need at least {cv} samples in a class, but the largest class "
-            f"has {counts.max()} ({len(y)} samples, {classes.size} classes); use fewer "
-            "folds."
-        )
+    if benchmark_task(y) == "regression":
+        if cv > len(y):
+            raise ValueError(f"cv={cv} folds need at least {cv} samples; got {len(y)}.")
+    else:
+        _check_classes(y, cv)
     if pattern == "standard":
         complete_modality = complete_modality or X.modalities[0]
         if complete_modality not in X.modalities:
@@ -399,8 +484,18 @@ def _fit_sizes_to_data(est, n_samples, n_features):
     return est.set_params(**clipped)
 
 
-def _run_fold(name, X_true, X, hidden, y, train, test, random_state, quick, max_epochs):
-    est, is_imputer = make_method(name, random_state, quick, max_epochs)
+def _score(task, y_true, y_pred):
+    """Accuracy of class predictions, R^2 of continuous ones."""
+    if task == "regression":
+        from sklearn.metrics import r2_score
+
+        return float(r2_score(y_true, y_pred))
+    return float(np.mean(y_pred == y_true))
+
+
+def _run_fold(name, X_true, X, hidden, y, train, test, random_state, quick, max_epochs,
+              task):
+    est, is_imputer = make_method(name, random_state, quick, max_epochs, task)
     est = clone(est)
     _fit_sizes_to_data(est, len(train), sum(X.n_features.values()))
     # a reference (the oracle) sees the training data as it was before the hiding
@@ -417,8 +512,7 @@ def _run_fold(name, X_true, X, hidden, y, train, test, random_state, quick, max_
             rmse = imputation_rmse(X_true[test], filled, hidden[test])["overall"]
     else:
         predicted = est.predict(X[test])
-    accuracy = float(np.mean(predicted == y[test]))
-    return accuracy, rmse, fit_time
+    return _score(task, y[test], predicted), rmse, fit_time
 
 
 def _in_order(n_jobs, tasks):
@@ -458,7 +552,9 @@ def run_benchmark(
         Complete (or partly missing) data; modalities are hidden on top, and each result
         reports the share missing in ``X``, the share hidden and the total.
     y : array-like of shape (n_samples,)
-        Class labels, one per sample.
+        Class labels, one per sample, scored by accuracy; or a continuous target, scored
+        by R^2 (:func:`benchmark_task` tells which). Each method is then built as a
+        classifier or as a regressor.
     methods : sequence of str
         Names from :data:`METHODS`.
     missing_rates : sequence of float
@@ -470,7 +566,8 @@ def run_benchmark(
     complete_modality : str or None
         The modality kept by ``pattern="standard"`` (default: the first one).
     cv : int
-        Number of stratified folds.
+        Number of folds: stratified for class labels, shuffled ``KFold`` for a
+        continuous target.
     random_state : int
         Seed of masking, folds and estimators.
     quick : bool
@@ -495,10 +592,10 @@ def run_benchmark(
     X_true, y, complete_modality = check_benchmark_data(
         X, y, cv=cv, pattern=pattern, complete_modality=complete_modality
     )
+    task = benchmark_task(y)
+    splitter = StratifiedKFold if task == "classification" else KFold
     folds = list(
-        StratifiedKFold(cv, shuffle=True, random_state=random_state).split(
-            np.zeros(len(y)), y
-        )
+        splitter(cv, shuffle=True, random_state=random_state).split(np.zeros(len(y)), y)
     )
     runs = []  # (rate, method, shares, hidden-masked data) in result order
     for rate in missing_rates:
@@ -518,7 +615,7 @@ def run_benchmark(
     tasks = (
         delayed(_run_fold)(
             name, X_true, X_missing, hidden, y, train, test, random_state, quick,
-            max_epochs,
+            max_epochs, task,
         )
         for _, name, _, X_missing, hidden in runs
         for train, test in folds
@@ -528,19 +625,20 @@ def run_benchmark(
         # loky restarts a worker whose memory grew (importing torch does that) and says
         # so; pending folds go to a fresh worker, so nothing is lost.
         warnings.filterwarnings("ignore", "A worker stopped", UserWarning)
-        scores = _in_order(n_jobs, tasks)
+        fold_scores = _in_order(n_jobs, tasks)
         for rate, name, (overall, by_modality), _, _ in runs:
-            acc, rmse, fit_time = (
-                np.array(v) for v in zip(*(next(scores) for _ in folds))
+            score, rmse, fit_time = (
+                np.array(v) for v in zip(*(next(fold_scores) for _ in folds))
             )
             result = BenchmarkResult(
                 method=name,
                 missing_rate=float(rate),
-                accuracy_mean=float(acc.mean()),
-                accuracy_std=float(acc.std()),
+                score_mean=float(score.mean()),
+                score_std=float(score.std()),
                 rmse=float(np.nanmean(rmse)) if np.isfinite(rmse).any() else float("nan"),
                 fit_time=float(fit_time.mean()),
-                accuracies=acc.tolist(),
+                scores=score.tolist(),
+                metric=TASKS[task],
                 missing_in_data=overall["in_data"],
                 missing_added=overall["added"],
                 missing_total=overall["total"],
@@ -550,7 +648,7 @@ def run_benchmark(
             if progress is not None:
                 progress(
                     f"[{len(results)}/{len(runs)}] rate {rate:.2f} "
-                    f"{name:<15} accuracy {result.accuracy_mean:.3f}"
+                    f"{name:<15} {result.metric} {result.score_mean:.3f}"
                 )
     return results
 
@@ -562,15 +660,16 @@ def format_table(results):
     share of all modality rows missing in what the methods saw (already missing in the
     data + hidden by the benchmark; ``-`` when the result does not say).
     """
-    header = (f"{'rate':>5}  {'missing':>7}  {'method':<15} {'accuracy':>15}  "
+    metric = results[0].metric if results else "accuracy"
+    header = (f"{'rate':>5}  {'missing':>7}  {'method':<15} {metric:>15}  "
               f"{'RMSE':>6}  {'fit s':>7}")
     lines = [header, "-" * len(header)]
     for r in results:
         rmse = "-" if np.isnan(r.rmse) else f"{r.rmse:.3f}"
         total = "-" if np.isnan(r.missing_total) else f"{r.missing_total:.1%}"
         lines.append(
-            f"{r.missing_rate:>5.2f}  {total:>7}  {r.method:<15} {r.accuracy_mean:.3f} +- "
-            f"{r.accuracy_std:.3f}  {rmse:>6}  {r.fit_time:>7.2f}"
+            f"{r.missing_rate:>5.2f}  {total:>7}  {r.method:<15} {r.score_mean:.3f} +- "
+            f"{r.score_std:.3f}  {rmse:>6}  {r.fit_time:>7.2f}"
         )
     return "\n".join(lines)
 
@@ -614,11 +713,13 @@ def _json_safe(value):
     return value
 
 
-def write_results(results, out_dir):
+def write_results(results, out_dir, *, data=None):
     """Write ``results.csv`` and ``results.json`` into ``out_dir``; return their paths.
 
     ``results.json`` is strict JSON: a figure that was not measured (the RMSE of a method
-    that does not impute, say) is ``null`` there and an empty cell in the CSV.
+    that does not impute, say) is ``null`` there and an empty cell in the CSV. ``data``,
+    when given, names the data set (``"mfeat"``, a file path): every row then records it
+    under ``"data"``, so that results of several data sets can be pooled.
     """
     import csv
     from pathlib import Path
@@ -626,6 +727,8 @@ def write_results(results, out_dir):
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rows = [_json_safe(asdict(r)) for r in results]
+    if data is not None:
+        rows = [{"data": str(data), **row} for row in rows]
     with open(out / "results.json", "w", encoding="utf-8") as fh:
         json.dump(rows, fh, indent=2, allow_nan=False)
     with open(out / "results.csv", "w", newline="", encoding="utf-8") as fh:

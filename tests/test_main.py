@@ -16,7 +16,9 @@ import pytest
 import skmm
 from skmm import MultiModalData
 from skmm.__main__ import main
-from skmm.benchmark import format_missing, format_table, make_method, run_benchmark
+from skmm.benchmark import (
+    check_benchmark_data, format_missing, format_table, make_method, run_benchmark,
+)
 from skmm.datasets import make_missing_modalities
 
 
@@ -153,18 +155,43 @@ def test_cli_runs_on_a_bundled_dataset(tmp_path, capsys):
     )
     (row,) = json.loads((out / "results.json").read_text())
     assert (row["method"], row["missing_rate"]) == ("mean", 0.3)
-    assert len(row["accuracies"]) == 3
+    assert len(row["scores"]) == 3 and row["metric"] == "accuracy"
+    assert row["data"] == "nutrimouse"
+
+
+def test_cli_scores_regressors_on_a_continuous_target(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(60, 3))
+    path = _save(tmp_path, a=a, y=a @ [1.0, -1.0, 0.5] + 0.1 * rng.normal(size=60))
+    out = tmp_path / "out"
+    code = main(["benchmark", "--data", str(path), "--estimators", "mean,late-fusion",
+                 "--cv", "3", "--missing-rate", "0.3", "--out", str(out)])
+    assert code == 0
+    assert "r2" in capsys.readouterr().out
+    rows = json.loads((out / "results.json").read_text())
+    assert [r["metric"] for r in rows] == ["r2", "r2"]
+    # a linear target from an observed modality: a linear probe explains most of it
+    assert all(0.3 < r["score_mean"] <= 1.0 for r in rows)
+    assert rows[0]["data"] == str(path)
+
+
+def test_benchmark_refuses_labels_of_no_task():
+    X = MultiModalData(a=np.ones((4, 2)))
+    with pytest.raises(ValueError, match="or a continuous target.*mixed types"):
+        check_benchmark_data(X, np.array(["a", 0.5, "b", 1.5], dtype=object), cv=2)
 
 
 def test_cli_dataset_choices_are_the_registry(monkeypatch, capsys):
     from skmm.datasets import BENCHMARK_DATASETS
 
-    assert list(BENCHMARK_DATASETS) == ["mfeat", "nutrimouse", "breast-cancer", "digits"]
+    assert list(BENCHMARK_DATASETS) == ["mfeat", "nutrimouse", "breast-cancer", "digits",
+                                        "diabetes"]
     with pytest.raises(SystemExit):
         main(["benchmark", "--help"])
     # argparse may wrap the lines at a hyphen
     help_text = " ".join(re.sub(r"-\n\s*", "-", capsys.readouterr().out).split())
-    assert "among mfeat, nutrimouse, breast-cancer, digits (default mfeat" in help_text
+    assert ("among mfeat, nutrimouse, breast-cancer, digits, diabetes (default mfeat"
+            in help_text)
     # no --dataset and no --data: mfeat, loaded through the registry
     calls = []
 
@@ -326,10 +353,9 @@ def _usage_error(argv, capsys):
         (np.repeat([0, 1], 25), ["y have 50 entries", "60 samples"]),
         (np.zeros(60), ["single class (0.0)", "at least 2 classes"]),
         (np.r_[np.nan, np.repeat([0.0, 1.0], 30)[1:]], ["1 NaN", "rows 0"]),
-        (np.linspace(0, 1, 60), ["class labels", "continuous"]),
         (np.repeat([0, 1], 30)[:, None], ["1-D", "(60, 1)", "y.ravel()"]),
     ],
-    ids=["wrong-length", "one-class", "nan", "continuous", "2-d"],
+    ids=["wrong-length", "one-class", "nan", "2-d"],
 )
 def test_cli_bad_labels(tmp_path, capsys, y, expected):
     path = _save(tmp_path, y=y)

@@ -1,4 +1,4 @@
-"""The benchmark figure: accuracy (or imputation RMSE) against missing rate, per method."""
+"""The benchmark figure: score (accuracy, R^2) or imputation RMSE per method and rate."""
 
 import numpy as np
 
@@ -6,14 +6,28 @@ from ._base import axes_or_new
 
 
 _METRICS = {
-    "accuracy": ("accuracy_mean", "accuracy_std", "accuracy (CV)",
-                 "Downstream accuracy with missing modalities"),
+    "score": ("score_mean", "score_std", "{metric} (CV)",
+              "Downstream {metric} with missing modalities"),
     "rmse": ("rmse", None, "imputation RMSE (standardised)",
              "Imputation error on the hidden rows"),
 }
+_METRICS["accuracy"] = _METRICS["score"]  # its name when the benchmark only classified
+# the score fields' names in results of skmm 0.1, which scored accuracy only
+_OLD_NAMES = {"accuracy_mean": "score_mean", "accuracy_std": "score_std",
+              "accuracies": "scores"}
 
 
 _KINDS = ("auto", "line", "bar")
+
+
+def _result_row(result):
+    """A result (dataclass or JSON row, of any skmm version) as a dict of new names."""
+    row = dict(result if isinstance(result, dict) else vars(result))
+    for old, new in _OLD_NAMES.items():
+        if old in row:
+            row.setdefault(new, row.pop(old))
+    row.setdefault("metric", "accuracy")
+    return row
 
 
 def _as_float(value):
@@ -22,7 +36,7 @@ def _as_float(value):
 
 
 class BenchmarkDisplay:
-    """Accuracy (mean +- std over folds) or imputation RMSE of each benchmarked method.
+    """Score (mean +- std over folds) or imputation RMSE of each benchmarked method.
 
     With several missing rates, one line per method against the rate; with a single
     rate, a bar per method, ranked from best to worst (the x axis of a line plot would
@@ -32,9 +46,10 @@ class BenchmarkDisplay:
     ----------
     results : list of :class:`skmm.benchmark.BenchmarkResult` or of dicts
         Dicts as in ``results.json``, where a figure not measured is ``None``.
-    metric : {"accuracy", "rmse"}, default="accuracy"
-        What is shown; with ``"rmse"`` methods without an imputation error
-        (embedders, zero fill) are left out.
+    metric : {"score", "rmse"}, default="score"
+        What is shown: the downstream score (accuracy, or R^2 for a continuous target,
+        as the results' ``metric`` says; ``"accuracy"`` is an alias), or the imputation
+        RMSE, which leaves out methods without one (embedders, zero fill).
     kind : {"auto", "line", "bar"}, default="auto"
         ``"auto"`` draws lines when the results hold several missing rates and ranked
         bars when they hold one; ``"bar"`` with several rates draws the mean over them.
@@ -48,17 +63,17 @@ class BenchmarkDisplay:
         The methods drawn: in first-appearance order for lines, best first for bars.
     """
 
-    def __init__(self, results, *, metric="accuracy", kind="auto"):
+    def __init__(self, results, *, metric="score", kind="auto"):
         if metric not in _METRICS:
             raise ValueError(f"metric must be one of {sorted(_METRICS)}; got {metric!r}.")
         if kind not in _KINDS:
             raise ValueError(f"kind must be one of {list(_KINDS)}; got {kind!r}.")
-        self.results = [r if isinstance(r, dict) else vars(r) for r in results]
+        self.results = [_result_row(r) for r in results]
         self.metric = metric
         self.kind = kind
 
     @classmethod
-    def from_results(cls, results, *, metric="accuracy", kind="auto", ax=None):
+    def from_results(cls, results, *, metric="score", kind="auto", ax=None):
         """Plot results of :func:`skmm.benchmark.run_benchmark` (or its JSON rows)."""
         return cls(results, metric=metric, kind=kind).plot(ax=ax)
 
@@ -73,6 +88,9 @@ class BenchmarkDisplay:
         """Draw the figure; return ``self``."""
         self.figure_, self.ax_ = axes_or_new(ax, figsize=(7, 4.5))
         value, spread, label, title = _METRICS[self.metric]
+        scored = " / ".join(dict.fromkeys(r["metric"] for r in self.results)) or "score"
+        scored = scored.replace("r2", "R²")
+        label, title = label.format(metric=scored), title.format(metric=scored)
         methods = list(dict.fromkeys(r["method"] for r in self.results))
         # one colour per method, the same in every panel (tab20 beyond ten methods)
         if len(methods) <= 10:
@@ -104,7 +122,7 @@ class BenchmarkDisplay:
         else:
             mean = {m: figures(rows, value).mean() for m, rows in curves.items()}
             # best at the top: highest accuracy, lowest RMSE
-            order = sorted(mean, key=mean.get, reverse=self.metric == "accuracy")
+            order = sorted(mean, key=mean.get, reverse=self.metric != "rmse")
             std = None
             if spread is not None and len(rates) == 1:
                 std = [figures(curves[m], spread).mean() for m in order]
