@@ -181,6 +181,11 @@ def _parser(prog="skmm"):
         "modality (--complete-modality, default the first) always observed, the others "
         "hidden with the rate",
     )
+    bench.add_argument(
+        "--task", default="auto", choices=["auto", "classification", "regression"],
+        help="classify y (accuracy) or regress on it (R^2); auto: regression for a "
+        "continuous target or floats with more than 20 distinct values",
+    )
     bench.add_argument("--complete-modality", default=None, metavar="NAME",
                        help="the modality kept by --pattern standard")
     bench.add_argument("--cv", type=_bounded(int, 2, what="an integer >= 2"), default=None,
@@ -255,7 +260,7 @@ def main(argv=None, *, prog="skmm"):
     parser, bench = _parser(prog)
     args = parser.parse_args(argv)
     from .benchmark import (
-        METHODS, QUICK_METHODS, benchmark_task, check_benchmark_data, format_missing,
+        METHODS, QUICK_METHODS, TASKS, benchmark_task, check_benchmark_data, format_missing,
         format_table, run_benchmark, save_figure, write_results,
     )
 
@@ -299,7 +304,8 @@ def main(argv=None, *, prog="skmm"):
         source = str(args.data)
     try:
         X, y, complete = check_benchmark_data(
-            X, y, cv=cv, pattern=args.pattern, complete_modality=args.complete_modality
+            X, y, cv=cv, pattern=args.pattern, complete_modality=args.complete_modality,
+            task=args.task,
         )
     except (TypeError, ValueError) as exc:
         _fail(bench, _cli_message(str(exc), args.data))
@@ -319,9 +325,11 @@ def main(argv=None, *, prog="skmm"):
               f"already miss it in {share:.1%} of the samples")
     print(f"methods: {', '.join(methods)}; missing rates {rates} ({args.pattern}; each "
           f"observed modality row hidden with that chance); {cv}-fold CV", flush=True)
+    task = benchmark_task(y, args.task)
+    print(f"task: {task} (scored by {TASKS[task]})")
 
     classes, counts = np.unique(y, return_counts=True)
-    if benchmark_task(y) == "classification" and counts.min() < cv:
+    if task == "classification" and counts.min() < cv:
         small = classes[counts < cv][:3].tolist()
         print(f"note: classes {small} have fewer samples than the {cv} folds (smallest: "
               f"{counts.min()}); some test folds miss them", file=sys.stderr)
@@ -333,7 +341,7 @@ def main(argv=None, *, prog="skmm"):
             warnings.filterwarnings("ignore", "The least populated class", UserWarning)
             results = run_benchmark(
                 X, y, methods=methods, missing_rates=rates, pattern=args.pattern,
-                complete_modality=complete, cv=cv,
+                complete_modality=complete, cv=cv, task=args.task,
                 random_state=args.random_state, quick=args.quick, max_epochs=args.epochs,
                 n_jobs=args.n_jobs,
                 progress=lambda msg: print(f"  {msg}", file=sys.stderr, flush=True),

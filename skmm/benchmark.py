@@ -343,31 +343,57 @@ def _first(indices, n=5):
     return shown + (", ..." if len(indices) > n else "")
 
 
-def benchmark_task(y):
-    """``"classification"`` for class labels, ``"regression"`` for a continuous target.
+# A float target with more distinct values than this is a quantity, not class labels.
+_MAX_FLOAT_CLASSES = 20
 
-    Class labels are what :func:`~sklearn.utils.multiclass.type_of_target` calls binary
-    or multiclass (integers, strings, or floats holding integers); a float target with
-    other values is continuous. Anything else (multi-output, multilabel) is refused.
+
+def benchmark_task(y, task="auto"):
+    """Whether the benchmark classifies ``y`` or regresses on it.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        The labels or target.
+    task : {"auto", "classification", "regression"}, default="auto"
+        ``"auto"`` reads ``y``: a continuous target (floats that are not all integers),
+        or a float target with more than 20 distinct values (counts, scores, prices
+        stored as floats, such as the diabetes progression), is regressed on; integers,
+        strings, booleans and floats holding a few integer values are class labels.
+        An explicit task is checked against ``y``.
+
+    Returns
+    -------
+    {"classification", "regression"}
 
     Raises
     ------
     ValueError
-        When ``y`` is neither.
+        When ``y`` is neither (multi-output, multilabel, mixed types), a
+        regression target is not numeric, or ``task`` is unknown.
     """
+    if task not in ("auto", *TASKS):
+        raise ValueError(f"task must be 'auto' or one of {list(TASKS)}; got {task!r}.")
+    y = np.asarray(y)
     try:
         kind = type_of_target(y)
     except TypeError:  # values numpy cannot sort: strings mixed with numbers, say
         kind = "of mixed types"
-    if kind in ("binary", "multiclass"):
-        return "classification"
-    if kind == "continuous":
-        return "regression"
-    raise ValueError(
-        f"The labels y must be class labels or a continuous target (the benchmark "
-        f"scores classifiers or regressors); they look {kind} (values such as "
-        f"{list(dict.fromkeys(np.asarray(y).ravel().tolist()))[:3]})."
-    )
+    if kind not in ("binary", "multiclass", "continuous"):
+        raise ValueError(
+            f"The labels y must be class labels or a continuous target (the benchmark "
+            f"scores classifiers or regressors); they look {kind} (values such as "
+            f"{list(dict.fromkeys(y.ravel().tolist()))[:3]})."
+        )
+    if task == "auto":
+        many = y.dtype.kind == "f" and np.unique(y).size > _MAX_FLOAT_CLASSES
+        return "regression" if kind == "continuous" or many else "classification"
+    if task == "regression" and y.dtype.kind not in "biuf":
+        raise ValueError(f"task='regression' needs a numeric target; y has dtype "
+                         f"{y.dtype}.")
+    if task == "classification" and kind == "continuous":
+        raise ValueError("task='classification' needs class labels; y is continuous "
+                         f"(values such as {y[:3].tolist()}).")
+    return task
 
 
 def _check_classes(y, cv):
@@ -387,7 +413,8 @@ def _check_classes(y, cv):
         )
 
 
-def check_benchmark_data(X, y, *, cv=5, pattern="mcar", complete_modality=None):
+def check_benchmark_data(X, y, *, cv=5, pattern="mcar", complete_modality=None,
+                         task="auto"):
     """Validate the data and labels of a benchmark before any method runs.
 
     Parameters
@@ -402,6 +429,8 @@ def check_benchmark_data(X, y, *, cv=5, pattern="mcar", complete_modality=None):
         The masking pattern.
     complete_modality : str or None, default=None
         The modality kept by ``pattern="standard"`` (default: the first one).
+    task : {"auto", "classification", "regression"}, default="auto"
+        See :func:`benchmark_task`.
 
     Returns
     -------
@@ -450,7 +479,7 @@ def check_benchmark_data(X, y, *, cv=5, pattern="mcar", complete_modality=None):
             f"{_first(bad)}); every sample needs a class label: drop those samples or "
             "label them."
         )
-    if benchmark_task(y) == "regression":
+    if benchmark_task(y, task) == "regression":
         if cv > len(y):
             raise ValueError(f"cv={cv} folds need at least {cv} samples; got {len(y)}.")
     else:
@@ -538,6 +567,7 @@ def run_benchmark(
     pattern="mcar",
     complete_modality=None,
     cv=5,
+    task="auto",
     random_state=0,
     quick=False,
     max_epochs=None,
@@ -553,8 +583,8 @@ def run_benchmark(
         reports the share missing in ``X``, the share hidden and the total.
     y : array-like of shape (n_samples,)
         Class labels, one per sample, scored by accuracy; or a continuous target, scored
-        by R^2 (:func:`benchmark_task` tells which). Each method is then built as a
-        classifier or as a regressor.
+        by R^2 (``task`` tells which). Each method is then built as a classifier or as
+        a regressor.
     methods : sequence of str
         Names from :data:`METHODS`.
     missing_rates : sequence of float
@@ -568,6 +598,8 @@ def run_benchmark(
     cv : int
         Number of folds: stratified for class labels, shuffled ``KFold`` for a
         continuous target.
+    task : {"auto", "classification", "regression"}, default="auto"
+        See :func:`benchmark_task`.
     random_state : int
         Seed of masking, folds and estimators.
     quick : bool
@@ -590,9 +622,9 @@ def run_benchmark(
         if name not in METHODS:
             raise ValueError(f"Unknown method {name!r}; choose from {sorted(METHODS)}.")
     X_true, y, complete_modality = check_benchmark_data(
-        X, y, cv=cv, pattern=pattern, complete_modality=complete_modality
+        X, y, cv=cv, pattern=pattern, complete_modality=complete_modality, task=task
     )
-    task = benchmark_task(y)
+    task = benchmark_task(y, task)
     splitter = StratifiedKFold if task == "classification" else KFold
     folds = list(
         splitter(cv, shuffle=True, random_state=random_state).split(np.zeros(len(y)), y)

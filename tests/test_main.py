@@ -175,6 +175,24 @@ def test_cli_scores_regressors_on_a_continuous_target(tmp_path, capsys):
     assert rows[0]["data"] == str(path)
 
 
+def test_benchmark_task_reads_the_target():
+    from skmm.benchmark import benchmark_task
+
+    assert benchmark_task(np.repeat([0, 1], 30)) == "classification"
+    assert benchmark_task(np.repeat([1.0, 2.0, 3.0], 20)) == "classification"
+    assert benchmark_task(np.linspace(0, 1, 60)) == "regression"
+    # many integer-valued floats (the diabetes progression): a quantity, not classes
+    assert benchmark_task(np.arange(60.0)) == "regression"
+    assert benchmark_task(np.arange(60)) == "classification"
+    assert benchmark_task(np.arange(60), "regression") == "regression"
+    with pytest.raises(ValueError, match="needs class labels"):
+        benchmark_task(np.linspace(0, 1, 60), "classification")
+    with pytest.raises(ValueError, match="numeric target"):
+        benchmark_task(np.array(["a", "b"] * 5), "regression")
+    with pytest.raises(ValueError, match="task must be"):
+        benchmark_task(np.arange(4), "ranking")
+
+
 def test_benchmark_refuses_labels_of_no_task():
     X = MultiModalData(a=np.ones((4, 2)))
     with pytest.raises(ValueError, match="or a continuous target.*mixed types"):
