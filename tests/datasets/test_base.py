@@ -80,19 +80,27 @@ def test_bad_parameters_are_rejected(loader, kwargs, match):
         loader(**kwargs)
 
 
-def test_benchmark_datasets_are_classification_loaders():
-    assert list(BENCHMARK_DATASETS) == ["mfeat", "nutrimouse", "breast-cancer", "digits"]
+def test_benchmark_datasets_are_the_bundled_loaders():
+    from skmm.benchmark import benchmark_task
+
+    assert list(BENCHMARK_DATASETS) == ["mfeat", "nutrimouse", "breast-cancer", "digits",
+                                        "diabetes"]
     assert BENCHMARK_DATASETS["nutrimouse"].func is load_nutrimouse
     assert BENCHMARK_DATASETS["nutrimouse"].keywords == {"target": "diet"}
     for name, loader in [("mfeat", load_multiple_features),
                          ("breast-cancer", load_breast_cancer_views),
-                         ("digits", load_digits_views)]:
+                         ("digits", load_digits_views),
+                         ("diabetes", load_diabetes_views)]:
         assert BENCHMARK_DATASETS[name] is loader
     with pytest.raises(TypeError):
-        BENCHMARK_DATASETS["diabetes"] = load_diabetes_views
+        BENCHMARK_DATASETS["wine"] = load_diabetes_views
     for name in ("nutrimouse", "breast-cancer", "digits"):
         X, y = BENCHMARK_DATASETS[name](return_X_y=True)
         assert y.dtype == np.int64 and len(np.unique(y)) >= 2 and len(y) == len(X)
+        assert benchmark_task(y) == "classification"
+    # the diabetes progression is integer-valued floats: the benchmark regresses on it
+    X, y = BENCHMARK_DATASETS["diabetes"](return_X_y=True)
+    assert y.dtype == np.float64 and benchmark_task(y) == "regression"
 
 
 def test_docstrings_hold_the_shared_parameters():
