@@ -12,7 +12,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml constraints-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
-	$(PY) -m pip install -c constraints-dev.txt -e ".[test,doc,plot,dask,lint]"
+	$(PY) -m pip install -c constraints-dev.txt -e ".[test,doc,plot,dask,lint,mofa]"
 	touch $(STAMP)
 
 demo: install
