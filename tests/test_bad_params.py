@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.base import is_classifier
+from sklearn.base import is_classifier, is_regressor
 
 from skmm.utils import all_estimators
 from skmm.utils._testing import (
@@ -44,7 +44,11 @@ def test_bad_parameter_raises_a_clear_error_naming_it(case):
     name, _, params, error, match = case
     est = _estimator(name, **params)
     before = est.get_params(deep=False)
-    labels = [np.arange(BAD_PARAMS_N_SAMPLES) % 2] if is_classifier(est) else []
+    labels = []
+    if is_classifier(est):
+        labels = [np.arange(BAD_PARAMS_N_SAMPLES) % 2]
+    elif is_regressor(est):
+        labels = [np.linspace(-1.0, 1.0, BAD_PARAMS_N_SAMPLES)]
     with pytest.raises(error) as info:
         est.fit(bad_params_data(), *labels)
     assert match in str(info.value), f"{type(info.value).__name__}: {info.value}"

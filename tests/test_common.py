@@ -91,7 +91,7 @@ def test_pipeline_cross_val_and_grid_search_on_multimodal_data(est):
             clone(est), SimpleImputer(keep_empty_features=True), LogisticRegression()
         )
         grid = {"logisticregression__C": [0.1, 1.0]}
-    else:  # a classifier ends the pipeline
+    else:  # a classifier or a regressor ends the pipeline
         pipe = make_pipeline(clone(est))
         grid = {f"{pipe.steps[0][0]}__random_state": [0, 1]}
     scores = cross_val_score(pipe, X, y, cv=3)

@@ -10,14 +10,16 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
-from sklearn.base import clone, is_classifier
+from sklearn.base import clone, is_classifier, is_regressor
 
 from skmm import MultiModalData
 from skmm.utils._testing import IMPUTERS, registered_instances
 
-# The unsupervised estimators (fitted without labels); the classifiers' properties are
-# in tests/test_common.py and tests/ensemble.
-ESTIMATORS = [e for e in registered_instances() if not is_classifier(e)]
+# The unsupervised estimators (fitted without labels); the classifiers' and regressors'
+# properties are in tests/test_common.py and tests/ensemble.
+ESTIMATORS = [
+    e for e in registered_instances() if not (is_classifier(e) or is_regressor(e))
+]
 IDS = [type(e).__name__ for e in ESTIMATORS]
 SETTINGS = settings(
     max_examples=8, deadline=None, derandomize=True,

@@ -1,5 +1,5 @@
 """Supervised meta-estimators for data with missing modalities."""
 
-from ._late_fusion import LateFusionClassifier
+from ._late_fusion import LateFusionClassifier, LateFusionRegressor
 
-__all__ = ["LateFusionClassifier"]
+__all__ = ["LateFusionClassifier", "LateFusionRegressor"]

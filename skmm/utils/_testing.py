@@ -26,6 +26,7 @@ TEST_PARAMS = {
         "warmup_epochs": 0, "calibrate_every": 1, "random_state": 0,
     },
     "LateFusionClassifier": lambda: {"cv": 3, "random_state": 0},
+    "LateFusionRegressor": lambda: {"cv": 3, "random_state": 0},
     "MissingModalityIndicator": lambda: {},
     "ModalitySelector": lambda: {},
     "ModalityTransformer": lambda: {"remainder": StandardScaler()},
@@ -149,6 +150,27 @@ def _option(name, bad="unknown"):
 
 
 _RANDOM_STATE = [({"random_state": "seed"}, _V, "random_state")]
+
+
+def _late_fusion(fusion, estimator):
+    """The late-fusion estimators: ``fusion`` (an option without folds, valid) and
+    ``estimator`` (a string, invalid) show what they accept."""
+    return (
+        _option("fusion", "sum")
+        + [
+            ({"fusion": fusion, "cv": 1}, _V, "cv"),  # checked even when unused
+            ({"cv": 1}, _V, "cv"),
+            ({"cv": "five"}, _T, "cv"),
+            ({"cv": 2.5}, _T, "cv"),
+            ({"cv": True}, _T, "cv"),
+            ({"estimator": estimator}, _T, "estimator"),
+            ({"final_estimator": 3}, _T, "final_estimator"),
+            ({"imputer": "mean"}, _T, "imputer"),
+        ]
+        + _RANDOM_STATE
+    )
+
+
 _VERBOSE = [({"verbose": -1}, _V, "verbose"), ({"verbose": "loud"}, _T, "verbose")]
 
 _KMEANS = (
@@ -275,18 +297,12 @@ BAD_PARAMS = {
         + _integer("em_max_iter", 1)
         + _option("output", "both")
     ),
-    "LateFusionClassifier": (
-        _option("fusion", "sum")
-        + [
-            ({"cv": 1}, _V, "cv"),
-            ({"cv": "five"}, _T, "cv"),
-            ({"cv": 2.5}, _T, "cv"),
-            ({"cv": True}, _T, "cv"),
-            ({"estimator": "logistic"}, _T, "estimator"),
-            ({"final_estimator": 3}, _T, "final_estimator"),
-            ({"imputer": "mean"}, _T, "imputer"),
-        ]
-        + _RANDOM_STATE
+    "LateFusionClassifier": _late_fusion("product", "logistic"),
+    "LateFusionRegressor": (
+        _late_fusion("mean", "ridge")
+        # a transformer is no regressor; a classifier's predict_proba is not needed
+        + [({"estimator": StandardScaler()}, _T, "estimator"),
+           ({"fusion": "product"}, _V, "fusion")]
     ),
     "MissingModalityIndicator": _option("features", "some") + _flag("presence"),
     "ModalitySelector": [
