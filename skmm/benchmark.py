@@ -548,14 +548,10 @@ def _in_order(n_jobs, tasks):
     """Run ``tasks`` (joblib ``delayed`` calls) in one pool; yield results in order.
 
     One pool for every task keeps both workers busy to the end (a pool per method
-    leaves one idle while the other runs that method's last fold). With joblib >= 1.3
-    results come as they finish, in order; older joblib returns them all at the end.
+    leaves one idle while the other runs that method's last fold); results come as
+    they finish, in order.
     """
-    try:
-        parallel = Parallel(n_jobs=n_jobs, return_as="generator")
-    except TypeError:  # joblib < 1.3
-        parallel = Parallel(n_jobs=n_jobs)
-    yield from parallel(tasks)
+    yield from Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
 
 
 def run_benchmark(
