@@ -104,7 +104,8 @@ def _iterative(random_state, quick, regression):
 def _softimpute(random_state, quick, regression):
     from ._transductive import SoftImputeImputer
 
-    imputer = SoftImputeImputer(random_state=random_state)
+    # whole missing rows make SoftImpute slow to converge: 100 steps are not enough
+    imputer = SoftImputeImputer(max_iter=1000, random_state=random_state)
     return _imputer_pipeline(imputer, regression), True
 
 
