@@ -51,9 +51,9 @@ DATASETS = {
                      "error and worst of 10 measurements; 569 samples, 2 classes)",
     "digits": "scikit-learn's 8x8 digits as four views, the image quadrants (1,797 "
               "samples, 10 classes)",
-    "diabetes": "scikit-learn's diabetes data as three views (demographics, body "
-                "measurements, blood serum; 442 patients, a continuous target: disease "
-                "progression after one year)",
+    "diabetes": "scikit-learn's diabetes data as two views (clinical: age, sex, body "
+                "mass index, blood pressure; six blood serum measurements; 442 patients, "
+                "a continuous target: disease progression after one year)",
 }
 # Rows that are references, not methods: left out of the ranking.
 REFERENCES = ("oracle",)
