@@ -2,24 +2,25 @@
 
 import numpy as np
 from scipy.spatial.distance import cdist
-from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .._data import MultiModalData
 from ..base import MultiModalMixin, MultiModalTransformerMixin, fit_atomically
 from ..cluster import PartialModalityKMeans
+from ..cluster._partial_kmeans import _PartialKMeansParams
 from ..utils._patterns import missing_patterns
 
 __all__ = ["PartialModalityKMeansImputer"]
 
 
 class PartialModalityKMeansImputer(
-    MultiModalMixin, MultiModalTransformerMixin, BaseEstimator
+    MultiModalMixin, MultiModalTransformerMixin, _PartialKMeansParams
 ):
     """Fill missing modalities from partial-modality k-means centres (UL4M4).
 
     :meth:`fit` clusters the incomplete data with
-    :class:`~skmm.cluster.PartialModalityKMeans`. :meth:`transform` completes each sample
+    :class:`~skmm.cluster.PartialModalityKMeans`, whose parameters it takes unchanged
+    (the two classes share one signature). :meth:`transform` completes each sample
     greedily: candidate ``f`` is the sample with its missing modalities taken from centre
     ``f`` (where centre ``f`` has them); the candidate closest to any centre (partial
     distance) fills every missing modality it provides, then the next closest fills what
@@ -116,27 +117,6 @@ class PartialModalityKMeansImputer(
            [4.6, 5. , 5.5]])
     """
 
-    def __init__(
-        self,
-        n_clusters=8,
-        *,
-        init="k-means++",
-        n_local_trials=1,
-        n_init=1,
-        max_iter=300,
-        tol=1e-4,
-        verbose=0,
-        random_state=None,
-    ):
-        self.n_clusters = n_clusters
-        self.init = init
-        self.n_local_trials = n_local_trials
-        self.n_init = n_init
-        self.max_iter = max_iter
-        self.tol = tol
-        self.verbose = verbose
-        self.random_state = random_state
-
     @fit_atomically
     def fit(self, X, y=None):
         """Cluster the incomplete data.
@@ -152,10 +132,9 @@ class PartialModalityKMeansImputer(
         -------
         self
         """
-        kmeans = PartialModalityKMeans(**self.get_params())
-        kmeans._check_params()  # parameters before data
+        self._check_params()  # parameters before data
         X, _ = self._validate_multimodal(X, reset=True, allow_empty_samples=False)
-        self.kmeans_ = kmeans.fit(X)
+        self.kmeans_ = PartialModalityKMeans(**self.get_params()).fit(X)
         return self
 
     @property
@@ -224,15 +203,18 @@ class PartialModalityKMeansImputer(
 
 def _complete(kmeans, X, obs):
     """Greedy completion of ``X`` (validated, modified in place, with observed mask
-    ``obs``) from ``kmeans``."""
-    presence = kmeans._presence
+    ``obs``) from ``kmeans``, through its public seam: ``cluster_presence_``,
+    ``standardized_centers_`` and :meth:`~PartialModalityKMeans.map_distance_tables`."""
+    presence = kmeans.cluster_presence_
     all_present = presence.all()
     k = presence.shape[0]
     # k x k tables: ||c_f^m - c_j^m||^2 / d_m where both centres have m, and 1 there.
     shared = (presence.T[:, :, None] & presence.T[:, None, :]).astype(np.float64)
-    centre_sq = shared * np.stack(
-        [cdist(c, c, "sqeuclidean") / c.shape[1] for c in kmeans._z_centers]
-    )
+    # (NaN from the NaN rows of absent modalities is masked out)
+    centre_sq = np.where(shared > 0, np.stack([
+        cdist(c, c, "sqeuclidean") / c.shape[1]
+        for c in (kmeans.standardized_centers_[m] for m in kmeans.modalities_)
+    ]), 0.0)
     filled_values = [np.asarray(kmeans.cluster_centers_[m]) for m in kmeans.modalities_]
     means = [kmeans.mean_[m] for m in kmeans.modalities_]
     arrays = [X[m] for m in kmeans.modalities_]
@@ -309,4 +291,4 @@ def _complete(kmeans, X, obs):
         for m, a in enumerate(arrays):
             a[empty] = means[m]
 
-    kmeans._map_tables(X, fill, obs, rank=True)
+    kmeans.map_distance_tables(X, fill, observed=obs, rank=True)

@@ -8,7 +8,7 @@ from threadpoolctl import threadpool_limits
 
 from skmm import MultiModalData
 from skmm.cluster import PartialModalityKMeans
-from skmm.cluster import _partial_kmeans
+from skmm.cluster import _partial_distance
 
 
 # --- reference: UL4M4 stage 1 straight from the specification (loops, no tricks) -------
@@ -192,14 +192,14 @@ def test_one_local_trial_is_the_plain_seeding_of_the_reference():
 def record_greedy_steps(monkeypatch):
     """Record ``(candidates, closest before the choice, chosen)`` of each greedy step."""
     steps = []
-    original = PartialModalityKMeans._best_candidate
+    original = _partial_distance.best_candidate
 
-    def recording(self, arrays, obs, stacked, candidates, closest, threads):
-        chosen = original(self, arrays, obs, stacked, candidates, closest, threads)
+    def recording(arrays, obs, stacked, mean, scale, candidates, closest, threads):
+        chosen = original(arrays, obs, stacked, mean, scale, candidates, closest, threads)
         steps.append((candidates.copy(), closest.copy(), int(chosen)))
         return chosen
 
-    monkeypatch.setattr(PartialModalityKMeans, "_best_candidate", recording)
+    monkeypatch.setattr(_partial_distance, "best_candidate", recording)
     return steps
 
 
@@ -275,7 +275,7 @@ def test_greedy_seeding_with_chunks_and_threads(monkeypatch):
     X = make_data(n=300, seed=32, partial_groups=True)
     with threadpool_limits(1, user_api="blas"):
         one = PartialModalityKMeans(6, n_local_trials=4, random_state=0).fit(X)
-    monkeypatch.setattr(_partial_kmeans, "_TABLE_ENTRIES", 4 * 7)
+    monkeypatch.setattr(_partial_distance, "_TABLE_ENTRIES", 4 * 7)
     with threadpool_limits(2, user_api="blas"):
         many = PartialModalityKMeans(6, n_local_trials=4, random_state=0).fit(X)
     np.testing.assert_array_equal(one.labels_, many.labels_)
@@ -301,6 +301,76 @@ def test_fitted_attributes_and_methods_agree():
     np.testing.assert_allclose(km.fit_transform(X), D)
     names = [f"partialmodalitykmeans{j}" for j in range(4)]
     assert list(km.get_feature_names_out()) == names
+
+
+@pytest.mark.parametrize("partial_groups", [False, True])
+def test_presence_and_standardized_centres_are_those_of_the_centres(partial_groups):
+    X = make_data(n=90, seed=12, partial_groups=partial_groups)
+    km = PartialModalityKMeans(5, random_state=0)
+    assert not hasattr(km, "cluster_presence_")
+    assert not hasattr(km, "standardized_centers_")
+    km.fit(X)
+    centres = km.cluster_centers_
+    assert km.cluster_presence_.dtype == bool
+    np.testing.assert_array_equal(km.cluster_presence_, centres.observed)
+    assert km.cluster_presence_.all() != partial_groups
+    z = km.standardized_centers_
+    assert isinstance(z, MultiModalData) and z.modalities == X.modalities
+    np.testing.assert_array_equal(z.observed, km.cluster_presence_)
+    for m in X.modalities:
+        np.testing.assert_allclose(z[m], (centres[m] - km.mean_[m]) / km.scale_[m],
+                                   rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("partial_groups", [False, True])
+def test_map_distance_tables_give_the_partial_distances_chunk_by_chunk(
+    partial_groups, monkeypatch
+):
+    from skmm.utils import check_multimodal
+
+    X = make_data(n=90, seed=13, partial_groups=partial_groups)
+    km = PartialModalityKMeans(5, random_state=0).fit(X)
+    new = make_data(n=70, seed=14, partial_groups=partial_groups)
+    for a in new.values():
+        a[:2] = np.nan  # samples with no modality: sums 0 and counts 0
+    checked = check_multimodal(new, modalities=km.modalities_,
+                               n_features=km.n_features_per_modality_)
+    monkeypatch.setattr(_partial_distance, "_TABLE_ENTRIES", 4 * 5)  # several chunks
+
+    def tables(rows, observed, sums, counts):
+        if counts is None:
+            counts = np.broadcast_to(observed.sum(axis=1)[:, None], sums.shape)
+        return rows, observed.copy(), sums.copy(), np.array(counts, dtype=float)
+
+    chunks = km.map_distance_tables(checked, tables)
+    assert len(chunks) > 1  # in row order, covering every row once
+    bounds = [(c[0].start, c[0].stop) for c in chunks]
+    assert bounds[0][0] == 0 and bounds[-1][1] == new.n_samples
+    assert all(a[1] == b[0] for a, b in zip(bounds[:-1], bounds[1:]))
+    observed = np.concatenate([c[1] for c in chunks])
+    sums = np.concatenate([c[2] for c in chunks])
+    counts = np.concatenate([c[3] for c in chunks])
+    np.testing.assert_array_equal(observed, new.observed)
+    assert np.array_equal(counts == 0, ~(new.observed @ km.cluster_presence_.T > 0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = np.sqrt(np.where(counts > 0, sums / counts, np.inf))
+    np.testing.assert_allclose(d, km.transform(new), rtol=1e-12, atol=1e-12)
+    # the observed mask given by the caller, and ranking scores (complete centres
+    # only): the labels of predict
+
+    def nearest(rows, observed, sums, counts):
+        assert (counts is None) == km.cluster_presence_.all()
+        if counts is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                sums = np.where(counts > 0, sums / counts, np.inf)
+        return sums.argmin(axis=1)
+
+    labels = km.map_distance_tables(checked, nearest, observed=new.observed, rank=True)
+    np.testing.assert_array_equal(np.concatenate(labels)[2:], km.predict(new)[2:])
+    with pytest.raises(ValueError, match="MultiModalData with the fitted modalities"):
+        km.map_distance_tables(dict(new), tables)
+    with pytest.raises(ValueError, match="MultiModalData with the fitted modalities"):
+        km.map_distance_tables(MultiModalData({"a": new["a"], "b": new["b"]}), tables)
 
 
 def test_transform_is_the_partial_distance_to_the_centres():
@@ -411,8 +481,8 @@ def test_chunks_and_threads_do_not_change_the_result(monkeypatch):
     X = make_data(n=300, seed=10, partial_groups=True)
     with threadpool_limits(1, user_api="blas"):
         one = PartialModalityKMeans(6, random_state=0).fit(X)
-    monkeypatch.setattr(_partial_kmeans, "_TABLE_ENTRIES", 6 * 7)
-    monkeypatch.setattr(_partial_kmeans, "_INPUT_ENTRIES", 20)
+    monkeypatch.setattr(_partial_distance, "_TABLE_ENTRIES", 6 * 7)
+    monkeypatch.setattr(_partial_distance, "_INPUT_ENTRIES", 20)
     with threadpool_limits(2, user_api="blas"):
         many = PartialModalityKMeans(6, random_state=0).fit(X)
         D = many.transform(X)
@@ -595,36 +665,6 @@ def test_failed_fit_changes_nothing(method):
         km.predict(renamed)
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("moved_share", [0.0, 0.1, 0.9])
-def test_member_sums_from_scratch_and_by_moved_rows(dtype, moved_share, monkeypatch):
-    # Small blocks so that several are used; the sums against a plain loop.
-    monkeypatch.setattr(_partial_kmeans, "_INPUT_ENTRIES", 8)
-    rng = np.random.default_rng(0)
-    n, k = 50, 4
-    obs = rng.random((n, 2)) < 0.7
-    arrays = [rng.normal(size=(n, d)).astype(dtype) for d in (3, 2)]
-    for m, a in enumerate(arrays):
-        a[~obs[:, m]] = np.nan
-    previous = rng.integers(k, size=n)
-    labels = np.where(rng.random(n) < moved_share, rng.integers(k, size=n), previous)
-
-    def plain(lab):
-        return [
-            np.array([a[(lab == j) & obs[:, m]].astype(np.float64).sum(axis=0)
-                      for j in range(k)])
-            for m, a in enumerate(arrays)
-        ]
-
-    sums = [np.zeros((k, a.shape[1])) for a in arrays]
-    _partial_kmeans._add_member_sums(sums, previous, obs, arrays)
-    for got, expected in zip(sums, plain(previous)):
-        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
-    _partial_kmeans._add_member_sums(sums, labels, obs, arrays, previous)
-    for got, expected in zip(sums, plain(labels)):
-        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
-
-
 def test_validated_observed_mask_is_handed_over_once():
     # check_multimodal leaves its mask on the container it creates; it is taken once,
     # so a later change to the (shared, uncopied) arrays is seen.
@@ -649,7 +689,7 @@ def test_predict_ranks_complete_centres_as_the_distances_do():
     # 1e3 and 1e7 standard deviations out (both sides of the bound).
     X = make_data(n=300, seed=3)
     km = PartialModalityKMeans(4, random_state=0).fit(X)
-    assert km._presence.all()
+    assert km.cluster_presence_.all()
     far = MultiModalData({m: a.copy() for m, a in X.items()})
     far["a"][:5] *= 1e3
     far["b"][5:10] *= 1e7

@@ -104,9 +104,12 @@ def test_completion_matches_reference_for_arbitrary_partial_centres(seed):
     km = imp.kmeans_
     presence = rng.random((7, 3)) < 0.5
     presence[np.arange(7), rng.integers(3, size=7)] = True
-    km._presence = presence
-    km._z_centers = [rng.normal(size=(7, X[m].shape[1])) for m in X.modalities]
+    km.cluster_presence_ = presence
+    km.standardized_centers_ = MultiModalData(
+        {m: rng.normal(size=(7, X[m].shape[1])) for m in X.modalities}
+    )  # values in the rows of absent modalities too: they must be ignored
     km.cluster_centers_ = km._centres_in_input_space()
+    assert not presence.all() and (imp.cluster_centers_.observed == presence).all()
     new = make_data(n=50, seed=200 + seed)
     for a in new.values():
         a[:2] = np.nan
@@ -187,6 +190,18 @@ def test_exposes_the_fitted_clusterer():
     assert imp.score(X) == pytest.approx(-imp.inertia_)
     with pytest.raises(ValueError, match="n_clusters=61"):
         PartialModalityKMeansImputer(61).fit(X)
+
+
+def test_parameters_are_the_clusterers_passed_on_unchanged():
+    import inspect
+
+    assert (inspect.signature(PartialModalityKMeansImputer)
+            == inspect.signature(PartialModalityKMeans))
+    params = dict(n_clusters=3, n_local_trials=2, n_init=2, max_iter=7, tol=1e-3,
+                  random_state=np.random.RandomState(1))
+    imp = PartialModalityKMeansImputer(**params).fit(make_data(n=40, seed=8))
+    assert imp.kmeans_.get_params() == imp.get_params()
+    assert imp.kmeans_.random_state is params["random_state"]
 
 
 def test_2d_array_round_trip():
