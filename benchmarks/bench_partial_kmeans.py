@@ -137,7 +137,7 @@ def bench_completion(full, X, k=64, subset=20, repeats=5):
     sk = KMeans(k, init=np.asarray(imp.cluster_centers_), n_init=1, max_iter=1).fit(full)
     # Same centres with modality 0 taken out of centre 0: the general k x k path.
     partial = copy.deepcopy(imp)
-    partial.kmeans_._presence[0, 0] = False
+    partial.kmeans_.cluster_presence_[0, 0] = False
     partial.kmeans_.cluster_centers_ = partial.kmeans_._centres_in_input_space()
     rows = np.flatnonzero(~X.observed.all(axis=1))[:subset]
     print(f"\n2. greedy completion (transform) of {X.n_samples} samples, k={k}, against "
