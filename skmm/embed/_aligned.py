@@ -8,7 +8,7 @@ the cross-modal score (``_retrieval_candidates`` and ``_retrieval_kernel``).
 
 :class:`_AlignedEmbedder` adds what :class:`~skmm.embed.OVAIBEmbedder` and
 :class:`~skmm.embed.PairwiseCLIPEmbedder` share on top (their parameters, network and
-``fusion``); they define only the training loss (``_batch_loss``) and the score.
+``fusion``); they define only the training loss (``batch_loss``) and the score.
 :class:`~skmm.embed.CalMRLEmbedder` derives from :class:`_PerModalityEmbedder` directly.
 """
 
@@ -19,7 +19,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._validation import check_option_param
-from ._base import _TRANSFORM_CHUNK, BaseTorchEmbedder, check_scalar_param
+from ._base import _TRANSFORM_CHUNK, TorchEmbedder, check_scalar_param
 
 __all__ = ["ALIGNED_PARAMETERS_DOC"]
 
@@ -48,7 +48,7 @@ embedding_dim : int, default=64
         With ``fusion="mean"``, rescale the fused vector to unit norm."""
 
 
-class _PerModalityEmbedder(BaseTorchEmbedder):
+class _PerModalityEmbedder(TorchEmbedder):
     """Private base: per-modality unit embeddings, their concatenation and retrieval.
 
     The fitted ``module_`` maps a list of ``(n, d_m)`` tensors to ``(n, M, d)``
@@ -219,7 +219,7 @@ class _AlignedEmbedder(_PerModalityEmbedder):
         self._check_aligned_params()
 
     # --- network -----------------------------------------------------------------
-    def _build_module(self, n_features):
+    def build_module(self, n_features):
         from ._modules import ModalityEncoders
 
         n_modalities = len(n_features)
@@ -248,7 +248,7 @@ class _AlignedEmbedder(_PerModalityEmbedder):
         return z.sum() * 0.0
 
     # --- embedding ---------------------------------------------------------------
-    def _encode(self, module, xs, present):
+    def encode(self, module, xs, present):
         from ._losses import l2_normalize
 
         z = self._unit_embeddings(module, xs, present)

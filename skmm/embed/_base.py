@@ -1,109 +1,41 @@
-"""The one torch training base of skmm's embedders.
+"""The one torch training base of skmm's embedders, and the seam for writing new ones.
 
-:class:`BaseTorchEmbedder` owns everything an embedder shares: input validation,
+:class:`TorchEmbedder` owns everything an embedder shares: input validation,
 per-modality standardisation, zero-filling of missing rows with a presence mask, device
-placement, mini-batching, AdamW, the epoch loop with history, early stopping,
-``warm_start`` and ``partial_fit``, determinism, chunked ``transform`` and pickling.
+placement, mini-batching, the optimiser, the epoch loop with history, early stopping,
+``warm_start`` and ``partial_fit``, determinism, chunked ``transform`` and pickling. A
+subclass defines its network (``build_module``), the loss of a mini-batch
+(``batch_loss``) and the embedding (``encode``); the class docstring is the reference,
+and :ref:`torch_embedders_custom` has a complete example.
+
+The training loop (the public steps may be overridden; the hooks are no-ops here)::
+
+    fit / partial_fit -> _fit            validation split, seeds, module, device
+      _fit_loop                          on_train_begin, optimiser, epochs, best weights,
+                                         optimiser state, on_train_end
+        _fit_epoch(epoch)                on_epoch_begin, training pass, weights check,
+                                         validation pass, early stopping, history,
+                                         on_epoch_end
+          run_epoch(data, epoch)         batches; train_step (with an optimiser) or
+                                         validation_step (inside ``evaluating``)
+            train_step(batch, epoch)     batch_loss, finite-loss check, backward, step
+
 ``import skmm.embed`` never imports torch: torch is imported inside methods, and the
 ``torch.nn`` classes live in :mod:`skmm.embed._modules` (losses in
 :mod:`skmm.embed._losses`), which only methods import.
 
-Writing an embedder
--------------------
-A subclass defines its network and its loss, nothing else::
-
-    class MyEmbedder(BaseTorchEmbedder):
-        def __init__(self, embedding_dim=32, *, temperature=0.1, max_epochs=100,
-                     batch_size="auto", lr=1e-3, weight_decay=1e-3, device="cpu",
-                     random_state=None, verbose=0, early_stopping=False,
-                     validation_fraction=0.1, n_iter_no_change=10, tol=1e-4,
-                     warm_start=False):
-            super().__init__(max_epochs=max_epochs, batch_size=batch_size, lr=lr,
-                             weight_decay=weight_decay, device=device,
-                             random_state=random_state, verbose=verbose,
-                             early_stopping=early_stopping,
-                             validation_fraction=validation_fraction,
-                             n_iter_no_change=n_iter_no_change, tol=tol,
-                             warm_start=warm_start)
-            self.embedding_dim = embedding_dim
-            self.temperature = temperature
-
-        def _check_params(self):                      # optional, called by fit
-            check_scalar_param(self.temperature, "temperature", float, low=0,
-                               include_low=False)
-
-        def _build_module(self, n_features):           # {modality: d_m} -> nn.Module
-            from ._modules import ModalityEncoders
-            return ModalityEncoders(list(n_features.values()), 128, self.embedding_dim)
-
-        def _batch_loss(self, module, xs, present, generator):
-            from ._losses import info_nce
-            z = module(xs)                            # (n, M, d)
-            both = present[:, 0] & present[:, 1]
-            loss = info_nce(z[both, 0], z[both, 1], self.temperature)
-            return loss, {"clip": loss}
-
-        def _encode(self, module, xs, present):
-            z = module(xs) * present[..., None]
-            return z.sum(1) / present.sum(1, keepdim=True).clamp_min(1)
-
-        def _feature_names(self):
-            return [f"emb{i}" for i in range(self.embedding_dim)]
-
-The scikit-learn rules for ``__init__`` hold: list every parameter (the base ones too)
-explicitly in the signature, store them unchanged, validate nothing there.
-
-Hooks (``xs`` is a list of ``(n, d_m)`` tensors in ``modalities_`` order, standardised,
-with the rows of missing modalities filled with zeros; ``present`` is the ``(n, M)``
-bool presence mask; NaN never reaches torch). Training runs in float32; inference
-(``_encode``) runs a float64 copy of the module on float64 tensors, so every tensor a
-hook creates must follow the dtype of ``xs`` (never a hard-coded float32):
-
-``_build_module(n_features) -> torch.nn.Module``  (required)
-    Called once per fresh fit, with the global torch RNG seeded from ``random_state``
-    (inside ``torch.random.fork_rng``, so the caller's RNG is left untouched). The base
-    moves it to the device. Parameters with fewer than 2 dimensions, and those named by
-    an optional ``module.no_weight_decay()``, get no weight decay.
-``_batch_loss(module, xs, present, generator) -> (loss, components)``  (required)
-    The training loss of one mini-batch: a scalar tensor and a ``{name: scalar
-    tensor or float}`` dict of its parts, recorded as ``train_<name>`` and
-    ``valid_<name>`` in ``history_``. Draw every random number from ``generator`` (a
-    ``torch.Generator`` on the training device): ``torch.rand(..., generator=generator,
-    device=generator.device)``. The validation loss calls it too, under
-    ``torch.no_grad()`` with the module in eval mode and a generator reseeded
-    identically at each epoch, so validation losses are comparable across epochs.
-``_encode(module, xs, present) -> Tensor (n, n_features_out)``  (required)
-    The embedding used by ``transform``, called on chunks under
-    ``torch.inference_mode()`` with a float64 copy of the module in eval mode, on
-    float64 ``xs``; no randomness.
-``_feature_names() -> list of str``  (required unless ``_n_features_out`` is set)
-    Output feature names; the default is ``"<classname><i>"``.
-``_check_params()``  (optional)
-    Validate the subclass's own parameters with the shared checks of
-    :mod:`skmm.utils._validation` (``check_scalar_param``, re-exported here, and
-    ``check_option_param``), which raise errors naming the parameter. Register bad
-    values in ``skmm.utils._testing.BAD_PARAMS``.
-``_on_epoch_begin(module, data, epoch, generator)``  (optional)
-    Called before each training epoch (``epoch`` counts from 1 over all fits). ``data``
-    is the :class:`TensorData` of the training rows (float32);
-    :meth:`BaseTorchEmbedder._embed_data` encodes it in chunks with the training
-    module. Use it for work between epochs (e.g. refitting an EM model on the current,
-    detached representations every few epochs); store the result in a fitted attribute
-    ending in ``_`` so that it pickles with the estimator.
-
-Shared building blocks: :mod:`skmm.embed._modules` (``MLP``, ``ModalityEncoders``,
-``TransformerBlock``, ``AttentionPool``) and :mod:`skmm.embed._losses` (``nt_xent``,
-``info_nce``, ``squared_cosine``, ``l2_normalize``).
-
-Register a new public embedder in ``skmm.utils._testing.TEST_PARAMS`` with tiny
-parameters (e.g. ``max_epochs=2``) so that the common checks run fast.
+A new embedder of skmm itself is also registered in ``skmm.utils._testing``:
+``TEST_PARAMS`` (tiny parameters, e.g. ``max_epochs=2``, so that the common checks run
+fast) and ``BAD_PARAMS`` (invalid values of its own parameters).
 """
 
+import abc
 import contextlib
 import copy
 import sys
 import time
 import warnings
+from collections.abc import Mapping
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -113,14 +45,22 @@ from sklearn.utils.validation import check_is_fitted
 from ..base import MultiModalMixin, MultiModalTransformerMixin, fit_atomically
 from ..utils._validation import (
     InvalidParameterError,
+    check_option_param,
     check_random_state_param,
     check_scalar_param,
     check_verbose_param,
 )
 
-__all__ = ["BaseTorchEmbedder", "TensorData", "check_scalar_param"]
+__all__ = [
+    "BaseTorchEmbedder", "TensorData", "TorchEmbedder", "check_scalar_param",
+    "evaluating",
+]
 
 _DEVICES = ("cpu", "cuda", "auto")
+# optimizer="<name>" -> the torch.optim class
+_OPTIMIZERS = {"adamw": "AdamW", "adam": "Adam", "sgd": "SGD"}
+# optimizer_params keys that belong to the estimator (or to the base) instead
+_RESERVED_OPTIMIZER_PARAMS = ("params", "lr", "weight_decay")
 # Rows per chunk in transform. Inference runs in float64, where the batch-size dependent
 # rounding of the matmul kernels (~1e-7 in float32) is ~1e-15: a row's embedding does
 # not depend on the chunking or on the other rows to far below any test tolerance.
@@ -148,9 +88,25 @@ max_epochs : int, default={max_epochs}
         training rows is clipped to them (one batch per epoch) with a warning, as in
         :class:`~sklearn.neural_network.MLPClassifier`.
     lr : float, default={lr}
-        AdamW learning rate.
+        Learning rate of the optimiser.
     weight_decay : float, default={weight_decay}
-        AdamW weight decay (not applied to biases, norm weights and embeddings).
+        Weight decay of the optimiser (decoupled for AdamW, an L2 penalty in the
+        gradient for Adam and SGD); not applied to biases, norm weights and
+        embeddings.
+    optimizer : {{"adamw", "adam", "sgd"}} or torch.optim.Optimizer subclass, \
+default="adamw"
+        The optimiser: :class:`torch.optim.AdamW`, :class:`torch.optim.Adam`,
+        :class:`torch.optim.SGD`, or any optimiser class whose ``step`` needs no
+        closure, built as ``optimizer(param_groups, lr=lr, **optimizer_params)``
+        with one ``weight_decay`` per group, in its fastest form that the optimiser
+        and the device support (``fused``, else ``foreach``, unless
+        ``optimizer_params`` sets one).
+    optimizer_params : dict or None, default=None
+        Further keyword arguments of the optimiser (e.g. ``{{"momentum": 0.9}}`` for
+        SGD, ``{{"betas": (0.9, 0.99)}}`` for Adam(W)); ``lr`` and ``weight_decay``
+        are parameters of their own. A continued fit applies the current
+        ``optimizer_params``, ``lr`` and ``weight_decay``, and starts a fresh
+        optimiser state if ``optimizer`` has changed.
     device : {{"cpu", "cuda", "auto"}}, default="cpu"
         Where to train and transform (``"cuda:1"`` also works); ``"auto"`` takes CUDA
         when available. Fitted modules are stored on the CPU when pickled.
@@ -304,24 +260,136 @@ class _Progress:
         sys.stderr.flush()
 
 
-def _adamw(torch, groups, lr):
-    """AdamW in its fastest form the parameters' device supports.
+@contextlib.contextmanager
+def evaluating(module, *, inference=False):
+    """Run the block with ``module`` in eval mode and without gradients.
 
-    ``fused=True`` (one kernel for all parameters: the step is about 3.5x cheaper than
-    the default for-loop on CPU) needs torch >= 2.4 on CPU; older versions and other
-    devices refuse it when the optimiser is built, and fall back to ``foreach=True``,
-    then to the for-loop. The three forms differ only by float rounding.
+    The one evaluation context of the embedders: validation passes, encoding the
+    training rows between epochs and ``transform``. Gradients are off through
+    :func:`torch.no_grad`, or :func:`torch.inference_mode` with ``inference=True``
+    (faster; its tensors cannot enter autograd later). The module's training mode is
+    restored on exit.
     """
-    for options in ({"fused": True}, {"foreach": True}):
+    torch = _import_torch()
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.inference_mode() if inference else torch.no_grad():
+            yield module
+    finally:
+        module.train(was_training)
+
+
+class _NonFiniteLoss(FloatingPointError):
+    """A step's loss is NaN or infinite; the epoch loop reports where it happened."""
+
+
+class _EarlyStopping:
+    """Early-stopping state of one fit call: best validation loss, its weights, and the
+    epochs since the last improvement of more than ``tol``.
+
+    Each fit call draws a new validation split: losses of earlier calls are not
+    comparable, so every call starts afresh.
+    """
+
+    def __init__(self, tol, patience):
+        self.tol, self.patience = tol, patience
+        self.best_loss, self.best_state, self.no_improve = np.inf, None, 0
+
+    def update(self, loss, module):
+        """Record an epoch's validation ``loss``; return whether it is the best yet
+        (then ``module``'s weights are copied)."""
+        if not loss < self.best_loss - self.tol:
+            self.no_improve += 1
+        else:
+            self.no_improve = 0
+        if not loss < self.best_loss:
+            return False
+        self.best_loss = loss
+        self.best_state = copy.deepcopy(module.state_dict())
+        return True
+
+    @property
+    def should_stop(self):
+        return self.no_improve >= self.patience
+
+    def restore_best(self, module):
+        """Load the weights of the best epoch into ``module``."""
+        if self.best_state is not None:
+            module.load_state_dict(self.best_state)
+
+
+def _build_optimizer(cls, groups, lr, options):
+    """``cls(groups, lr=lr, **options)`` in its fastest form the parameters' device
+    supports.
+
+    Unless ``options`` picks the implementation (``fused`` or ``foreach``),
+    ``fused=True`` (one kernel for all parameters: an AdamW step is about 3.5x cheaper
+    than the default for-loop on CPU; torch >= 2.4 on CPU) is tried first, then
+    ``foreach=True``, then the for-loop: a form that the optimiser, the torch version
+    or the device refuses at construction is skipped. The forms differ only by float
+    rounding. Each attempt gets fresh copies of ``groups`` (a refused construction may
+    have filled in defaults).
+    """
+    fast = [{"fused": True}, {"foreach": True}]
+    if {"fused", "foreach"} & set(options):
+        fast = []
+    for extra in fast:
         try:
-            return torch.optim.AdamW(groups, lr=lr, **options)
+            return cls([dict(g) for g in groups], lr=lr, **options, **extra)
         except (RuntimeError, ValueError, TypeError):
             continue
-    return torch.optim.AdamW(groups, lr=lr)
+    return cls([dict(g) for g in groups], lr=lr, **options)
 
 
-class BaseTorchEmbedder(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
-    """Base class of skmm's torch embedders (see the module docstring for the hooks).
+def _qualified_name(cls):
+    """``module.qualname`` of a class: what identifies a saved optimiser state."""
+    return f"{getattr(cls, '__module__', '')}.{getattr(cls, '__qualname__', repr(cls))}"
+
+
+class TorchEmbedder(
+    MultiModalMixin, MultiModalTransformerMixin, BaseEstimator, metaclass=abc.ABCMeta
+):
+    """Base class of the torch embedders: subclass it to write a new one.
+
+    A subclass defines three things, the network, the loss of a mini-batch and the
+    embedding, and gets ``fit``, ``partial_fit``, ``transform``,
+    ``get_feature_names_out``, early stopping, ``warm_start``, the history, devices,
+    determinism and pickling from this base, as :class:`COrALEmbedder`,
+    :class:`OVAIBEmbedder`, :class:`PairwiseCLIPEmbedder` and
+    :class:`CalMRLEmbedder` do. :ref:`torch_embedders_custom` has a complete example.
+
+    What a subclass implements:
+
+    - :meth:`build_module` (the :class:`torch.nn.Module`), :meth:`batch_loss` (the
+      training loss of a mini-batch, with named components recorded in
+      ``history_``) and :meth:`encode` (the embedding ``transform`` returns);
+    - ``n_features_out_``: the width of the embedding (a property); the columns are
+      named ``"<classname><i>"`` unless ``_feature_names()`` returns other names;
+    - optionally ``_check_params()``, called at each fit: validate the subclass's
+      own parameters there with :func:`skmm.embed._base.check_scalar_param` and
+      :func:`skmm.utils._validation.check_option_param` (errors name the
+      parameter);
+    - optionally the hooks :meth:`on_train_begin`, :meth:`on_epoch_begin`,
+      :meth:`on_epoch_end` and :meth:`on_train_end` (work between epochs, such as
+      refitting a model on the current representations; state they keep goes in
+      fitted attributes ending in ``_``, so that it pickles with the estimator), and
+      the loop's steps :meth:`run_epoch`, :meth:`train_step` and
+      :meth:`validation_step` (e.g. clipping gradients in ``train_step``).
+
+    The scikit-learn rules for ``__init__`` hold: list every parameter, the training
+    parameters below included, explicitly in the signature, pass the training ones to
+    ``super().__init__`` and store the others unchanged; validate nothing there.
+
+    The tensors a subclass sees: ``xs`` is a list of ``(n, d_m)`` tensors in
+    ``modalities_`` order, standardised, with the rows of missing modalities filled
+    with zeros; ``present`` is the ``(n, M)`` bool presence mask; NaN never reaches
+    torch. Training runs in float32; inference (:meth:`encode` in ``transform``)
+    runs a float64 copy of the module on float64 tensors, so every tensor a method
+    creates must follow the dtype of ``xs`` (never a hard-coded float32). Hooks that
+    receive ``data`` get a ``TensorData``: ``data.tensors`` (the ``xs`` of all the
+    rows), ``data.present``, ``data.n_samples``, ``data.take(rows)`` and
+    ``data.chunks(size)``.
 
     Parameters
     ----------
@@ -330,6 +398,31 @@ class BaseTorchEmbedder(MultiModalMixin, MultiModalTransformerMixin, BaseEstimat
     Attributes
     ----------
     {training_attributes}
+
+    See Also
+    --------
+    COrALEmbedder, OVAIBEmbedder, PairwiseCLIPEmbedder, CalMRLEmbedder :
+        the embedders built on this base.
+
+    Notes
+    -----
+    One call to ``fit`` (``partial_fit``: one epoch, no validation split) runs::
+
+        on_train_begin(data, valid)
+        for epoch in n_iter_ + 1, n_iter_ + 2, ...:
+            on_epoch_begin(epoch, data)
+            run_epoch(data, epoch=epoch, ...)   # shuffled batches, train_step each
+            run_epoch(valid, epoch=epoch, ...)  # early stopping: validation_step each
+            on_epoch_end(epoch, record)         # record: this epoch's history_ entry
+        on_train_end(data, valid)
+
+    ``epoch`` counts from 1 over all fits of the estimator (``warm_start`` and
+    ``partial_fit`` continue it). The loop runs with the global torch RNG seeded
+    from ``random_state`` inside :func:`torch.random.fork_rng`, so the caller's RNG
+    is left untouched. An error in an epoch hook or a step while the weights are
+    non-finite, a linear-algebra failure and a non-finite loss become a
+    ``FloatingPointError`` naming the epoch (and batch), and a failed call leaves the
+    estimator as it was.
     """
 
     def __init__(
@@ -339,6 +432,8 @@ class BaseTorchEmbedder(MultiModalMixin, MultiModalTransformerMixin, BaseEstimat
         batch_size="auto",
         lr=1e-3,
         weight_decay=1e-3,
+        optimizer="adamw",
+        optimizer_params=None,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -352,6 +447,8 @@ class BaseTorchEmbedder(MultiModalMixin, MultiModalTransformerMixin, BaseEstimat
         self.batch_size = batch_size
         self.lr = lr
         self.weight_decay = weight_decay
+        self.optimizer = optimizer
+        self.optimizer_params = optimizer_params
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -361,25 +458,140 @@ class BaseTorchEmbedder(MultiModalMixin, MultiModalTransformerMixin, BaseEstimat
         self.tol = tol
         self.warm_start = warm_start
 
-    # --- hooks -------------------------------------------------------------------
+    # --- what a subclass defines -------------------------------------------------
+    @abc.abstractmethod
+    def build_module(self, n_features):
+        """Build the network.
+
+        Called once per fresh fit, with the global torch RNG seeded from
+        ``random_state``; the base moves the module to the device. Parameters with
+        fewer than 2 dimensions, and those named by an optional
+        ``module.no_weight_decay()`` (a set of parameter names), get no weight decay.
+
+        Parameters
+        ----------
+        n_features : dict
+            ``{modality: width}`` of the input, in ``modalities_`` order.
+
+        Returns
+        -------
+        torch.nn.Module
+        """
+
+    @abc.abstractmethod
+    def batch_loss(self, module, xs, present, *, epoch, generator):
+        """The training loss of one mini-batch.
+
+        Also called, under :func:`torch.no_grad` with the module in eval mode, on
+        the validation rows (early stopping), with a generator reseeded identically
+        at each epoch so that validation losses are comparable across epochs.
+
+        Parameters
+        ----------
+        module : torch.nn.Module
+            The network being trained (float32).
+        xs : list of Tensor
+            One ``(n, d_m)`` tensor per modality, zeros where it is missing.
+        present : bool Tensor of shape (n, M)
+            Which modalities each sample has.
+        epoch : int
+            The epoch this batch belongs to (from 1, over all fits); a validation
+            pass gets the epoch it follows. Use it for schedules.
+        generator : torch.Generator
+            Draw every random number from it (on the training device), e.g.
+            ``torch.rand(..., generator=generator, device=generator.device)``.
+
+        Returns
+        -------
+        loss : scalar Tensor
+            What is minimised.
+        components : dict
+            ``{name: scalar tensor or float}``, parts of the loss recorded as
+            ``train_<name>`` and ``valid_<name>`` in ``history_``.
+        """
+
+    @abc.abstractmethod
+    def encode(self, module, xs, present):
+        """The embedding of a chunk of samples.
+
+        ``transform`` calls it on chunks under :func:`torch.inference_mode`, with a
+        float64 copy of the module in eval mode and float64 ``xs``; it must draw no
+        random numbers.
+
+        Parameters
+        ----------
+        module : torch.nn.Module
+        xs : list of Tensor
+            One ``(n, d_m)`` tensor per modality, zeros where it is missing.
+        present : bool Tensor of shape (n, M)
+
+        Returns
+        -------
+        Tensor of shape (n, ``n_features_out_``)
+        """
+
     def _check_params(self):
         """Validate the subclass's own parameters (called at each fit)."""
 
-    def _build_module(self, n_features):
-        raise NotImplementedError
-
-    def _batch_loss(self, module, xs, present, generator):
-        raise NotImplementedError
-
-    def _encode(self, module, xs, present):
-        raise NotImplementedError
-
-    def _on_epoch_begin(self, module, data, epoch, generator):
-        """Called before each training epoch; does nothing by default."""
-
     def _feature_names(self):
+        """Names of the embedding's columns; ``"<classname><i>"`` by default."""
         prefix = type(self).__name__.lower()
-        return [f"{prefix}{i}" for i in range(self._n_features_out)]
+        return [f"{prefix}{i}" for i in range(self.n_features_out_)]
+
+    # --- hooks -------------------------------------------------------------------
+    def on_train_begin(self, data, valid):
+        """Called by each ``fit`` and ``partial_fit`` before its first epoch.
+
+        The module is built and on the device (``module_``); ``n_iter_`` is 0 on a
+        fresh fit. Does nothing by default.
+
+        Parameters
+        ----------
+        data : TensorData
+            The training rows (float32, on the device).
+        valid : TensorData or None
+            The validation rows (early stopping), else None.
+        """
+
+    def on_epoch_begin(self, epoch, data):
+        """Called before each training epoch; does nothing by default.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch about to be trained (from 1, over all fits).
+        data : TensorData
+            The training rows; ``self._embed_data(self.module_, data)`` encodes them
+            in chunks with the training module, in eval mode.
+        """
+
+    def on_epoch_end(self, epoch, record):
+        """Called after each epoch, its validation and ``history_`` entry included;
+        does nothing by default.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch just trained (``n_iter_``).
+        record : dict
+            The epoch's ``history_`` entry; entries added here are kept (and printed
+            with ``verbose``).
+        """
+
+    def on_train_end(self, data, valid):
+        """Called at the end of each ``fit`` and ``partial_fit`` that did not fail;
+        does nothing by default.
+
+        The weights kept (those of the best epoch with early stopping) are in
+        ``module_`` and the optimiser state is saved.
+
+        Parameters
+        ----------
+        data : TensorData
+            The training rows.
+        valid : TensorData or None
+            The validation rows (early stopping), else None.
+        """
 
     # --- parameters, device, data ------------------------------------------------
     def _batch_size(self, n_samples):
@@ -400,6 +612,7 @@ class BaseTorchEmbedder(MultiModalMixin, MultiModalTransformerMixin, BaseEstimat
             check_scalar_param(self.batch_size, "batch_size", int, low=1)
         check_scalar_param(self.lr, "lr", float, low=0, include_low=False)
         check_scalar_param(self.weight_decay, "weight_decay", float, low=0)
+        self._optimizer_class()  # checks optimizer and optimizer_params
         check_verbose_param(self.verbose)
         check_scalar_param(self.early_stopping, "early_stopping", bool)
         check_scalar_param(
@@ -543,114 +756,53 @@ class BaseTorchEmbedder(MultiModalMixin, MultiModalTransformerMixin, BaseEstimat
                 "non-finite (refit it)."
             )
 
-    def _embed_data(self, module, data, chunk_size=_TRANSFORM_CHUNK):
-        """``_encode`` over a :class:`TensorData` in chunks, in eval mode (a tensor).
+    def _embed_data(self, module, data, encode=None, chunk_size=_TRANSFORM_CHUNK):
+        """``encode`` (default :meth:`encode`) over a :class:`TensorData` in chunks,
+        inside :func:`evaluating` (inference mode); one tensor.
 
         For work during training: ``module`` and ``data`` are used as given (float32).
-        The module is put back in training mode afterwards if it was in it.
         """
         torch = _import_torch()
-        was_training = module.training
-        module.eval()
-        try:
-            with torch.inference_mode():
-                parts = [
-                    self._encode(module, chunk.tensors, chunk.present)
-                    for chunk in data.chunks(chunk_size)
-                ]
-        finally:
-            module.train(was_training)
-        return torch.cat(parts, dim=0)
+        encode = self.encode if encode is None else encode
+        with evaluating(module, inference=True):
+            return torch.cat(
+                [encode(module, c.tensors, c.present) for c in data.chunks(chunk_size)]
+            )
 
-    # --- training ----------------------------------------------------------------
-    def _make_optimizer(self, module):
+    def _optimizer_class(self):
+        """The optimiser class of ``optimizer``, after checking ``optimizer_params``."""
         torch = _import_torch()
-        named = getattr(module, "no_weight_decay", lambda: set())()
-        decay, no_decay = [], []
-        for name, param in module.named_parameters():
-            if not param.requires_grad:
-                continue
-            (no_decay if param.ndim < 2 or name in named else decay).append(param)
-        groups = [
-            {"params": decay, "weight_decay": self.weight_decay},
-            {"params": no_decay, "weight_decay": 0.0},
-        ]
-        optimizer = _adamw(torch, groups, self.lr)
-        state = getattr(self, "_optimizer_state", None)
-        if state is not None:
-            optimizer.load_state_dict(state)
-            for group, wd in zip(optimizer.param_groups, (self.weight_decay, 0.0)):
-                group["lr"] = self.lr
-                group["weight_decay"] = wd
+        optimizer = self.optimizer
+        if isinstance(optimizer, str):
+            check_option_param(optimizer, "optimizer", tuple(_OPTIMIZERS))
+            optimizer = getattr(torch.optim, _OPTIMIZERS[optimizer])
+        elif not (
+            isinstance(optimizer, type) and issubclass(optimizer, torch.optim.Optimizer)
+        ):
+            hint = (
+                " (an instance: pass its class, and its arguments in optimizer_params)"
+                if isinstance(optimizer, torch.optim.Optimizer) else ""
+            )
+            raise InvalidParameterError(
+                f"optimizer must be one of {', '.join(map(repr, _OPTIMIZERS))} or a "
+                f"torch.optim.Optimizer subclass; got {optimizer!r}{hint}."
+            )
+        options = self.optimizer_params
+        if options is not None and not (
+            isinstance(options, Mapping) and all(isinstance(k, str) for k in options)
+        ):
+            raise InvalidParameterError(
+                "optimizer_params must be None or a dict of keyword arguments of the "
+                f"optimizer; got {options!r}."
+            )
+        reserved = [k for k in _RESERVED_OPTIMIZER_PARAMS if k in (options or {})]
+        if reserved:
+            raise ValueError(
+                f"optimizer_params must not set {reserved}: the parameters are given "
+                "by the estimator (set lr and weight_decay as the estimator's own "
+                "parameters)."
+            )
         return optimizer
-
-    def _loss_parts(self, module, xs, present, generator):
-        loss, components = self._batch_loss(module, xs, present, generator)
-        torch = _import_torch()
-        values = [loss.detach()] + [
-            c.detach() if isinstance(c, torch.Tensor) else torch.tensor(float(c))
-            for c in components.values()
-        ]
-        return loss, list(components), values
-
-    def _divergence_error(self, epoch, batch, what):
-        where = f"epoch {epoch}" + ("" if batch is None else f" (batch {batch})")
-        return FloatingPointError(
-            f"{type(self).__name__}: training diverged at {where}: {what}. Lower lr "
-            f"(now {self.lr}) or check the scale of the input. The estimator is left "
-            "as it was before this call (weights, history and optimizer state)."
-        )
-
-    @contextlib.contextmanager
-    def _divergence_guard(self, module, epoch, batch=None, progress=None):
-        """Report a failure inside an epoch as divergence at ``epoch``.
-
-        An error raised while the weights are non-finite, or a linear-algebra failure
-        (ill-conditioned representations after a too large step), becomes the
-        ``FloatingPointError`` of :meth:`_divergence_error`; ``progress`` is closed on
-        any error.
-        """
-        torch = _import_torch()
-        try:
-            yield
-        except BaseException as exc:
-            if progress is not None:
-                progress.close()
-            if isinstance(exc, Exception) and not isinstance(exc, FloatingPointError):
-                if not _is_finite_module(module):
-                    raise self._divergence_error(
-                        epoch, batch, "the network's weights became non-finite"
-                    ) from exc
-                if isinstance(exc, (torch.linalg.LinAlgError, np.linalg.LinAlgError)):
-                    first_line = str(exc).splitlines()[0] if str(exc) else ""
-                    raise self._divergence_error(
-                        epoch, batch, f"a linear-algebra step failed ({first_line})"
-                    ) from exc
-            raise
-
-    def _validation_loss(self, module, data):
-        """Mean loss and components over ``data``, deterministic across epochs."""
-        torch = _import_torch()
-        generator = torch.Generator(device=self.device_)
-        generator.manual_seed(self._valid_seed)
-        module.eval()
-        totals, names = None, []
-        try:
-            with torch.no_grad():
-                start = 0
-                for size in _batch_sizes(data.n_samples, self._batch_size(data.n_samples)):
-                    chunk = data.take(slice(start, start + size))
-                    start += size
-                    _, names, values = self._loss_parts(
-                        module, chunk.tensors, chunk.present, generator
-                    )
-                    values = torch.stack([v.float().to(self.device_) for v in values])
-                    values = values * size
-                    totals = values if totals is None else totals + values
-        finally:
-            module.train()
-        means = (totals / data.n_samples).tolist()
-        return means[0], dict(zip(names, means[1:]))
 
     @fit_atomically
     def fit(self, X, y=None):
@@ -770,86 +922,25 @@ class BaseTorchEmbedder(MultiModalMixin, MultiModalTransformerMixin, BaseEstimat
             for index in cuda_devices:
                 torch.cuda.default_generators[index].manual_seed(seed)
             if fresh:
-                self.module_ = self._build_module(dict(self.n_features_per_modality_))
+                self.module_ = self.build_module(dict(self.n_features_per_modality_))
             self.module_ = self.module_.to(device)
             generator = torch.Generator(device=device)
             generator.manual_seed(seed)
-            self._train(data, valid, n_epochs, generator)
+            self._fit_loop(data, valid, n_epochs, generator)
         return self
 
-    def _train(self, data, valid, n_epochs, generator):
-        torch = _import_torch()
+    def _fit_loop(self, data, valid, n_epochs, generator):
+        """Train ``n_epochs`` epochs (fewer if early stopping stops them)."""
+        self.on_train_begin(data, valid)
         module = self.module_
         optimizer = self._make_optimizer(module)
         module.train()
-        best_state, no_improve = None, 0
-        # Each fit call draws a new validation split: losses of earlier calls are not
-        # comparable, so the best loss starts afresh.
-        best_valid = np.inf
-        stopped = False
+        stopper = None
+        if valid is not None:
+            stopper = _EarlyStopping(self.tol, self.n_iter_no_change)
         for _ in range(n_epochs):
-            epoch = self.n_iter_ + 1
-            start_time = time.perf_counter()
-            with self._divergence_guard(module, epoch):
-                self._on_epoch_begin(module, data, epoch, generator)
-            module.train()
-            sizes = _batch_sizes(data.n_samples, self._batch_size(data.n_samples))
-            perm = torch.randperm(
-                data.n_samples, generator=generator, device=generator.device
-            )
-            progress = _Progress(len(sizes), epoch) if self.verbose >= 2 else None
-            totals, names = None, []
-            for b, rows in enumerate(perm.split(sizes), start=1):
-                batch = data.take(rows)
-                with self._divergence_guard(module, epoch, b, progress):
-                    loss, names, values = self._loss_parts(
-                        module, batch.tensors, batch.present, generator
-                    )
-                    values = torch.stack([v.float().to(loss.device) for v in values])
-                    value = values[0].item()
-                    if not np.isfinite(value):
-                        raise self._divergence_error(
-                            epoch, b, f"the training loss became {value}"
-                        )
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                values = values * rows.numel()
-                totals = values if totals is None else totals + values
-                if progress is not None:
-                    progress.update(b, value)
-            if progress is not None:
-                progress.close()
-            if not _is_finite_module(module):
-                raise self._divergence_error(
-                    epoch, None, "the network's weights became non-finite"
-                )
-            means = (totals / data.n_samples).tolist()
-            record = {"epoch": epoch, "train_loss": means[0]}
-            record.update({f"train_{k}": v for k, v in zip(names, means[1:])})
-            self.n_iter_ = epoch
-            self.loss_curve_.append(means[0])
-            if valid is not None:
-                valid_loss, parts = self._validation_loss(module, valid)
-                record["valid_loss"] = valid_loss
-                record.update({f"valid_{k}": v for k, v in parts.items()})
-                self.validation_loss_curve_.append(valid_loss)
-                if not valid_loss < best_valid - self.tol:
-                    no_improve += 1
-                else:
-                    no_improve = 0
-                if valid_loss < best_valid:
-                    best_valid = valid_loss
-                    self.best_epoch_ = epoch
-                    best_state = copy.deepcopy(module.state_dict())
-            else:
-                self.best_epoch_ = epoch
-            record["dur"] = time.perf_counter() - start_time
-            self.history_.append(record)
-            if self.verbose:
-                print(self._format_record(record), flush=True)
-            if valid is not None and no_improve >= self.n_iter_no_change:
-                stopped = True
+            self._fit_epoch(self.n_iter_ + 1, data, valid, optimizer, generator, stopper)
+            if stopper is not None and stopper.should_stop:
                 if self.verbose:
                     print(
                         f"Validation loss did not improve by more than tol={self.tol} "
@@ -858,10 +949,9 @@ class BaseTorchEmbedder(MultiModalMixin, MultiModalTransformerMixin, BaseEstimat
                         flush=True,
                     )
                 break
-        if valid is not None:
-            if best_state is not None:
-                module.load_state_dict(best_state)
-            if not stopped:
+        if stopper is not None:
+            stopper.restore_best(module)
+            if not stopper.should_stop:
                 warnings.warn(
                     f"{type(self).__name__}: max_epochs={self.max_epochs} reached and "
                     "the validation loss was still improving; consider increasing "
@@ -870,6 +960,253 @@ class BaseTorchEmbedder(MultiModalMixin, MultiModalTransformerMixin, BaseEstimat
                 )
         optimizer.zero_grad(set_to_none=True)  # no stale gradients in module_
         self._optimizer_state = optimizer.state_dict()
+        self._optimizer_type = _qualified_name(self._optimizer_class())
+        self.on_train_end(data, valid)
+
+    def _fit_epoch(self, epoch, data, valid, optimizer, generator, stopper):
+        """Train epoch ``epoch``, validate it, record it in ``history_``."""
+        start_time = time.perf_counter()
+        with self._divergence_guard(epoch):
+            self.on_epoch_begin(epoch, data)
+        train_loss, parts = self.run_epoch(
+            data, epoch=epoch, generator=generator, optimizer=optimizer
+        )
+        self._check_finite_weights(epoch)
+        record = {"epoch": epoch, "train_loss": train_loss}
+        record.update({f"train_{k}": v for k, v in parts.items()})
+        self.n_iter_ = epoch
+        self.loss_curve_.append(train_loss)
+        if valid is not None:
+            valid_loss, parts = self._validation_loss(valid, epoch)
+            record["valid_loss"] = valid_loss
+            record.update({f"valid_{k}": v for k, v in parts.items()})
+            self.validation_loss_curve_.append(valid_loss)
+            if stopper.update(valid_loss, self.module_):
+                self.best_epoch_ = epoch
+        else:
+            self.best_epoch_ = epoch
+        record["dur"] = time.perf_counter() - start_time
+        self.history_.append(record)
+        with self._divergence_guard(epoch):
+            self.on_epoch_end(epoch, record)
+        if self.verbose:
+            print(self._format_record(record), flush=True)
+
+    def run_epoch(self, data, *, epoch, generator, optimizer=None):
+        """One pass over ``data`` in mini-batches; the mean loss and components.
+
+        With an ``optimizer``, a training pass: the module in training mode, the rows
+        shuffled by ``generator``, :meth:`train_step` on each batch and a progress bar
+        with ``verbose=2``. Without, an evaluation pass inside :func:`evaluating`: the
+        rows in order, :meth:`validation_step` on each batch. Either way the rows are
+        split into ``ceil(n / batch_size)`` batches of near-equal size, and a failure
+        in a step is reported as divergence at ``epoch`` and the batch.
+
+        Parameters
+        ----------
+        data : TensorData
+            The rows to pass over.
+        epoch : int
+            The epoch (passed on to :meth:`batch_loss`).
+        generator : torch.Generator
+            Shuffles the rows (training) and feeds :meth:`batch_loss`.
+        optimizer : torch.optim.Optimizer or None, default=None
+            Training pass when given.
+
+        Returns
+        -------
+        loss : float
+            Mean loss over the rows (each batch weighted by its size).
+        components : dict
+            Mean of each component of :meth:`batch_loss`.
+        """
+        torch = _import_torch()
+        module = self.module_
+        training = optimizer is not None
+        n = data.n_samples
+        sizes = _batch_sizes(n, self._batch_size(n))
+        if training:
+            module.train()
+            order = torch.randperm(n, generator=generator, device=generator.device)
+            batches = order.split(sizes)
+            context = contextlib.nullcontext()
+        else:
+            ends = np.cumsum(sizes).tolist()
+            batches = [slice(end - size, end) for end, size in zip(ends, sizes)]
+            context = evaluating(module)
+        progress = _Progress(len(sizes), epoch) if training and self.verbose >= 2 else None
+        totals, names = None, []
+        with context:
+            for b, rows in enumerate(batches, start=1):
+                batch = data.take(rows)
+                with self._divergence_guard(epoch, b, progress):
+                    if training:
+                        names, values = self.train_step(
+                            batch, epoch=epoch, generator=generator, optimizer=optimizer
+                        )
+                    else:
+                        names, values = self.validation_step(
+                            batch, epoch=epoch, generator=generator
+                        )
+                if progress is not None:
+                    progress.update(b, values[0].item())
+                values = values * batch.n_samples
+                totals = values if totals is None else totals + values
+        if progress is not None:
+            progress.close()
+        means = (totals / n).tolist()
+        return means[0], dict(zip(names, means[1:]))
+
+    def train_step(self, batch, *, epoch, generator, optimizer):
+        """One optimisation step on ``batch``: loss, backward pass, optimiser step.
+
+        Parameters
+        ----------
+        batch : TensorData
+            The mini-batch.
+        epoch : int
+        generator : torch.Generator
+        optimizer : torch.optim.Optimizer
+
+        Returns
+        -------
+        names : list of str
+            The component names of :meth:`batch_loss`.
+        values : Tensor of shape (1 + len(names),)
+            The loss and its components (detached, float32).
+
+        Raises
+        ------
+        FloatingPointError
+            If the loss is NaN or infinite (before any update).
+        """
+        loss, names, values = self._batch_values(batch, epoch, generator, "training")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return names, values
+
+    def validation_step(self, batch, *, epoch, generator):
+        """The loss of ``batch`` without an update (inside :func:`evaluating`).
+
+        Parameters
+        ----------
+        batch : TensorData
+        epoch : int
+        generator : torch.Generator
+
+        Returns
+        -------
+        names, values
+            As :meth:`train_step`.
+        """
+        _, names, values = self._batch_values(batch, epoch, generator, "validation")
+        return names, values
+
+    def _batch_values(self, batch, epoch, generator, phase):
+        """:meth:`batch_loss` of ``batch``; the loss, component names and the detached
+        values ``[loss, *components]`` in one float tensor. A non-finite loss raises."""
+        torch = _import_torch()
+        loss, components = self.batch_loss(
+            self.module_, batch.tensors, batch.present, epoch=epoch, generator=generator
+        )
+        values = [loss.detach()] + [
+            c.detach() if isinstance(c, torch.Tensor) else torch.tensor(float(c))
+            for c in components.values()
+        ]
+        values = torch.stack([v.float().to(loss.device) for v in values])
+        value = values[0].item()
+        if not np.isfinite(value):
+            raise _NonFiniteLoss(f"the {phase} loss became {value}")
+        return loss, list(components), values
+
+    def _validation_loss(self, data, epoch):
+        """Mean loss and components over ``data`` after ``epoch``; the generator is
+        reseeded identically each time, so losses are comparable across epochs."""
+        torch = _import_torch()
+        generator = torch.Generator(device=self.device_)
+        generator.manual_seed(self._valid_seed)
+        return self.run_epoch(data, epoch=epoch, generator=generator)
+
+    def _make_optimizer(self, module):
+        """The optimiser of ``module``'s parameters in two weight-decay groups, with
+        the state of the last fit when it used the same optimiser class."""
+        named = getattr(module, "no_weight_decay", lambda: set())()
+        decay, no_decay = [], []
+        for name, param in module.named_parameters():
+            if not param.requires_grad:
+                continue
+            (no_decay if param.ndim < 2 or name in named else decay).append(param)
+        groups = [
+            {"params": decay, "weight_decay": self.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ]
+        cls = self._optimizer_class()
+        options = dict(self.optimizer_params or {})
+        try:
+            optimizer = _build_optimizer(cls, groups, self.lr, options)
+        except (TypeError, ValueError) as exc:
+            if not options:
+                raise
+            raise InvalidParameterError(
+                f"optimizer_params={options!r} were refused by "
+                f"{getattr(cls, '__name__', cls)}: {exc}"
+            ) from exc
+        state = getattr(self, "_optimizer_state", None)
+        same = getattr(self, "_optimizer_type", None) in (None, _qualified_name(cls))
+        if state is not None and same:
+            # the saved state, with the current settings (lr, weight decay, options)
+            settings = [
+                {k: v for k, v in g.items() if k != "params"}
+                for g in optimizer.param_groups
+            ]
+            optimizer.load_state_dict(state)
+            for group, values in zip(optimizer.param_groups, settings):
+                group.update(values)
+        return optimizer
+
+    def _divergence_error(self, epoch, batch, what):
+        where = f"epoch {epoch}" + ("" if batch is None else f" (batch {batch})")
+        return FloatingPointError(
+            f"{type(self).__name__}: training diverged at {where}: {what}. Lower lr "
+            f"(now {self.lr}) or check the scale of the input. The estimator is left "
+            "as it was before this call (weights, history and optimizer state)."
+        )
+
+    def _check_finite_weights(self, epoch):
+        if not _is_finite_module(self.module_):
+            raise self._divergence_error(
+                epoch, None, "the network's weights became non-finite"
+            )
+
+    @contextlib.contextmanager
+    def _divergence_guard(self, epoch, batch=None, progress=None):
+        """Report a failure inside an epoch as divergence at ``epoch``.
+
+        A non-finite loss, an error raised while the weights are non-finite, or a
+        linear-algebra failure (ill-conditioned representations after a too large
+        step), becomes the ``FloatingPointError`` of :meth:`_divergence_error`;
+        ``progress`` is closed on any error.
+        """
+        torch = _import_torch()
+        try:
+            yield
+        except BaseException as exc:
+            if progress is not None:
+                progress.close()
+            if isinstance(exc, _NonFiniteLoss):
+                raise self._divergence_error(epoch, batch, str(exc)) from None
+            if isinstance(exc, Exception) and not isinstance(exc, FloatingPointError):
+                if not _is_finite_module(self.module_):
+                    raise self._divergence_error(
+                        epoch, batch, "the network's weights became non-finite"
+                    ) from exc
+                if isinstance(exc, (torch.linalg.LinAlgError, np.linalg.LinAlgError)):
+                    first_line = str(exc).splitlines()[0] if str(exc) else ""
+                    raise self._divergence_error(
+                        epoch, batch, f"a linear-algebra step failed ({first_line})"
+                    ) from exc
+            raise
 
     @staticmethod
     def _format_record(record):
@@ -877,7 +1214,8 @@ class BaseTorchEmbedder(MultiModalMixin, MultiModalTransformerMixin, BaseEstimat
         for key, value in record.items():
             if key in ("epoch", "dur"):
                 continue
-            parts.append(f"{key} {value:.4f}")
+            parts.append(f"{key} {value:.4f}" if isinstance(value, float) else
+                         f"{key} {value}")
         parts.append(f"{record['dur']:.2f}s")
         return " | ".join(parts)
 
@@ -913,12 +1251,12 @@ class BaseTorchEmbedder(MultiModalMixin, MultiModalTransformerMixin, BaseEstimat
         device = self._resolve_device()
         module = self._inference_module(device)
         out = []
-        with torch.inference_mode():
+        with evaluating(module, inference=True):
             for start in range(0, X.n_samples, _TRANSFORM_CHUNK):
                 chunk = self._to_tensors(
                     X[start : start + _TRANSFORM_CHUNK], device, torch.float64, start
                 )
-                z = self._encode(module, chunk.tensors, chunk.present)
+                z = self.encode(module, chunk.tensors, chunk.present)
                 self._check_finite_output(z, start)
                 out.append(z.to(torch.float64).cpu().numpy())
         # pandas output (set_output) keeps the input's row labels
@@ -969,6 +1307,9 @@ class BaseTorchEmbedder(MultiModalMixin, MultiModalTransformerMixin, BaseEstimat
         return tags
 
 
-BaseTorchEmbedder = fill_training_doc(
+TorchEmbedder = fill_training_doc(
     max_epochs=100, batch_size='"auto"', lr=1e-3, weight_decay=1e-3
-)(BaseTorchEmbedder)
+)(TorchEmbedder)
+
+# The private name of the base before it was public (kept for existing subclasses).
+BaseTorchEmbedder = TorchEmbedder

@@ -8,7 +8,7 @@ import numpy as np
 from ..impute import _calmrl_em as em
 from ._aligned import _PerModalityEmbedder
 from ..utils._validation import check_option_param
-from ._base import BaseTorchEmbedder, check_scalar_param, fill_training_doc
+from ._base import TorchEmbedder, check_scalar_param, fill_training_doc
 
 __all__ = ["CalMRLEmbedder"]
 
@@ -235,6 +235,8 @@ class CalMRLEmbedder(_PerModalityEmbedder):
         batch_size="auto",
         lr=1e-3,
         weight_decay=1e-3,
+        optimizer="adamw",
+        optimizer_params=None,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -251,6 +253,8 @@ class CalMRLEmbedder(_PerModalityEmbedder):
             batch_size=batch_size,
             lr=lr,
             weight_decay=weight_decay,
+            optimizer=optimizer,
+            optimizer_params=optimizer_params,
             device=device,
             random_state=random_state,
             verbose=verbose,
@@ -316,7 +320,7 @@ class CalMRLEmbedder(_PerModalityEmbedder):
         self._check_output()
 
     # --- network -----------------------------------------------------------------
-    def _build_module(self, n_features):
+    def build_module(self, n_features):
         from ._modules import ModalityEncoders
 
         limit = len(n_features) * self.embedding_dim
@@ -415,14 +419,14 @@ class CalMRLEmbedder(_PerModalityEmbedder):
         return z, present
 
     # --- loss --------------------------------------------------------------------
-    def _batch_loss(self, module, xs, present, generator):
+    def batch_loss(self, module, xs, present, *, epoch, generator):
         import torch
         import torch.nn.functional as F
 
         from ._losses import info_nce, stack_spectrum
 
         z = self._representations(module, xs)
-        stack, columns = self._stack(z, present, getattr(self, "_impute_now", False))
+        stack, columns = self._stack(z, present, self._imputes_at(epoch))
         s, u = stack_spectrum(stack, columns)
         logits = s / self._temperature_value("singular_value_temperature")
         if columns is not None:  # dropped columns leave the softmax
@@ -445,27 +449,40 @@ class CalMRLEmbedder(_PerModalityEmbedder):
         return intra + inter, {"intra": intra, "inter": inter}
 
     # --- calibration step --------------------------------------------------------
-    def _on_epoch_begin(self, module, data, epoch, generator):
-        after_warmup = self.calibrate and epoch > self.warmup_epochs
+    def _imputes_at(self, epoch):
+        """Whether the loss of ``epoch`` aligns calibrated stacks (after the warm-up)."""
+        return self.calibrate and epoch > self.warmup_epochs
+
+    def on_train_begin(self, data, valid):
+        """Start without a calibration model on a fresh fit; refuse a modality that no
+        training sample has."""
+        if self.n_iter_ == 0:  # a fresh fit
+            self.latent_model_ = None
+            self.calibration_history_ = []
+        empty = ~data.present.any(0).cpu().numpy()
+        if empty.any():
+            names = [m for m, e in zip(self.modalities_, empty) if e]
+            raise ValueError(
+                f"{type(self).__name__}: modality {names[0]!r} is missing in every "
+                "training sample; there is nothing to encode it from."
+            )
+
+    def on_epoch_begin(self, epoch, data):
+        """Refit the calibration model every ``calibrate_every`` epochs after the
+        warm-up, on the representations of the training rows."""
         due = (epoch - self.warmup_epochs - 1) % self.calibrate_every == 0
-        if after_warmup and (due or self.latent_model_ is None):
-            self._calibrate(module, data, epoch - 1)
-        self._impute_now = after_warmup
+        if self._imputes_at(epoch) and (due or self.latent_model_ is None):
+            self._calibrate(self.module_, data, epoch - 1)
+
+    def on_train_end(self, data, valid):
+        """Refit the calibration model on the final encoders (``transform`` imputes
+        with it)."""
+        self._calibrate(self.module_, data, self.n_iter_)
 
     def _calibrate(self, module, data, epochs_done):
         """Refit the shared-latent model on the detached representations of ``data``."""
-        import torch
-
         start = time.perf_counter()
-        was_training = module.training
-        module.eval()
-        try:
-            with torch.inference_mode():
-                z = torch.cat(
-                    [self._representations(module, c.tensors) for c in data.chunks(2048)]
-                )
-        finally:
-            module.train(was_training)
+        z = self._embed_data(module, data, lambda m, xs, _: self._representations(m, xs))
         z = z.double().cpu().numpy()
         observed = data.present.cpu().numpy()
         em_data = em.prepare([z[:, j] for j in range(z.shape[1])], observed)
@@ -510,28 +527,12 @@ class CalMRLEmbedder(_PerModalityEmbedder):
                 flush=True,
             )
 
-    _continued_attributes = BaseTorchEmbedder._continued_attributes + (
+    _continued_attributes = TorchEmbedder._continued_attributes + (
         "calibration_history_",
     )
 
-    def _train(self, data, valid, n_epochs, generator):
-        if self.n_iter_ == 0:  # a fresh fit
-            self.latent_model_ = None
-            self.calibration_history_ = []
-            self._impute_now = False
-        empty = ~data.present.any(0).cpu().numpy()
-        if empty.any():
-            names = [m for m, e in zip(self.modalities_, empty) if e]
-            raise ValueError(
-                f"{type(self).__name__}: modality {names[0]!r} is missing in every "
-                "training sample; there is nothing to encode it from."
-            )
-        super()._train(data, valid, n_epochs, generator)
-        # a final refit, so that transform imputes with a model of the final encoders
-        self._calibrate(self.module_, data, self.n_iter_)
-
     # --- embedding ---------------------------------------------------------------
-    def _encode(self, module, xs, present):
+    def encode(self, module, xs, present):
         self._check_output()
         from ._losses import stack_spectrum
 

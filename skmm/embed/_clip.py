@@ -76,6 +76,8 @@ class PairwiseCLIPEmbedder(_AlignedEmbedder):
         batch_size="auto",
         lr=1e-3,
         weight_decay=1e-3,
+        optimizer="adamw",
+        optimizer_params=None,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -90,6 +92,8 @@ class PairwiseCLIPEmbedder(_AlignedEmbedder):
             batch_size=batch_size,
             lr=lr,
             weight_decay=weight_decay,
+            optimizer=optimizer,
+            optimizer_params=optimizer_params,
             device=device,
             random_state=random_state,
             verbose=verbose,
@@ -106,7 +110,7 @@ class PairwiseCLIPEmbedder(_AlignedEmbedder):
         self.fusion = fusion
         self.normalize_output = normalize_output
 
-    def _batch_loss(self, module, xs, present, generator):
+    def batch_loss(self, module, xs, present, *, epoch, generator):
         import torch
 
         from ._losses import info_nce

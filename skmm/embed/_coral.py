@@ -1,6 +1,6 @@
 """COrAL: one embedding with redundant, unique and synergistic information."""
 
-from ._base import BaseTorchEmbedder, check_scalar_param, fill_training_doc
+from ._base import TorchEmbedder, check_scalar_param, fill_training_doc
 
 __all__ = ["COrALEmbedder"]
 
@@ -10,7 +10,7 @@ _RAMP = (0.05, 0.35, 0.55, 0.75)
 
 
 @fill_training_doc(max_epochs=100, batch_size='"auto"', lr=1e-3, weight_decay=1e-3)
-class COrALEmbedder(BaseTorchEmbedder):
+class COrALEmbedder(TorchEmbedder):
     """Orthogonalised multimodal contrastive embedding with asymmetric masking (COrAL).
 
     Learns one vector per sample that keeps what the modalities share (redundancy),
@@ -159,6 +159,8 @@ class COrALEmbedder(BaseTorchEmbedder):
         batch_size="auto",
         lr=1e-3,
         weight_decay=1e-3,
+        optimizer="adamw",
+        optimizer_params=None,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -173,6 +175,8 @@ class COrALEmbedder(BaseTorchEmbedder):
             batch_size=batch_size,
             lr=lr,
             weight_decay=weight_decay,
+            optimizer=optimizer,
+            optimizer_params=optimizer_params,
             device=device,
             random_state=random_state,
             verbose=verbose,
@@ -234,7 +238,7 @@ class COrALEmbedder(BaseTorchEmbedder):
         check_scalar_param(self.presence_bits, "presence_bits", bool)
 
     # --- network -----------------------------------------------------------------
-    def _build_module(self, n_features):
+    def build_module(self, n_features):
         from ._modules import COrALNetwork
 
         return COrALNetwork(
@@ -252,9 +256,6 @@ class COrALEmbedder(BaseTorchEmbedder):
             return float(self.mask_ratio)
         quarter = min(3, int(4 * (epoch - 1) / self.max_epochs))
         return float(self.mask_ratio) * _RAMP[quarter] / _RAMP[-1]
-
-    def _on_epoch_begin(self, module, data, epoch, generator):
-        self._mask_ratio_now = self._current_mask_ratio(epoch)
 
     # --- loss --------------------------------------------------------------------
     def _augment(self, xs, present, generator):
@@ -276,16 +277,14 @@ class COrALEmbedder(BaseTorchEmbedder):
             out.append(x * present[:, m : m + 1].to(x.dtype))
         return out
 
-    def _complementary_keep(self, present, generator):
-        """Token keep masks ``(n, M, K)`` of the two views (asymmetric masking)."""
+    def _complementary_keep(self, present, generator, ratio):
+        """Token keep masks ``(n, M, K)`` of the two views (asymmetric masking): each
+        token of the masked modality is hidden with probability ``ratio``."""
         import torch
 
         n, M = present.shape
         K = self.n_tokens
         dev = present.device
-        ratio = getattr(self, "_mask_ratio_now", None)
-        if ratio is None:
-            ratio = self._current_mask_ratio(getattr(self, "n_iter_", 0) + 1)
         # a, b: two distinct present modalities drawn per sample (a == b when only one)
         scores = torch.rand(n, M, generator=generator, device=dev)
         scores = scores.masked_fill(~present, -1.0)
@@ -302,7 +301,7 @@ class COrALEmbedder(BaseTorchEmbedder):
             keeps.append(keep)
         return keeps
 
-    def _batch_loss(self, module, xs, present, generator):
+    def batch_loss(self, module, xs, present, *, epoch, generator):
         import torch
 
         from ._losses import nt_xent, squared_cosine
@@ -310,7 +309,9 @@ class COrALEmbedder(BaseTorchEmbedder):
         n = present.shape[0]
         view1 = self._augment(xs, present, generator)
         view2 = self._augment(xs, present, generator)
-        keep1, keep2 = self._complementary_keep(present, generator)
+        keep1, keep2 = self._complementary_keep(
+            present, generator, self._current_mask_ratio(epoch)
+        )
         both = [torch.cat([a, b]) for a, b in zip(view1, view2)]
         s, u = module(both, torch.cat([keep1, keep2]))
         h = module.heads(s, u)  # (2n, 1 + M, projection_dim)
@@ -330,7 +331,7 @@ class COrALEmbedder(BaseTorchEmbedder):
         return loss, {"shared": shared, "unique": unique, "orth": orth}
 
     # --- embedding ---------------------------------------------------------------
-    def _encode(self, module, xs, present):
+    def encode(self, module, xs, present):
         import torch
 
         keep = present[:, :, None].expand(-1, -1, self.n_tokens)

@@ -1,7 +1,7 @@
 """torch.nn building blocks of skmm's embedders.
 
 This module imports torch at import time: import it only inside methods (the training
-base does so in ``_build_module``), never from ``skmm/embed/__init__.py`` or at the top
+base does so in ``build_module``), never from ``skmm/embed/__init__.py`` or at the top
 of an estimator module, so that ``import skmm.embed`` stays torch-free. Classes live at
 module level so that fitted estimators (which hold these modules) pickle.
 

@@ -158,6 +158,8 @@ class OVAIBEmbedder(_AlignedEmbedder):
         batch_size="auto",
         lr=1e-3,
         weight_decay=1e-3,
+        optimizer="adamw",
+        optimizer_params=None,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -172,6 +174,8 @@ class OVAIBEmbedder(_AlignedEmbedder):
             batch_size=batch_size,
             lr=lr,
             weight_decay=weight_decay,
+            optimizer=optimizer,
+            optimizer_params=optimizer_params,
             device=device,
             random_state=random_state,
             verbose=verbose,
@@ -220,7 +224,7 @@ class OVAIBEmbedder(_AlignedEmbedder):
         terms = torch.logsumexp(negatives[has_negative], dim=1) - positive[has_negative]
         return terms.mean()
 
-    def _batch_loss(self, module, xs, present, generator):
+    def batch_loss(self, module, xs, present, *, epoch, generator):
         import torch
 
         z = self._unit_embeddings(module, xs, present)  # (n, M, d)

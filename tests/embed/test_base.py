@@ -1,32 +1,38 @@
 """Tests of the shared torch training base (skmm/embed/_base.py)."""
 
 import pickle
+import re
 import subprocess
 import sys
+import textwrap
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 
+from sklearn.base import clone  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 
 from skmm import MultiModalData  # noqa: E402
 from skmm.datasets import make_missing_modalities  # noqa: E402
-from skmm.embed import _base  # noqa: E402
-from skmm.embed._base import BaseTorchEmbedder, TensorData, _batch_sizes  # noqa: E402
+from skmm.utils import all_estimators  # noqa: E402
+from skmm.embed import TorchEmbedder, _base  # noqa: E402
+from skmm.embed._base import TensorData, _batch_sizes  # noqa: E402
 
 
-class TinyEmbedder(BaseTorchEmbedder):
+class TinyEmbedder(TorchEmbedder):
     """Minimal subclass: per-modality linear encoders, pairwise InfoNCE, mean fusion."""
 
     def __init__(self, dim=3, *, nan_at_epoch=None, max_epochs=3, batch_size=32, lr=1e-2,
-                 weight_decay=1e-3, device="cpu", random_state=None, verbose=0,
-                 early_stopping=False, validation_fraction=0.2, n_iter_no_change=3,
-                 tol=1e-4, warm_start=False):
+                 weight_decay=1e-3, optimizer="adamw", optimizer_params=None,
+                 device="cpu", random_state=None, verbose=0, early_stopping=False,
+                 validation_fraction=0.2, n_iter_no_change=3, tol=1e-4, warm_start=False):
         super().__init__(max_epochs=max_epochs, batch_size=batch_size, lr=lr,
-                         weight_decay=weight_decay, device=device,
+                         weight_decay=weight_decay, optimizer=optimizer,
+                         optimizer_params=optimizer_params, device=device,
                          random_state=random_state, verbose=verbose,
                          early_stopping=early_stopping,
                          validation_fraction=validation_fraction,
@@ -35,16 +41,15 @@ class TinyEmbedder(BaseTorchEmbedder):
         self.dim = dim
         self.nan_at_epoch = nan_at_epoch
 
-    def _build_module(self, n_features):
+    def build_module(self, n_features):
         from skmm.embed._modules import ModalityEncoders
 
         return ModalityEncoders(list(n_features.values()), 8, self.dim)
 
-    def _on_epoch_begin(self, module, data, epoch, generator):
+    def on_epoch_begin(self, epoch, data):
         self.epochs_seen_ = getattr(self, "epochs_seen_", []) + [epoch]
-        self._epoch = epoch
 
-    def _batch_loss(self, module, xs, present, generator):
+    def batch_loss(self, module, xs, present, *, epoch, generator):
         from skmm.embed._losses import info_nce
 
         assert all(torch.isfinite(x).all() for x in xs), "NaN reached torch"
@@ -52,11 +57,11 @@ class TinyEmbedder(BaseTorchEmbedder):
         z = module(noise)
         both = present[:, 0] & present[:, 1]
         loss = info_nce(z[both, 0], z[both, 1], 0.5)
-        if self.nan_at_epoch is not None and self._epoch >= self.nan_at_epoch:
+        if self.nan_at_epoch is not None and epoch >= self.nan_at_epoch:
             loss = loss * float("nan")
         return loss, {"clip": loss, "constant": 1.0}
 
-    def _encode(self, module, xs, present):
+    def encode(self, module, xs, present):
         z = module(xs) * present[..., None]
         return z.sum(1) / present.sum(1, keepdim=True).clamp_min(1)
 
@@ -83,6 +88,10 @@ def _data(n=100, seed=0, missing=0.3):
         ("device", "cuda:x"), ("verbose", -1), ("early_stopping", "yes"),
         ("validation_fraction", 0.0), ("validation_fraction", 1.0),
         ("n_iter_no_change", 0), ("tol", -1.0), ("warm_start", 1),
+        ("optimizer", "rmsprop"), ("optimizer", 3), ("optimizer", None),
+        ("optimizer_params", "fast"), ("optimizer_params", {"lr": 0.1}),
+        ("optimizer_params", {1: 0.1}), ("optimizer_params", {"bogus": 1}),
+        ("optimizer_params", {"momentum": -1.0}),
     ],
 )
 def test_bad_parameter_raises_naming_it(param, value):
@@ -141,7 +150,7 @@ def test_constant_feature_gets_unit_scale():
 def test_missing_rows_handled_in_fit_and_transform():
     X = _data(missing=0.5)
     assert not X.observed.all()
-    est = TinyEmbedder(random_state=0).fit(X)  # _batch_loss asserts finite inputs
+    est = TinyEmbedder(random_state=0).fit(X)  # batch_loss asserts finite inputs
     Z = est.transform(X)
     assert Z.shape == (100, 3) and Z.dtype == np.float64 and np.isfinite(Z).all()
 
@@ -177,10 +186,10 @@ def test_inference_runs_a_float64_copy_and_leaves_the_estimator_alone():
     module, state = est.module_, dict(est.__dict__)
     weights = {k: v.clone() for k, v in module.state_dict().items()}
     seen = []
-    encode = est._encode
-    est._encode = lambda m, xs, present: seen.append((m, xs)) or encode(m, xs, present)
+    encode = est.encode
+    est.encode = lambda m, xs, present: seen.append((m, xs)) or encode(m, xs, present)
     est.transform(X)
-    del est._encode
+    del est.encode
     (inference, xs), = seen
     assert inference is not module
     assert all(p.dtype == torch.float64 for p in inference.parameters())
@@ -346,7 +355,7 @@ def test_early_stopping_stops_and_keeps_the_best_epoch(capsys):
     assert est.best_epoch_ == best
     # the kept weights are those of the best epoch: its validation loss is reproduced
     n_valid = round(0.2 * 100)
-    assert est._validation_loss(est.module_, _split_valid(est, X, n_valid))[0] == (
+    assert est._validation_loss(_split_valid(est, X, n_valid), best)[0] == (
         pytest.approx(est.validation_loss_curve_[best - 1], rel=1e-5)
     )
     assert "stopping" in capsys.readouterr().out
@@ -433,6 +442,168 @@ def test_no_weight_decay_on_biases_and_norms():
     assert optimizer.param_groups[1]["weight_decay"] == 0.0
     for name, p in est.module_.named_parameters():
         assert (id(p) in decayed) == (p.ndim >= 2), name
+
+
+class HookedEmbedder(TinyEmbedder):
+    """Logs the hooks, and the epoch and mode of each batch_loss call, in ``calls_``."""
+
+    def _log(self, *event):
+        self.calls_ = getattr(self, "calls_", []) + [event]
+
+    def on_train_begin(self, data, valid):
+        self._log("train_begin", self.n_iter_, valid is not None)
+
+    def on_epoch_begin(self, epoch, data):
+        self._log("epoch_begin", epoch)
+
+    def batch_loss(self, module, xs, present, *, epoch, generator):
+        self._log("train" if module.training else "valid", epoch)
+        return super().batch_loss(module, xs, present, epoch=epoch, generator=generator)
+
+    def on_epoch_end(self, epoch, record):
+        assert record is self.history_[-1] and record["epoch"] == epoch == self.n_iter_
+        record["extra"] = 10 * epoch
+        self._log("epoch_end", epoch)
+
+    def on_train_end(self, data, valid):
+        self._log("train_end", self.n_iter_)
+
+
+def _epoch_calls(epoch, *batches):
+    return [("epoch_begin", epoch)] + [(b, epoch) for b in batches] + [("epoch_end", epoch)]
+
+
+def test_hooks_are_called_in_order_with_the_epoch():
+    X = _data(n=60)
+    est = HookedEmbedder(max_epochs=2, batch_size=30, random_state=0).fit(X)
+    assert est.calls_ == (  # two batches an epoch
+        [("train_begin", 0, False)] + _epoch_calls(1, "train", "train")
+        + _epoch_calls(2, "train", "train") + [("train_end", 2)]
+    )
+    assert [h["extra"] for h in est.history_] == [10, 20]  # on_epoch_end's entries
+    # partial_fit and warm starts continue the epochs
+    est.calls_ = []
+    est.partial_fit(X)
+    est.set_params(warm_start=True, max_epochs=1).fit(X)
+    assert est.calls_ == (
+        [("train_begin", 2, False)] + _epoch_calls(3, "train", "train")
+        + [("train_end", 3)]
+        + [("train_begin", 3, False)] + _epoch_calls(4, "train", "train")
+        + [("train_end", 4)]
+    )
+    # early stopping: the validation pass (eval mode) gets the epoch it follows
+    est = HookedEmbedder(max_epochs=2, batch_size=30, random_state=0,
+                         early_stopping=True, validation_fraction=0.5)
+    with pytest.warns(ConvergenceWarning):
+        est.fit(X)
+    assert est.calls_ == (  # 30 training rows, 30 validation rows: a batch each
+        [("train_begin", 0, True)] + _epoch_calls(1, "train", "valid")
+        + _epoch_calls(2, "train", "valid") + [("train_end", 2)]
+    )
+    assert est.module_.training  # the evaluation context restores the training mode
+
+
+def test_nan_validation_loss_raises_naming_the_epoch():
+    class NanInEval(TinyEmbedder):
+        def batch_loss(self, module, xs, present, *, epoch, generator):
+            loss, parts = super().batch_loss(module, xs, present, epoch=epoch,
+                                             generator=generator)
+            return (loss if module.training else loss * float("nan")), parts
+
+    est = NanInEval(random_state=0, early_stopping=True)
+    with pytest.raises(FloatingPointError, match="epoch 1 .*validation loss became nan"):
+        est.fit(_data())
+    assert not hasattr(est, "module_")
+
+
+# --- the optimiser ---------------------------------------------------------------------
+def test_optimizer_choice_changes_the_training():
+    X = _data()
+    fits = {
+        name: TinyEmbedder(random_state=0, optimizer=optimizer).fit(X)
+        for name, optimizer in [("default", "adamw"), ("adam", "adam"), ("sgd", "sgd"),
+                                ("sgd_class", torch.optim.SGD)]
+    }
+    fits["momentum"] = TinyEmbedder(random_state=0, optimizer="sgd",
+                                    optimizer_params={"momentum": 0.9}).fit(X)
+    Z = {name: est.transform(X) for name, est in fits.items()}
+    kinds = {name: type(est._make_optimizer(est.module_)).__name__
+             for name, est in fits.items()}
+    assert kinds == {"default": "AdamW", "adam": "Adam", "sgd": "SGD", "sgd_class": "SGD",
+                     "momentum": "SGD"}
+    assert TinyEmbedder().optimizer == "adamw"
+    np.testing.assert_array_equal(Z["sgd_class"], Z["sgd"])  # a name or its class
+    assert not np.allclose(Z["sgd"], Z["adam"], atol=1e-3)
+    assert not np.array_equal(Z["adam"], Z["default"])  # L2 penalty vs decoupled decay
+    assert not np.allclose(Z["momentum"], Z["sgd"], atol=1e-3)
+    groups = fits["momentum"]._make_optimizer(fits["momentum"].module_).param_groups
+    assert [g["momentum"] for g in groups] == [0.9, 0.9]
+    assert [g["weight_decay"] for g in groups] == [1e-3, 0.0]
+
+
+def test_continued_fit_applies_the_current_optimizer_settings():
+    X = _data()
+    est = TinyEmbedder(random_state=0, warm_start=True).fit(X)  # AdamW
+    # another optimiser starts a fresh state (AdamW's would not fit SGD, and back)
+    est.set_params(optimizer="sgd", optimizer_params={"momentum": 0.9}).fit(X)
+    assert set(est._optimizer_state["state"][0]) == {"momentum_buffer"}
+    est.set_params(optimizer_params={"momentum": 0.5})
+    optimizer = est._make_optimizer(est.module_)  # same class: the state is kept ...
+    assert "momentum_buffer" in optimizer.state[optimizer.param_groups[0]["params"][0]]
+    assert optimizer.param_groups[0]["momentum"] == 0.5  # ... with the new settings
+    est.set_params(optimizer="adamw", optimizer_params=None).fit(X)
+    assert "exp_avg" in est._optimizer_state["state"][0] and est.n_iter_ == 9
+
+
+def test_optimizer_params_that_the_optimizer_refuses_name_the_parameter():
+    est = TinyEmbedder(optimizer="sgd", optimizer_params={"momentum": -1.0})
+    with pytest.raises(ValueError, match="optimizer_params=.*refused by SGD"):
+        est.fit(_data())
+    with pytest.raises(ValueError, match="optimizer must be .* subclass; got SGD"):
+        params = [torch.nn.Parameter(torch.zeros(1))]
+        TinyEmbedder(optimizer=torch.optim.SGD(params, lr=0.1)).fit(_data())
+
+
+# --- the public extension seam ---------------------------------------------------------
+def test_torch_embedder_is_the_public_abstract_base():
+    assert _base.BaseTorchEmbedder is TorchEmbedder  # the old private name
+    with pytest.raises(TypeError, match="abstract"):
+        TorchEmbedder()
+    assert "TorchEmbedder" not in dict(all_estimators())
+    assert "optimizer : " in TorchEmbedder.__doc__  # the training parameters' docs
+
+
+def _user_guide_code():
+    """The code blocks of the user guide's "Writing your own embedder" section."""
+    path = Path(__file__).parents[2] / "doc" / "user_guide" / "torch_embedders.rst"
+    section = path.read_text().split(".. _torch_embedders_custom:")[1]
+    blocks = re.findall(r"\.\. code-block:: python\n\n((?:(?:   .*)?\n)+)", section)
+    return [textwrap.dedent(block) for block in blocks]
+
+
+def test_user_guide_custom_embedder_example():
+    blocks = _user_guide_code()
+    assert len(blocks) == 2
+    namespace = {"__name__": "user_guide_example"}
+    for block in blocks:
+        exec(compile(block, "torch_embedders.rst", "exec"), namespace)
+    emb, X, Z = namespace["emb"], namespace["X"], namespace["Z"]
+    assert isinstance(emb, TorchEmbedder)
+    assert Z.shape == (200, 8) and np.isfinite(Z).all()
+    assert list(emb.get_feature_names_out()[:2]) == [
+        "linearclipembedder0", "linearclipembedder1"
+    ]
+    assert emb.n_iter_ == len(emb.history_) == 5
+    assert emb.loss_curve_[-1] < emb.loss_curve_[0]
+    assert emb.loss_curve_ == [h["train_clip"] for h in emb.history_]
+    # the base's parameters and behaviours come with it
+    assert clone(emb).get_params() == emb.get_params()
+    assert {"optimizer", "early_stopping", "device"} <= set(emb.get_params())
+    with pytest.warns(ConvergenceWarning):
+        early = clone(emb).set_params(max_epochs=2, early_stopping=True).fit(X)
+    assert len(early.validation_loss_curve_) == 2
+    again = clone(emb).partial_fit(X[:100]).partial_fit(X[100:])
+    assert again.n_iter_ == 2
 
 
 def _refuse(options, monkeypatch):

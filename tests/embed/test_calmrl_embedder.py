@@ -155,10 +155,12 @@ def test_gradient_flows_through_the_imputation():
     only_a = (data.present[:, 0] & ~data.present[:, 1:].any(1)).nonzero()[:, 0]
     batch = data.take(only_a[:1])
     module = emb.module_
-    for impute, expect_grad in ((True, True), (False, False)):
-        emb._impute_now = impute
+    # the warm-up epoch aligns the observed modalities only, later epochs impute
+    for epoch, impute, expect_grad in ((2, True, True), (1, False, False)):
+        assert emb._imputes_at(epoch) == impute
         module.zero_grad()
-        loss, parts = emb._batch_loss(module, batch.tensors, batch.present, None)
+        loss, parts = emb.batch_loss(module, batch.tensors, batch.present, epoch=epoch,
+                                     generator=None)
         parts["intra"].backward()
         grad = module.encoders[0][0].weight.grad
         has_grad = grad is not None and grad.abs().max().item() > 0
@@ -173,7 +175,7 @@ def test_uncalibrated_loss_uses_observed_modalities_only():
     data = emb._to_tensors(X, "cpu")
     xs, present = data.tensors, data.present
     with torch.no_grad():
-        loss, parts = emb._batch_loss(emb.module_, xs, present, None)
+        loss, parts = emb.batch_loss(emb.module_, xs, present, epoch=1, generator=None)
         z = emb._representations(emb.module_, xs)
         inter = []
         anchors = []
@@ -191,7 +193,8 @@ def test_uncalibrated_loss_uses_observed_modalities_only():
     garbage = [torch.where(present[:, [m]], x, torch.full_like(x, 30.0))
                for m, x in enumerate(xs)]
     with torch.no_grad():
-        loss2, _ = emb._batch_loss(emb.module_, garbage, present, None)
+        loss2, _ = emb.batch_loss(emb.module_, garbage, present, epoch=1,
+                                  generator=None)
     assert loss2.item() == pytest.approx(loss.item(), rel=1e-6)
     # a sample with one observed modality is embedded by that representation
     single = np.flatnonzero(X.observed.sum(1) == 1)[0]
@@ -339,7 +342,8 @@ def test_pmrl_inter_loss_contrasts_anchors_with_anchors():
     # the PMRL term is CE(u_i . u_j / tau2, target i) over the batch's anchors
     data = pmrl._to_tensors(X, "cpu")
     with torch.no_grad():
-        _, parts = pmrl._batch_loss(pmrl.module_, data.tensors, data.present, None)
+        _, parts = pmrl.batch_loss(pmrl.module_, data.tensors, data.present, epoch=1,
+                                   generator=None)
         z = pmrl._representations(pmrl.module_, data.tensors)
         anchors = torch.stack([
             _reference_spectrum(z[i : i + 1, data.present[i]].double())[1][0]

@@ -15,7 +15,7 @@ def test_loss_is_mean_of_pairwise_info_nce_over_present_rows(fast_params, linked
     emb = PairwiseCLIPEmbedder(**fast_params).fit(X)
     data = emb._to_tensors(X, "cpu")
     xs, present = data.tensors, data.present
-    loss, parts = emb._batch_loss(emb.module_, xs, present, None)
+    loss, parts = emb.batch_loss(emb.module_, xs, present, epoch=1, generator=None)
     z = emb._unit_embeddings(emb.module_, xs, present)
     expected = []
     for i, j in [(0, 1), (0, 2), (1, 2)]:
@@ -25,7 +25,9 @@ def test_loss_is_mean_of_pairwise_info_nce_over_present_rows(fast_params, linked
     # garbage in the rows of missing modalities changes nothing
     garbage = [torch.where(present[:, [m]], x, torch.full_like(x, -50.0))
                for m, x in enumerate(xs)]
-    assert emb._batch_loss(emb.module_, garbage, present, None)[0].item() == loss.item()
+    garbage_loss, _ = emb.batch_loss(emb.module_, garbage, present, epoch=1,
+                                     generator=None)
+    assert garbage_loss.item() == loss.item()
 
 
 def test_fit_loss_decreases_and_alignment(fast_params, linked_data):

@@ -107,7 +107,8 @@ def test_orthogonality_term_is_the_authors_sum_over_m_times_m_plus_one(n_modalit
     module.heads = capture
     generator = torch.Generator().manual_seed(0)
     with torch.no_grad():
-        _, parts = est._batch_loss(module, data.tensors, data.present, generator)
+        _, parts = est.batch_loss(module, data.tensors, data.present, epoch=1,
+                                  generator=generator)
     (h,) = captured
     n, M = data.present.shape
     authors = sum(
@@ -151,12 +152,11 @@ def test_single_modality_and_two_d_array_input():
 
 def test_complementary_masking_hides_tokens_of_two_distinct_present_modalities():
     est = COrALEmbedder(n_tokens=50, mask_ratio=0.75)
-    est._mask_ratio_now = 0.75
     present = torch.tensor(
         [[True, True, True], [True, False, True], [False, True, False]] * 20
     )
     generator = torch.Generator().manual_seed(0)
-    keep1, keep2 = est._complementary_keep(present, generator)
+    keep1, keep2 = est._complementary_keep(present, generator, 0.75)
     assert keep1.shape == (60, 3, 50)
     for keep in (keep1, keep2):
         # tokens of missing modalities never take part
@@ -189,9 +189,13 @@ def test_mask_ratio_schedules():
     ratios = [est._current_mask_ratio(e) for e in range(1, 9)]
     expected = [0.05, 0.05, 0.35, 0.35, 0.55, 0.55, 0.75, 0.75]
     np.testing.assert_allclose(ratios, 0.6 * np.array(expected) / 0.75)
+    # each batch's loss (two batches of 20 rows an epoch) masks with its epoch's ratio
     X, _ = _data(n=40)
+    used = []
+    keep = est._complementary_keep
+    est._complementary_keep = lambda *args: used.append(args[-1]) or keep(*args)
     est.set_params(**SMALL, max_epochs=2).fit(X)
-    assert est._mask_ratio_now == pytest.approx(0.6 * 0.55 / 0.75)
+    np.testing.assert_allclose(used, 0.6 * np.array([0.05, 0.05, 0.55, 0.55]) / 0.75)
 
 
 @pytest.mark.parametrize(

@@ -100,7 +100,7 @@ def test_float32_loss_and_gradient_match_float64_reference(spread, paper_form):
             return self.z
 
     net = Net(raw.clone())
-    loss, _ = emb._batch_loss(net, None, present, None)
+    loss, _ = emb.batch_loss(net, None, present, epoch=1, generator=None)
     loss.backward()
     z64 = torch.nn.Parameter(raw.double())
     ref = _float64_reference_loss(
@@ -164,16 +164,19 @@ def test_missing_modalities_never_enter_the_loss(fast_params, linked_data):
     Xm = make_missing_modalities(X, 0.4, random_state=0)
     data = emb._to_tensors(Xm, "cpu")
     present = data.present
-    loss1, parts1 = emb._batch_loss(emb.module_, data.tensors, present, None)
+    loss1, parts1 = emb.batch_loss(emb.module_, data.tensors, present, epoch=1,
+                                   generator=None)
     garbage = [torch.where(present[:, [m]], x, torch.full_like(x, 1e3))
                for m, x in enumerate(data.tensors)]
-    loss2, parts2 = emb._batch_loss(emb.module_, garbage, present, None)
+    loss2, parts2 = emb.batch_loss(emb.module_, garbage, present, epoch=1,
+                                   generator=None)
     assert loss1.item() == loss2.item()
     # a modality absent from the whole batch gets no gradient at all
     present_no_b = present.clone()
     present_no_b[:, 1] = False
     emb.module_.zero_grad()
-    loss, _ = emb._batch_loss(emb.module_, data.tensors, present_no_b, None)
+    loss, _ = emb.batch_loss(emb.module_, data.tensors, present_no_b, epoch=1,
+                             generator=None)
     loss.backward()
     grads_b = [p.grad for p in emb.module_.encoders[1].parameters()]
     assert all(g is None or torch.count_nonzero(g) == 0 for g in grads_b)
