@@ -8,16 +8,18 @@ full fit. The benchmark labels them "transductive" for that reason.
 import contextlib
 import io
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
 from sklearn.utils.extmath import randomized_svd
 from sklearn.utils.validation import check_is_fitted
 
 from ._data import MultiModalData
-from .base import MultiModalMixin, MultiModalTransformerMixin, fit_atomically
-from .utils._validation import check_random_state_param, check_scalar_param
+from .base import MultiModalMixin, MultiModalTransformerMixin, fit_context
+from .utils._param_validation import Interval
 
 __all__ = ["MOFAImputer", "SoftImputeImputer"]
 
@@ -35,7 +37,8 @@ class _TransductiveImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEsti
     Use :meth:`fit_transform` to complete the training rows themselves
     (``transform`` on the training data would stack them twice).
 
-    Subclasses define ``_check_params()`` and ``_complete(Z, rng)``, which returns the
+    Subclasses declare ``_parameter_constraints`` and define ``_complete(Z, rng)``,
+    which returns the
     model's reconstruction of the standardised matrix ``Z`` (NaN where missing), the
     number of iterations and whether it converged.
 
@@ -45,13 +48,10 @@ class _TransductiveImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEsti
     training means.
     """
 
-    def _check_params(self):
-        raise NotImplementedError
-
     def _complete(self, Z, rng):
         raise NotImplementedError
 
-    @fit_atomically
+    @fit_context()
     def fit(self, X, y=None):
         """Validate and standardise the training data and complete it once.
 
@@ -68,7 +68,7 @@ class _TransductiveImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEsti
         self._fit(X)
         return self
 
-    @fit_atomically
+    @fit_context()
     def fit_transform(self, X, y=None):
         """Fit, and return the training rows completed by that fit.
 
@@ -87,7 +87,6 @@ class _TransductiveImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEsti
         return self._output(X, completed, as_array, original)
 
     def _fit(self, X):
-        self._check_params()
         X, as_array = self._validate_multimodal(X, reset=True, allow_empty_samples=False)
         stack = _stack(X)
         # every modality is observed in some row (checked by the validation)
@@ -132,7 +131,7 @@ class _TransductiveImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEsti
         return Z
 
     def _run(self, Z):
-        rng = check_random_state_param(self.random_state)
+        rng = check_random_state(self.random_state)
         completed, n_iter, converged = self._complete(Z, rng)
         if not converged:
             warnings.warn(
@@ -226,6 +225,14 @@ class SoftImputeImputer(_TransductiveImputer):
     learning large incomplete matrices", JMLR 11, 2010.
     """
 
+    _parameter_constraints = {
+        "shrinkage": [Interval(Real, 0, None, closed="left"), None],
+        "max_rank": [Interval(Integral, 1, None, closed="left"), None],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
     def __init__(self, shrinkage=None, max_rank=None, max_iter=100, tol=1e-4,
                  random_state=None):
         self.shrinkage = shrinkage
@@ -233,15 +240,6 @@ class SoftImputeImputer(_TransductiveImputer):
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
-
-    def _check_params(self):
-        if self.shrinkage is not None:
-            check_scalar_param(self.shrinkage, "shrinkage", float, low=0)
-        if self.max_rank is not None:
-            check_scalar_param(self.max_rank, "max_rank", int, low=1)
-        check_scalar_param(self.max_iter, "max_iter", int, low=1)
-        check_scalar_param(self.tol, "tol", float, low=0)
-        check_random_state_param(self.random_state)
 
     def _svd(self, A, rng):
         """Singular values ``s`` (descending) and ``L = U s``, ``R = s V^T`` (so that
@@ -343,15 +341,16 @@ class MOFAImputer(_TransductiveImputer):
     integration of multi-modal single-cell data", Genome Biology 21, 2020.
     """
 
+    _parameter_constraints = {
+        "n_factors": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 2, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
     def __init__(self, n_factors=10, max_iter=1000, random_state=None):
         self.n_factors = n_factors
         self.max_iter = max_iter
         self.random_state = random_state
-
-    def _check_params(self):
-        check_scalar_param(self.n_factors, "n_factors", int, low=1)
-        check_scalar_param(self.max_iter, "max_iter", int, low=2)
-        check_random_state_param(self.random_state)
 
     def _fit(self, X):
         _import_mofapy2()  # fail before any work when it is absent

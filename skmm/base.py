@@ -4,7 +4,7 @@ import functools
 
 import numpy as np
 from sklearn import get_config
-from sklearn.base import TransformerMixin
+from sklearn.base import TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._data import SEPARATOR, MultiModalData, _is_dataframe
@@ -15,7 +15,9 @@ from .utils._validation import (
     row_index,
 )
 
-__all__ = ["MultiModalMixin", "MultiModalTransformerMixin", "fit_atomically"]
+__all__ = [
+    "MultiModalMixin", "MultiModalTransformerMixin", "fit_atomically", "fit_context",
+]
 
 
 def fit_atomically(method):
@@ -38,6 +40,32 @@ def fit_atomically(method):
             raise
 
     return wrapper
+
+
+def fit_context(*, prefer_skip_nested_validation=True):
+    """Decorate a fitting method: parameters checked first, and atomic.
+
+    The estimator's ``_parameter_constraints`` are checked before the method runs
+    (scikit-learn's ``_fit_context``: an invalid value raises
+    :class:`~sklearn.utils._param_validation.InvalidParameterError` naming the
+    parameter, before any data is looked at; ``partial_fit`` of a fitted estimator
+    skips it), and a failure leaves the estimator as it was (:func:`fit_atomically`).
+
+    Parameters
+    ----------
+    prefer_skip_nested_validation : bool, default=True
+        False for meta-estimators, whose sub-estimators (given by the user) must check
+        their own parameters when fitted.
+    """
+
+    def decorator(method):
+        return fit_atomically(
+            _fit_context(prefer_skip_nested_validation=prefer_skip_nested_validation)(
+                method
+            )
+        )
+
+    return decorator
 
 
 class MultiModalMixin:

@@ -15,6 +15,8 @@ inference raise a ValueError naming them.
 
 import functools
 import warnings
+from collections.abc import Mapping
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import (
@@ -23,18 +25,13 @@ from sklearn.base import (
     ClusterMixin,
 )
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .._data import MultiModalData
-from ..base import MultiModalMixin, MultiModalTransformerMixin, fit_atomically
-from ..utils._validation import (
-    _first_rows,
-    check_multimodal,
-    check_option_param,
-    check_random_state_param,
-    check_scalar_param,
-    check_verbose_param,
-)
+from ..base import MultiModalMixin, MultiModalTransformerMixin, fit_context
+from ..utils._param_validation import Interval, StrOptions
+from ..utils._validation import _first_rows, check_multimodal
 from ..utils._scaling import (
     dtype_limit,
     far_rows_error,
@@ -72,6 +69,17 @@ class _PartialKMeansParams(BaseEstimator):
     ``PartialModalityKMeans(**imputer.get_params())``. Each class documents them.
     """
 
+    _parameter_constraints = {
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "init": [StrOptions({"k-means++"}), "array-like", Mapping],
+        "n_local_trials": [Interval(Integral, 1, None, closed="left"), None],
+        "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+    }
+
     def __init__(
         self,
         n_clusters=8,
@@ -93,23 +101,18 @@ class _PartialKMeansParams(BaseEstimator):
         self.verbose = verbose
         self.random_state = random_state
 
-    def _check_params(self):
-        """Check the data-independent parameters; return ``(k, n_init)``."""
-        check_scalar_param(self.n_clusters, "n_clusters", int, low=1)
-        if isinstance(self.n_init, str) and self.n_init == "auto":
-            n_init = 1
-        else:
-            check_scalar_param(self.n_init, "n_init", int, low=1)
-            n_init = int(self.n_init)
-        check_scalar_param(self.max_iter, "max_iter", int, low=1)
-        check_scalar_param(self.tol, "tol", float, low=0)
-        check_verbose_param(self.verbose)
-        check_random_state_param(self.random_state)
-        if isinstance(self.init, str):
-            check_option_param(self.init, "init", ("k-means++",))
-        if self.n_local_trials is not None:
-            check_scalar_param(self.n_local_trials, "n_local_trials", int, low=1)
-        return int(self.n_clusters), n_init
+    def _check_params_vs_input(self, X):
+        """Check the parameters against the data ``X``; return ``(k, n_init)``."""
+        k = int(self.n_clusters)
+        n_init = 1 if self.n_init == "auto" else int(self.n_init)
+        self._check_n_clusters(k, X.n_samples)
+        if self.n_local_trials is not None and self.n_local_trials > X.n_samples:
+            raise ValueError(
+                f"n_local_trials={self.n_local_trials} exceeds the {X.n_samples} training "
+                "samples: more candidates per centre than samples cannot help (and each "
+                "costs a pass over the data)."
+            )
+        return k, n_init
 
     def _n_trials(self):
         """``n_local_trials`` with ``None`` resolved as in scikit-learn."""
@@ -350,7 +353,7 @@ class PartialModalityKMeans(
         distances = closest_distances(closest, geometry, obs, norms)
         return centres, presence, labels, float(distances.sum()), n_iter
 
-    @fit_atomically
+    @fit_context()
     def fit(self, X, y=None):
         """Cluster the samples.
 
@@ -365,15 +368,8 @@ class PartialModalityKMeans(
         -------
         self
         """
-        k, n_init = self._check_params()
         X, _ = self._validate_multimodal(X, reset=True, allow_empty_samples=False)
-        self._check_n_clusters(k, X.n_samples)
-        if self.n_local_trials is not None and self.n_local_trials > X.n_samples:
-            raise ValueError(
-                f"n_local_trials={self.n_local_trials} exceeds the {X.n_samples} training "
-                "samples: more candidates per centre than samples cannot help (and each "
-                "costs a pass over the data)."
-            )
+        k, n_init = self._check_params_vs_input(X)
         if not isinstance(self.init, str) and n_init > 1:
             warnings.warn(
                 "Explicit initial centres passed: performing only one init instead of "
@@ -415,7 +411,7 @@ class PartialModalityKMeans(
             self.mean_[m] = mean if is_unit(u) else mean * u
             self.scale_[m] = scale if is_unit(u) else scale * u
         norms = functools.cache(lambda: stacked_norms(arrays, obs, means, scales))
-        rng = check_random_state_param(self.random_state)
+        rng = check_random_state(self.random_state)
         stats = self._stats()
         best = None
         with Threads() as threads:
@@ -670,7 +666,7 @@ class PartialModalityKMeans(
         self._map_squared(X, assign, rank=True)
         return labels
 
-    @fit_atomically
+    @fit_context()
     def fit_predict(self, X, y=None):
         """Fit and return ``labels_``.
 

@@ -4,8 +4,8 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from ..base import MultiModalMixin, MultiModalTransformerMixin, fit_atomically
-from ..utils._validation import check_option_param, check_scalar_param
+from ..base import MultiModalMixin, MultiModalTransformerMixin, fit_context
+from ..utils._param_validation import StrOptions
 
 __all__ = ["MissingModalityIndicator"]
 
@@ -60,11 +60,16 @@ class MissingModalityIndicator(MultiModalMixin, MultiModalTransformerMixin, Base
            [1., 0.]])
     """
 
+    _parameter_constraints = {
+        "features": [StrOptions({"all", "missing-only"})],
+        "presence": ["boolean"],
+    }
+
     def __init__(self, features="all", presence=True):
         self.features = features
         self.presence = presence
 
-    @fit_atomically
+    @fit_context()
     def fit(self, X, y=None):
         """Record the modalities (and, for ``"missing-only"``, which had missing rows).
 
@@ -77,8 +82,6 @@ class MissingModalityIndicator(MultiModalMixin, MultiModalTransformerMixin, Base
         -------
         self
         """
-        check_option_param(self.features, "features", ("all", "missing-only"))
-        check_scalar_param(self.presence, "presence", bool)
         X, _ = self._validate_multimodal(X, reset=True)
         if self.features == "all":
             self.features_ = np.arange(len(X.modalities))

@@ -8,7 +8,8 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
 from .._data import SEPARATOR, MultiModalData
-from ..base import MultiModalMixin, MultiModalTransformerMixin, fit_atomically
+from ..base import MultiModalMixin, MultiModalTransformerMixin, fit_context
+from ..utils._param_validation import HasMethods, StrOptions
 from ..utils._validation import _first_rows
 
 __all__ = ["ModalityTransformer"]
@@ -60,6 +61,11 @@ class ModalityTransformer(MultiModalMixin, MultiModalTransformerMixin, BaseEstim
     {'a': 2, 'b': 3}
     """
 
+    _parameter_constraints = {
+        "transformers": [Mapping, None],
+        "remainder": [StrOptions({"passthrough", "drop"}), HasMethods(["transform"])],
+    }
+
     def __init__(self, transformers=None, *, remainder="passthrough"):
         self.transformers = transformers
         self.remainder = remainder
@@ -83,15 +89,10 @@ class ModalityTransformer(MultiModalMixin, MultiModalTransformerMixin, BaseEstim
         return super().set_params(**params)
 
     # --- fit / transform --------------------------------------------------------------
-    def _check_params(self):
-        """Check ``transformers`` and ``remainder`` (data-independent, before the data)."""
+    def _check_transformers(self):
+        """Check each entry of ``transformers`` (the dict itself is constrained)."""
         transformers = {} if self.transformers is None else self.transformers
-        if not isinstance(transformers, Mapping):
-            raise TypeError(
-                "transformers must be a dict {modality: transformer}; got "
-                f"{type(transformers).__name__}."
-            )
-        for m, est in {**transformers, "remainder": self.remainder}.items():
+        for m, est in transformers.items():
             if isinstance(est, str) and est not in ("passthrough", "drop"):
                 raise ValueError(
                     f"Transformer for {m!r} must be an estimator, "
@@ -119,7 +120,7 @@ class ModalityTransformer(MultiModalMixin, MultiModalTransformerMixin, BaseEstim
             )
         return chosen
 
-    @fit_atomically
+    @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
         """Fit each modality's transformer on the rows where that modality is observed.
 
@@ -137,7 +138,7 @@ class ModalityTransformer(MultiModalMixin, MultiModalTransformerMixin, BaseEstim
         return self
 
     def _fit(self, X, y):
-        transformers = self._check_params()
+        transformers = self._check_transformers()
         X, _ = self._validate_multimodal(X, reset=True)
         if y is not None:
             y = np.asarray(y)

@@ -1,13 +1,11 @@
 """Keep a subset of modalities."""
 
-from collections.abc import Iterable
 
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .._data import MultiModalData
-from ..base import MultiModalMixin, MultiModalTransformerMixin, fit_atomically
-from ..utils._validation import InvalidParameterError
+from ..base import MultiModalMixin, MultiModalTransformerMixin, fit_context
 
 __all__ = ["ModalitySelector"]
 
@@ -39,10 +37,12 @@ class ModalitySelector(MultiModalMixin, MultiModalTransformerMixin, BaseEstimato
     ('b',)
     """
 
+    _parameter_constraints = {"modalities": ["array-like", None]}
+
     def __init__(self, modalities=None):
         self.modalities = modalities
 
-    @fit_atomically
+    @fit_context()
     def fit(self, X, y=None):
         """Check that the requested modalities exist.
 
@@ -56,10 +56,6 @@ class ModalitySelector(MultiModalMixin, MultiModalTransformerMixin, BaseEstimato
         self
         """
         keep = self.modalities
-        if keep is not None and (isinstance(keep, str) or not isinstance(keep, Iterable)):
-            raise InvalidParameterError(
-                f"modalities must be a list of names or None; got {keep!r}."
-            )
         X, _ = self._validate_multimodal(X, reset=True)
         keep = X.modalities if keep is None else tuple(keep)
         unknown = [m for m in keep if m not in X.modalities]

@@ -6,8 +6,8 @@ observed rows, and the joint expert on the imputed stack), their folds and the
 out-of-fold loop. Each keeps its own fusion rules.
 """
 
-import numbers
 import warnings
+from numbers import Integral
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -18,13 +18,11 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from ..base import MultiModalMixin, fit_atomically
+from sklearn.utils import check_random_state
+
+from ..base import MultiModalMixin, fit_context
+from ..utils._param_validation import HasMethods, Interval, StrOptions
 from ..utils._scaling import is_unit, max_abs, power_of_two_scale
-from ..utils._validation import (
-    InvalidParameterError,
-    check_option_param,
-    check_random_state_param,
-)
 
 __all__ = ["LateFusionClassifier", "LateFusionRegressor"]
 
@@ -118,19 +116,33 @@ def _fit_regression_expert(expert, X, y):
     return expert.fit(X, y)
 
 
+def _constraints(fusions, expert_method):
+    """``_parameter_constraints`` of a late-fusion estimator: its ``fusion`` options,
+    and the method (besides ``fit``) its experts must have."""
+    expert = [HasMethods(["fit", expert_method]), None]
+    return {
+        "estimator": expert,
+        "fusion": [StrOptions(set(fusions))],
+        "imputer": [HasMethods(["fit", "transform"]), None],
+        "final_estimator": expert,
+        "cv": [Interval(Integral, 2, None, closed="left"),
+               HasMethods(["split", "get_n_splits"])],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+    }
+
+
 class _BaseLateFusion(MultiModalMixin, BaseEstimator):
     """What the late-fusion classifier and regressor share: their parameters and checks,
     the experts (one per modality on its observed rows, and the joint expert), their
     folds and the out-of-fold loop.
 
     Subclasses set ``_fusions`` (the ``fusion`` options, the first without
-    cross-validation), ``_expert_kind`` and ``_expert_method`` (what ``estimator`` and
-    ``final_estimator`` must be, for the error message) and ``_default_expert``, and
-    may override ``_kfold`` (the folds of an int ``cv``).
+    cross-validation), ``_parameter_constraints`` (:func:`_constraints`) and
+    ``_default_expert``, and may override ``_kfold`` (the folds of an int ``cv``).
     """
 
     _fusions = ()
-    _expert_kind = _expert_method = None
 
     def __init__(self, estimator=None, *, fusion="weighted", imputer=None,
                  final_estimator=None, cv=5, n_jobs=None, random_state=None):
@@ -146,34 +158,10 @@ class _BaseLateFusion(MultiModalMixin, BaseEstimator):
     def _default_expert():  # pragma: no cover - each subclass sets its own
         raise NotImplementedError
 
-    def _check_params(self):
-        check_option_param(self.fusion, "fusion", self._fusions)
-        cv = self.cv
-        if isinstance(cv, numbers.Integral) and not isinstance(cv, (bool, np.bool_)):
-            if cv < 2:
-                raise ValueError(f"cv must be >= 2 folds; got {cv!r}.")
-        elif isinstance(cv, str) or not hasattr(cv, "split"):
-            raise InvalidParameterError(
-                f"cv must be an int >= 2 or a cross-validation splitter; got {cv!r}."
-            )
-        for name in ("estimator", "final_estimator"):
-            value = getattr(self, name)
-            if value is not None and not (hasattr(value, "fit")
-                                          and hasattr(value, self._expert_method)):
-                raise InvalidParameterError(
-                    f"{name} must be {self._expert_kind} (with fit and "
-                    f"{self._expert_method}) or None; got {value!r}."
-                )
-        if self.imputer is not None and not hasattr(self.imputer, "transform"):
-            raise InvalidParameterError(
-                f"imputer must be a transformer (with fit and transform) or None; got "
-                f"{self.imputer!r}."
-            )
-        return check_random_state_param(self.random_state)
-
     def _validate_fit(self, X, y):
-        """Check the parameters, then ``(X, y)``; return ``(rng, X, y)``."""
-        rng = self._check_params()
+        """Check ``(X, y)`` (the parameters are checked already); return
+        ``(rng, X, y)``."""
+        rng = check_random_state(self.random_state)
         X, _ = self._validate_multimodal(X, reset=True)
         y = column_or_1d(y, warn=True)
         if len(y) != X.n_samples:
@@ -371,7 +359,7 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
     """
 
     _fusions = ("product", "weighted", "stacking")
-    _expert_kind, _expert_method = "a classifier", "predict_proba"
+    _parameter_constraints = _constraints(_fusions, "predict_proba")
     _default_expert = staticmethod(default_expert)
 
     @staticmethod
@@ -386,7 +374,7 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
             except ValueError:  # every class smaller than the folds: do not stratify
                 return _BaseLateFusion._kfold(n_splits, seed, y)
 
-    @fit_atomically
+    @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y):
         """Fit the experts on their modalities' observed rows, then the fusion.
 
@@ -657,10 +645,10 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
     """
 
     _fusions = ("mean", "weighted", "stacking")
-    _expert_kind, _expert_method = "a regressor", "predict"
+    _parameter_constraints = _constraints(_fusions, "predict")
     _default_expert = staticmethod(default_regression_expert)
 
-    @fit_atomically
+    @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y):
         """Fit the experts on their modalities' observed rows, then the fusion.
 

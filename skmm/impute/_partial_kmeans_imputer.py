@@ -5,7 +5,7 @@ from scipy.spatial.distance import cdist
 from sklearn.utils.validation import check_is_fitted
 
 from .._data import MultiModalData
-from ..base import MultiModalMixin, MultiModalTransformerMixin, fit_atomically
+from ..base import MultiModalMixin, MultiModalTransformerMixin, fit_context
 from ..cluster import PartialModalityKMeans
 from ..cluster._partial_kmeans import _PartialKMeansParams
 from ..utils._patterns import missing_patterns
@@ -117,7 +117,7 @@ class PartialModalityKMeansImputer(
            [4.6, 5. , 5.5]])
     """
 
-    @fit_atomically
+    @fit_context()
     def fit(self, X, y=None):
         """Cluster the incomplete data.
 
@@ -132,7 +132,6 @@ class PartialModalityKMeansImputer(
         -------
         self
         """
-        self._check_params()  # parameters before data
         X, _ = self._validate_multimodal(X, reset=True, allow_empty_samples=False)
         self.kmeans_ = PartialModalityKMeans(**self.get_params()).fit(X)
         return self

@@ -287,7 +287,9 @@ def test_regressor_stacking_and_a_user_final_estimator():
     assert reg.weights_ is None and reg.score(X, y) > 0.6
     reg.set_params(final_estimator=LinearRegression()).fit(X, y)
     assert isinstance(reg.final_estimator_, LinearRegression)
-    with pytest.raises(TypeError, match="final_estimator must be a regressor"):
+    with pytest.raises(TypeError, match="'final_estimator' parameter of "
+                       "LateFusionRegressor must be an object implementing 'fit' and "
+                       "'predict'"):
         reg.set_params(final_estimator=StandardScaler()).fit(X, y)
 
 
@@ -316,7 +318,8 @@ def test_regressor_parallel_fits_grid_search_and_errors():
         LateFusionRegressor().fit(X, y[:5])
     with pytest.raises(ValueError, match="y"):
         LateFusionRegressor().fit(X, np.where(np.arange(len(y)) == 3, np.nan, y))
-    with pytest.raises(ValueError, match="fusion must be one of 'mean'"):
+    with pytest.raises(ValueError, match="'fusion' parameter of "
+                       "LateFusionRegressor must be a str among"):
         LateFusionRegressor(fusion="product").fit(X, y)
     one_row = X["a"].copy()
     one_row[1:] = np.nan  # a observed in one sample only: no folds for its expert
