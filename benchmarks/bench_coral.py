@@ -44,10 +44,10 @@ from skmm.datasets import (
     make_redundant_unique_synergistic,
 )
 from skmm.embed import COrALEmbedder
-from skmm.embed._base import BaseTorchEmbedder
+from skmm.embed import TorchEmbedder
 
 
-class _PairwiseInfoNCE(BaseTorchEmbedder):
+class _PairwiseInfoNCE(TorchEmbedder):
     """Baseline: per-modality MLPs aligned by symmetric InfoNCE over present pairs.
 
     ``transform`` concatenates the per-modality vectors (zero where missing): a linear
@@ -70,13 +70,13 @@ class _PairwiseInfoNCE(BaseTorchEmbedder):
         self.hidden_dim = hidden_dim
         self.temperature = temperature
 
-    def _build_module(self, n_features):
+    def build_module(self, n_features):
         from skmm.embed._modules import ModalityEncoders
 
         return ModalityEncoders(list(n_features.values()), self.hidden_dim,
                                 self.embedding_dim)
 
-    def _batch_loss(self, module, xs, present, generator):
+    def batch_loss(self, module, xs, present, *, epoch, generator):
         import torch
 
         from skmm.embed._losses import info_nce
@@ -92,7 +92,7 @@ class _PairwiseInfoNCE(BaseTorchEmbedder):
         loss = torch.stack(terms).mean() if terms else z.sum() * 0.0
         return loss, {"clip": loss}
 
-    def _encode(self, module, xs, present):
+    def encode(self, module, xs, present):
         z = module(xs) * present[:, :, None].to(xs[0].dtype)
         return z.reshape(z.shape[0], -1)
 
@@ -225,17 +225,16 @@ def _bare_loop(est, X, epochs, seed=0):
     data = est._to_tensors(X, "cpu")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        module = est._build_module(dict(est.n_features_per_modality_))
+        module = est.build_module(dict(est.n_features_per_modality_))
     optimizer = est._make_optimizer(module)  # AdamW, the same parameter groups
     generator = torch.Generator().manual_seed(seed)
-    est._mask_ratio_now = getattr(est, "mask_ratio", 0.0)
     sizes = _batch_sizes(data.n_samples, est.batch_size)
     start = time.process_time()
     for _ in range(epochs):
         perm = torch.randperm(data.n_samples, generator=generator)
         for rows in perm.split(sizes):
-            loss, _ = est._batch_loss(module, [t[rows] for t in data.tensors],
-                                      data.present[rows], generator)
+            loss, _ = est.batch_loss(module, [t[rows] for t in data.tensors],
+                                     data.present[rows], epoch=1, generator=generator)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

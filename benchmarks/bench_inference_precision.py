@@ -23,7 +23,7 @@ def float32_forward(est, X):
     module = est.module_.eval()
     with torch.inference_mode():
         data = est._to_tensors(X, "cpu")
-        return est._encode(module, data.tensors, data.present).double().numpy()
+        return est.encode(module, data.tensors, data.present).double().numpy()
 
 
 def main():
