@@ -218,6 +218,11 @@ _TRAINING = (
     + _integer("n_iter_no_change", 1)
     + _real("tol", 0)
     + _flag("warm_start")
+    + _option("optimizer", "rmsprop")
+    + [({"optimizer": None}, _V, "optimizer"),
+       ({"optimizer_params": "fast"}, _T, "optimizer_params"),
+       ({"optimizer_params": {"lr": 0.1}}, _V, "optimizer_params"),
+       ({"optimizer_params": {"bogus": 1}}, _T, "optimizer_params")]
     + _RANDOM_STATE
 )
 
