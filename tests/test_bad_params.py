@@ -115,7 +115,8 @@ def test_batch_size_auto_takes_every_row_of_small_data_without_a_warning(name):
         auto = _estimator(name, batch_size="auto", max_epochs=1).fit(X)
     exact = _estimator(name, batch_size=len(X), max_epochs=1).fit(X)
     np.testing.assert_array_equal(auto.transform(X), exact.transform(X))
-    with pytest.raises(ValueError, match="batch_size must be a positive integer or 'auto'"):
+    with pytest.raises(ValueError, match="'batch_size' parameter of .* must be a str "
+                       "among {'auto'} or an int"):
         _estimator(name, batch_size="all", max_epochs=1).fit(X)
 
 

@@ -14,12 +14,13 @@ the cross-modal score (``_retrieval_candidates`` and ``_retrieval_kernel``).
 
 import warnings
 from collections.abc import Mapping
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils._validation import check_option_param
-from ._base import _TRANSFORM_CHUNK, TorchEmbedder, check_scalar_param
+from ..utils._param_validation import Interval, StrOptions
+from ._base import _TRANSFORM_CHUNK, TorchEmbedder
 
 __all__ = ["ALIGNED_PARAMETERS_DOC"]
 
@@ -205,18 +206,15 @@ class _PerModalityEmbedder(TorchEmbedder):
 class _AlignedEmbedder(_PerModalityEmbedder):
     """Private base of OVA-IB and pairwise CLIP: their parameters, network and fusion."""
 
-    # --- parameters --------------------------------------------------------------
-    def _check_aligned_params(self):
-        check_scalar_param(self.embedding_dim, "embedding_dim", int, low=1)
-        check_scalar_param(self.hidden_dim, "hidden_dim", int, low=1)
-        check_scalar_param(self.n_layers, "n_layers", int, low=1)
-        check_scalar_param(self.temperature, "temperature", float, low=0,
-                           include_low=False)
-        check_option_param(self.fusion, "fusion", _FUSIONS)
-        check_scalar_param(self.normalize_output, "normalize_output", bool)
-
-    def _check_params(self):
-        self._check_aligned_params()
+    _parameter_constraints = {
+        **TorchEmbedder._parameter_constraints,
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "hidden_dim": [Interval(Integral, 1, None, closed="left")],
+        "n_layers": [Interval(Integral, 1, None, closed="left")],
+        "temperature": [Interval(Real, 0, None, closed="neither")],
+        "fusion": [StrOptions(set(_FUSIONS))],
+        "normalize_output": ["boolean"],
+    }
 
     # --- network -----------------------------------------------------------------
     def build_module(self, n_features):

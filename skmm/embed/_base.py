@@ -36,27 +36,24 @@ import sys
 import time
 import warnings
 from collections.abc import Mapping
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
+from sklearn.utils import check_random_state
+
 from ..base import MultiModalMixin, MultiModalTransformerMixin, fit_atomically
-from ..utils._validation import (
+from ..utils._param_validation import (
+    Device,
+    Interval,
     InvalidParameterError,
-    check_option_param,
-    check_random_state_param,
-    check_scalar_param,
-    check_verbose_param,
+    StrOptions,
 )
 
-__all__ = [
-    "BaseTorchEmbedder", "TensorData", "TorchEmbedder", "check_scalar_param",
-    "evaluating",
-]
-
-_DEVICES = ("cpu", "cuda", "auto")
+__all__ = ["BaseTorchEmbedder", "TensorData", "TorchEmbedder", "evaluating"]
 # optimizer="<name>" -> the torch.optim class
 _OPTIMIZERS = {"adamw": "AdamW", "adam": "Adam", "sgd": "SGD"}
 # optimizer_params keys that belong to the estimator (or to the base) instead
@@ -366,10 +363,12 @@ class TorchEmbedder(
       ``history_``) and :meth:`encode` (the embedding ``transform`` returns);
     - ``n_features_out_``: the width of the embedding (a property); the columns are
       named ``"<classname><i>"`` unless ``_feature_names()`` returns other names;
-    - optionally ``_check_params()``, called at each fit: validate the subclass's
-      own parameters there with :func:`skmm.embed._base.check_scalar_param` and
-      :func:`skmm.utils._validation.check_option_param` (errors name the
-      parameter);
+    - its parameters' constraints: ``_parameter_constraints =
+      {**TorchEmbedder._parameter_constraints, "new_param": [...]}``, with
+      scikit-learn's constraint objects (``Interval``, ``StrOptions``, ...: see
+      ``skmm.utils._param_validation``), checked at each fit before the data; and
+      optionally ``_check_params()``, called next, for checks that tie several
+      parameters together (errors name them);
     - optionally the hooks :meth:`on_train_begin`, :meth:`on_epoch_begin`,
       :meth:`on_epoch_end` and :meth:`on_train_end` (work between epochs, such as
       refitting a model on the current representations; state they keep goes in
@@ -424,6 +423,23 @@ class TorchEmbedder(
     ``FloatingPointError`` naming the epoch (and batch), and a failed call leaves the
     estimator as it was.
     """
+
+    _parameter_constraints = {
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "optimizer": [StrOptions(set(_OPTIMIZERS)), type],
+        "optimizer_params": [Mapping, None],
+        "device": [Device()],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+    }
 
     def __init__(
         self,
@@ -600,45 +616,8 @@ class TorchEmbedder(
             return min(_AUTO_BATCH_SIZE, n_samples)
         return self.batch_size
 
-    def _check_base_params(self):
-        check_scalar_param(self.max_epochs, "max_epochs", int, low=1)
-        if isinstance(self.batch_size, str):
-            if self.batch_size != "auto":
-                raise InvalidParameterError(
-                    "batch_size must be a positive integer or 'auto'; "
-                    f"got {self.batch_size!r}."
-                )
-        else:
-            check_scalar_param(self.batch_size, "batch_size", int, low=1)
-        check_scalar_param(self.lr, "lr", float, low=0, include_low=False)
-        check_scalar_param(self.weight_decay, "weight_decay", float, low=0)
-        self._optimizer_class()  # checks optimizer and optimizer_params
-        check_verbose_param(self.verbose)
-        check_scalar_param(self.early_stopping, "early_stopping", bool)
-        check_scalar_param(
-            self.validation_fraction, "validation_fraction", float, low=0, high=1,
-            include_low=False, include_high=False,
-        )
-        check_scalar_param(self.n_iter_no_change, "n_iter_no_change", int, low=1)
-        check_scalar_param(self.tol, "tol", float, low=0)
-        check_scalar_param(self.warm_start, "warm_start", bool)
-        check_random_state_param(self.random_state)
-        self._check_device_param()
-
-    def _check_device_param(self):
-        device = self.device
-        ok = isinstance(device, str) and (
-            device in _DEVICES
-            or (device.startswith("cuda:") and device[5:].isdigit())
-        )
-        if not ok:
-            raise ValueError(
-                f"device must be 'cpu', 'cuda', 'cuda:<index>' or 'auto'; got {device!r}."
-            )
-
     def _resolve_device(self):
         """The torch device string for ``self.device``; a clear error if CUDA is absent."""
-        self._check_device_param()
         torch = _import_torch()
         if self.device == "cpu":
             return "cpu"
@@ -773,8 +752,7 @@ class TorchEmbedder(
         """The optimiser class of ``optimizer``, after checking ``optimizer_params``."""
         torch = _import_torch()
         optimizer = self.optimizer
-        if isinstance(optimizer, str):
-            check_option_param(optimizer, "optimizer", tuple(_OPTIMIZERS))
+        if isinstance(optimizer, str):  # one of _OPTIMIZERS (the constraints say)
             optimizer = getattr(torch.optim, _OPTIMIZERS[optimizer])
         elif not (
             isinstance(optimizer, type) and issubclass(optimizer, torch.optim.Optimizer)
@@ -856,7 +834,9 @@ class TorchEmbedder(
     )
 
     def _fit(self, X, *, n_epochs, fresh, allow_validation):
-        self._check_base_params()
+        # every call checks the parameters (before the data), partial_fit included
+        self._validate_params()
+        self._optimizer_class()  # a class given as optimizer, and optimizer_params
         self._check_params()
         torch = _import_torch()
         X, _ = self._validate_multimodal(X, reset=fresh, allow_empty_samples=False)
@@ -868,7 +848,7 @@ class TorchEmbedder(
         if n_epochs is None:
             n_epochs = self.max_epochs
         if fresh:
-            rng = check_random_state_param(self.random_state)
+            rng = check_random_state(self.random_state)
             seed = rng.randint(np.iinfo(np.int32).max)
             self._rng = np.random.RandomState(seed)
             self._set_standardization(X)

@@ -2,13 +2,16 @@
 
 import time
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 
+from sklearn.utils._param_validation import validate_parameter_constraints
+
 from ..impute import _calmrl_em as em
+from ..utils._param_validation import Hidden, Interval, StrOptions
 from ._aligned import _PerModalityEmbedder
-from ..utils._validation import check_option_param
-from ._base import TorchEmbedder, check_scalar_param, fill_training_doc
+from ._base import TorchEmbedder, fill_training_doc
 
 __all__ = ["CalMRLEmbedder"]
 
@@ -280,8 +283,33 @@ class CalMRLEmbedder(_PerModalityEmbedder):
         self.tau2 = tau2
 
     # --- parameters --------------------------------------------------------------
+    _parameter_constraints = {
+        **TorchEmbedder._parameter_constraints,
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "hidden_dim": [Interval(Integral, 1, None, closed="left")],
+        "n_layers": [Interval(Integral, 1, None, closed="left")],
+        "singular_value_temperature": [Interval(Real, 0, None, closed="neither")],
+        "temperature": [Interval(Real, 0, None, closed="neither")],
+        "inter_loss": [StrOptions(set(_INTER_LOSSES))],
+        "calibrate": ["boolean"],
+        "calibrate_every": [Interval(Integral, 1, None, closed="left")],
+        "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        "em_max_iter": [Interval(Integral, 1, None, closed="left")],
+        "output": [StrOptions(set(_OUTPUTS))],
+        # the deprecated names of the two temperatures ("deprecated": not set)
+        "tau1": [Interval(Real, 0, None, closed="neither"),
+                 Hidden(StrOptions({"deprecated"}))],
+        "tau2": [Interval(Real, 0, None, closed="neither"),
+                 Hidden(StrOptions({"deprecated"}))],
+    }
+
     def _check_output(self):
-        check_option_param(self.output, "output", _OUTPUTS)
+        """``output`` may be changed after fit: checked again where it is read."""
+        validate_parameter_constraints(
+            {"output": self._parameter_constraints["output"]}, {"output": self.output},
+            type(self).__name__,
+        )
 
     @staticmethod
     def _is_unset(value):
@@ -294,17 +322,10 @@ class CalMRLEmbedder(_PerModalityEmbedder):
         return getattr(self, name) if self._is_unset(value) else value
 
     def _check_params(self):
-        check_scalar_param(self.embedding_dim, "embedding_dim", int, low=1)
-        check_scalar_param(self.n_components, "n_components", int, low=1)
-        check_scalar_param(self.hidden_dim, "hidden_dim", int, low=1)
-        check_scalar_param(self.n_layers, "n_layers", int, low=1)
         for old, new in _RENAMED.items():
-            check_scalar_param(getattr(self, new), new, float, low=0, include_low=False)
             value = getattr(self, old)
             if self._is_unset(value):
                 continue
-            # a bad value is reported under the name the user set, before the warning
-            check_scalar_param(value, old, float, low=0, include_low=False)
             warnings.warn(
                 f"{type(self).__name__}: `{old}` was renamed `{new}` in version 0.2 "
                 f"and will be removed in 0.4; use {new}={value!r} instead (the value "
@@ -312,12 +333,6 @@ class CalMRLEmbedder(_PerModalityEmbedder):
                 FutureWarning,
                 stacklevel=5,  # the caller of fit (through _fit and fit_atomically)
             )
-        check_option_param(self.inter_loss, "inter_loss", _INTER_LOSSES)
-        check_scalar_param(self.calibrate, "calibrate", bool)
-        check_scalar_param(self.calibrate_every, "calibrate_every", int, low=1)
-        check_scalar_param(self.warmup_epochs, "warmup_epochs", int, low=0)
-        check_scalar_param(self.em_max_iter, "em_max_iter", int, low=1)
-        self._check_output()
 
     # --- network -----------------------------------------------------------------
     def build_module(self, n_features):

@@ -1,6 +1,9 @@
 """COrAL: one embedding with redundant, unique and synergistic information."""
 
-from ._base import TorchEmbedder, check_scalar_param, fill_training_doc
+from numbers import Integral, Real
+
+from ..utils._param_validation import Interval, StrOptions
+from ._base import TorchEmbedder, fill_training_doc
 
 __all__ = ["COrALEmbedder"]
 
@@ -205,37 +208,33 @@ class COrALEmbedder(TorchEmbedder):
         self.presence_bits = presence_bits
 
     # --- parameters --------------------------------------------------------------
+    _parameter_constraints = {
+        **TorchEmbedder._parameter_constraints,
+        "embedding_dim": [Interval(Integral, 2, None, closed="left")],
+        "n_tokens": [Interval(Integral, 1, None, closed="left")],
+        "hidden_dim": [Interval(Integral, 1, None, closed="left")],
+        "n_heads": [Interval(Integral, 1, None, closed="left")],
+        "n_layers": [Interval(Integral, 1, None, closed="left")],
+        "projection_dim": [Interval(Integral, 1, None, closed="left")],
+        "mask_ratio": [Interval(Real, 0, 1, closed="left")],
+        "mask_schedule": [StrOptions({"constant", "ramp"})],
+        "noise_std": [Interval(Real, 0, None, closed="left")],
+        "max_feature_dropout": [Interval(Real, 0, 1, closed="left")],
+        "augment_prob": [Interval(Real, 0, 1, closed="both")],
+        "temperature": [Interval(Real, 0, None, closed="neither")],
+        "shared_weight": [Interval(Real, 0, None, closed="left")],
+        "unique_weight": [Interval(Real, 0, None, closed="left")],
+        "orth_weight": [Interval(Real, 0, None, closed="left")],
+        "orth_loss": [StrOptions({"squared", "hinge"})],
+        "presence_bits": ["boolean"],
+    }
+
     def _check_params(self):
-        check_scalar_param(self.embedding_dim, "embedding_dim", int, low=2)
-        check_scalar_param(self.n_heads, "n_heads", int, low=1)
         if self.embedding_dim % 2 or self.embedding_dim % self.n_heads:
             raise ValueError(
                 f"embedding_dim must be even and divisible by n_heads={self.n_heads}; "
                 f"got {self.embedding_dim}."
             )
-        check_scalar_param(self.n_tokens, "n_tokens", int, low=1)
-        check_scalar_param(self.hidden_dim, "hidden_dim", int, low=1)
-        check_scalar_param(self.n_layers, "n_layers", int, low=1)
-        check_scalar_param(self.projection_dim, "projection_dim", int, low=1)
-        check_scalar_param(self.mask_ratio, "mask_ratio", float, low=0, high=1,
-                           include_high=False)
-        if self.mask_schedule not in ("constant", "ramp"):
-            raise ValueError(
-                f"mask_schedule must be 'constant' or 'ramp'; got {self.mask_schedule!r}."
-            )
-        check_scalar_param(self.noise_std, "noise_std", float, low=0)
-        check_scalar_param(self.max_feature_dropout, "max_feature_dropout", float, low=0,
-                           high=1, include_high=False)
-        check_scalar_param(self.augment_prob, "augment_prob", float, low=0, high=1)
-        check_scalar_param(self.temperature, "temperature", float, low=0,
-                           include_low=False)
-        for name in ("shared_weight", "unique_weight", "orth_weight"):
-            check_scalar_param(getattr(self, name), name, float, low=0)
-        if self.orth_loss not in ("squared", "hinge"):
-            raise ValueError(
-                f"orth_loss must be 'squared' or 'hinge'; got {self.orth_loss!r}."
-            )
-        check_scalar_param(self.presence_bits, "presence_bits", bool)
 
     # --- network -----------------------------------------------------------------
     def build_module(self, n_features):

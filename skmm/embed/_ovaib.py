@@ -1,7 +1,10 @@
 """OVA-IB: One-vs-All information-bottleneck alignment of any number of modalities."""
 
+from numbers import Real
+
+from ..utils._param_validation import Interval
 from ._aligned import _AlignedEmbedder, _fill_aligned_params
-from ._base import check_scalar_param, fill_training_doc
+from ._base import fill_training_doc
 
 __all__ = ["OVAIBEmbedder", "projection_scores"]
 
@@ -195,14 +198,12 @@ class OVAIBEmbedder(_AlignedEmbedder):
         self.ridge = ridge
         self.include_positive_in_denominator = include_positive_in_denominator
 
-    def _check_params(self):
-        self._check_aligned_params()
-        check_scalar_param(self.beta, "beta", float, low=0)
-        check_scalar_param(self.ridge, "ridge", float, low=0, include_low=False)
-        check_scalar_param(
-            self.include_positive_in_denominator, "include_positive_in_denominator",
-            bool,
-        )
+    _parameter_constraints = {
+        **_AlignedEmbedder._parameter_constraints,
+        "beta": [Interval(Real, 0, None, closed="left")],
+        "ridge": [Interval(Real, 0, None, closed="neither")],
+        "include_positive_in_denominator": ["boolean"],
+    }
 
     # --- loss --------------------------------------------------------------------
     def _sufficiency(self, scores, rows, valid_rest):

@@ -14,7 +14,6 @@ from sklearn.utils._param_validation import (
     InvalidParameterError,
     Options,
     StrOptions,
-    _Constraint,
 )
 from sklearn.utils._param_validation import Interval as _Interval
 
@@ -40,19 +39,21 @@ class Interval(_Interval):
         return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
 
 
-class Device(_Constraint):
+class Device(StrOptions):
     """A torch device name: ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
 
-    Whether CUDA exists here is checked at fit, with the data (an unavailable device is
-    a property of the machine, not of the value).
+    A :class:`StrOptions` (the kind scikit-learn's validation knows) that also admits
+    ``"cuda:N"`` for any index N. Whether CUDA exists here is checked at fit (an
+    unavailable device is a property of the machine, not of the value).
     """
 
+    def __init__(self):
+        super().__init__({"auto", "cpu", "cuda"})
+
     def is_satisfied_by(self, val):
-        if not isinstance(val, str):
-            return False
-        if val in ("auto", "cpu", "cuda"):
+        if super().is_satisfied_by(val):
             return True
-        kind, _, index = val.partition(":")
+        kind, _, index = val.partition(":") if isinstance(val, str) else ("", "", "")
         return kind == "cuda" and index.isdigit()
 
     def __str__(self):

@@ -264,7 +264,7 @@ def test_output_and_feature_names():
     assert names[-3:] == ["present__a", "present__b", "present__c"]
     assert len(names) == emb.transform(X).shape[1] == 3 * 6 + 3
     emb.set_params(output="mean")
-    with pytest.raises(ValueError, match="output must be"):
+    with pytest.raises(ValueError, match="'output' parameter of CalMRLEmbedder must be"):
         emb.transform(X)
 
 
