@@ -11,7 +11,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
 from skmm import MultiModalData
 from skmm.datasets import make_missing_modalities
@@ -52,6 +52,13 @@ def test_every_public_estimator_is_registered():
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("est", ESTIMATORS, ids=IDS)
+def test_parameters_are_declared_and_checked(est):
+    # scikit-learn's check: every parameter has a constraint, and a value of a wrong
+    # type or out of range raises InvalidParameterError naming it, at every fit method
+    check_param_validation(type(est).__name__, est)
 
 
 @pytest.mark.parametrize("est", ESTIMATORS, ids=IDS)

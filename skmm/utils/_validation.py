@@ -6,6 +6,7 @@ from collections.abc import Mapping
 import numpy as np
 from scipy import sparse
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import InvalidParameterError
 
 from .._data import (
     SEPARATOR,
@@ -27,16 +28,6 @@ __all__ = [
     "check_random_state_param",
     "check_scalar_param",
 ]
-
-
-class InvalidParameterError(ValueError, TypeError):
-    """A hyperparameter of the wrong type.
-
-    Both a :class:`TypeError` and a :class:`ValueError` (as scikit-learn's own
-    ``InvalidParameterError``), so ``except ValueError`` around ``fit`` catches every
-    invalid hyperparameter. Values of the right type outside their range raise a plain
-    :class:`ValueError`.
-    """
 
 
 def check_verbose_param(value):
