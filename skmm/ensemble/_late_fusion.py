@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from sklearn.utils import check_random_state
 
+from .._data import MultiModalData
 from ..base import MultiModalMixin, fit_context
 from ..utils._param_validation import HasMethods, Interval, StrOptions
 from ..utils._scaling import is_unit, max_abs, power_of_two_scale
@@ -197,7 +198,12 @@ class _BaseLateFusion(MultiModalMixin, BaseEstimator):
     def _expert_rows(self, X, name):
         """``(rows, data)`` an expert sees: its modality's observed rows, or all (joint)."""
         if name == JOINT:
-            return np.arange(X.n_samples), X
+            scales = self._input_scales
+            if all(is_unit(scales[m]) for m in X.modalities):
+                return np.arange(X.n_samples), X
+            return np.arange(X.n_samples), MultiModalData(
+                {m: X[m] if is_unit(scales[m]) else X[m] / scales[m] for m in X.modalities}
+            )
         return self._modality_rows(X, self.modalities_.index(name))
 
     def _experts(self, X):

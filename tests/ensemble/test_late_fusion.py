@@ -3,6 +3,8 @@ import warnings
 import numpy as np
 import pytest
 from scipy.optimize import check_grad
+from sklearn.base import clone
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LinearRegression, LogisticRegression, RidgeCV
 from sklearn.metrics import r2_score
 from sklearn.model_selection import (
@@ -329,3 +331,20 @@ def test_regressor_parallel_fits_grid_search_and_errors():
         warnings.simplefilter("ignore", RuntimeWarning)
         reg = LateFusionRegressor(fusion="mean").fit(MultiModalData(a=one_row, b=X["b"]), y)
     assert np.isfinite(reg.predict(X)).all()  # the mean needs no folds
+
+
+@pytest.mark.parametrize("cls", [LateFusionClassifier, LateFusionRegressor])
+def test_joint_expert_sees_huge_values_in_the_fitted_units(cls):
+    # the joint expert (imputer -> expert) gets the power-of-two rescaled modalities,
+    # like the per-modality experts: values near 1e200 fit and predict as small ones
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(60, 3)), rng.normal(size=(60, 2))
+    y = (a[:, 0] + b[:, 0] > 0).astype(int)
+    target = y if cls is LateFusionClassifier else y + 0.1 * rng.normal(size=60)
+    a[::4], b[1::4] = np.nan, np.nan
+    est = cls(imputer=SimpleImputer(), cv=3, random_state=0)
+    small = est.fit({"a": a, "b": b}, target).predict({"a": a, "b": b})
+    huge = clone(est).fit({"a": a * 1e200, "b": b}, target).predict(
+        {"a": a * 1e200, "b": b})
+    assert np.isfinite(huge).all()
+    np.testing.assert_allclose(huge, small, rtol=1e-6, atol=1e-6)
