@@ -50,6 +50,10 @@ def _imputers():
         "CalMRLImputer(q=10, clip)": CalMRLImputer(
             n_components=10, clip=True, random_state=0
         ),
+        # per-feature (factor-analysis) noise: heteroscedastic features
+        "CalMRLImputer(q=64, clip, feature)": CalMRLImputer(
+            n_components=64, clip=True, noise="feature", random_state=0
+        ),
         # as the benchmark's "mean" method: on the stacked modalities
         "SimpleImputer(mean)": SimpleImputer(keep_empty_features=True),
     })

@@ -4,6 +4,10 @@ Model (one latent shared by all modalities, probabilistic-PCA style)::
 
     beta ~ N(0, I_q),    z^m = W^m beta + mu^m + eps^m,    eps^m ~ N(0, sigma_m^2 I)
 
+or, with per-feature noise (factor analysis across modalities), ``eps^m ~ N(0, Psi^m)``
+with ``Psi^m = diag(psi_m1, ..., psi_md)``: set ``SharedLatentParams.feature_noise``
+(:func:`feature_noise_params`) and every function below uses it.
+
 The functions here know nothing about estimators or containers: they take per-modality
 arrays of the *observed* rows (:func:`prepare`) and a :class:`SharedLatentParams`, so that
 :class:`~skmm.impute.CalMRLImputer` and the calibration step of the CalMRL embedder
@@ -30,12 +34,14 @@ __all__ = [
     "Posterior",
     "SharedLatentParams",
     "e_step",
+    "feature_noise_params",
     "fit_em",
     "init_params_pca",
     "init_params_random",
     "m_step",
     "missing_patterns",
     "noise_floors",
+    "noise_of",
     "pattern_covariances",
     "predictive_mean",
     "predictive_variance",
@@ -56,12 +62,18 @@ class SharedLatentParams(NamedTuple):
     means : tuple of ndarray (d_m,)
         Offsets ``mu^m``.
     noise_variance : ndarray (n_modalities,)
-        Isotropic noise variances ``sigma_m^2``.
+        Isotropic noise variances ``sigma_m^2``; with ``feature_noise``, the mean of
+        each modality's ``psi_mj`` (a summary, which no computation uses).
+    feature_noise : tuple of ndarray (d_m,) or None
+        Per-feature noise variances ``psi_mj`` (the noise covariance is
+        ``diag(psi_m)``), or None for the isotropic model. :func:`noise_of` gives the
+        noise of a modality in either form.
     """
 
     components: tuple
     means: tuple
     noise_variance: np.ndarray
+    feature_noise: tuple = None
 
     @property
     def n_components(self):
@@ -242,13 +254,45 @@ def standardize(data):
     return _with_sums(data), centers, scales
 
 
-def noise_floors(data, relative_floor):
-    """``relative_floor`` times each modality's mean per-feature variance (1 if zero)."""
-    floors = []
+def noise_floors(data, relative_floor, *, per_feature=False):
+    """``relative_floor`` times each modality's mean per-feature variance (1 if zero).
+
+    With ``per_feature``, a tuple of ``(d_m,)`` floors instead: ``relative_floor``
+    times each feature's variance, or its modality's floor for a constant feature.
+    """
+    floors, feature_floors = [], []
     for j in range(len(data.values)):
-        var = float(data.feature_variances(j).mean())
+        variances = data.feature_variances(j)
+        var = float(variances.mean())
         floors.append(relative_floor * (var if var > 0 else 1.0))
-    return np.asarray(floors)
+        feature_floors.append(
+            np.where(variances > 0, relative_floor * variances, floors[-1])
+        )
+    return tuple(feature_floors) if per_feature else np.asarray(floors)
+
+
+def noise_of(params, modality):
+    """Noise variance of one modality (index): the scalar ``sigma_m^2``, or the
+    ``(d_m,)`` array of ``psi_mj`` when ``params`` has per-feature noise."""
+    if params.feature_noise is None:
+        return params.noise_variance[modality]
+    return params.feature_noise[modality]
+
+
+def feature_noise_params(params, floors):
+    """``params`` with per-feature noise: each modality's ``sigma_m^2`` (or its
+    ``psi_mj`` if already per feature) broadcast to its features and floored at the
+    per-feature ``floors`` (:func:`noise_floors` with ``per_feature=True``)."""
+    noise = tuple(
+        np.maximum(np.broadcast_to(noise_of(params, j), W.shape[:1]), floor)
+        for j, (W, floor) in enumerate(zip(params.components, floors))
+    )
+    return _with_feature_noise(params.components, params.means, noise)
+
+
+def _with_feature_noise(components, means, noise):
+    summary = np.array([float(psi.mean()) if psi.size else 0.0 for psi in noise])
+    return SharedLatentParams(tuple(components), tuple(means), summary, tuple(noise))
 
 
 # --- initialisation --------------------------------------------------------------------
@@ -332,7 +376,10 @@ def init_params_random(data, n_components, *, floors, random_state):
 
 # --- E-step ------------------------------------------------------------------------------
 def _precisions(params):
-    """``W^mT W^m / sigma_m^2`` for each modality."""
+    """``W^mT W^m / sigma_m^2`` (``W^mT Psi^m^-1 W^m``) for each modality."""
+    if params.feature_noise is not None:
+        return [(W / psi[:, None]).T @ W
+                for W, psi in zip(params.components, params.feature_noise)]
     return [W.T @ W / s2 for W, s2 in zip(params.components, params.noise_variance)]
 
 
@@ -367,7 +414,9 @@ def e_step(data, params):
     ``V_p = (I + sum_{m in O} W^mT W^m / sigma_m^2)^-1`` once per pattern,
     ``m_n = V_p sum_{m in O} W^mT (z^m - mu^m) / sigma_m^2``, and
     ``log p(z^O) = -1/2 [D log 2pi + sum d_m log sigma_m^2 - log det V
-    + sum ||r^m||^2 / sigma_m^2 - c^T V c]``.
+    + sum ||r^m||^2 / sigma_m^2 - c^T V c]``. With per-feature noise, ``/ sigma_m^2``
+    weighs each feature by ``1 / psi_mj`` and ``d_m log sigma_m^2`` becomes
+    ``sum_j log psi_mj``.
 
     With ``data.shrink = t`` (values divided by ``t``) the posterior means and the
     quadratic terms are computed on the divided values and multiplied back by ``t`` and
@@ -400,20 +449,28 @@ def _e_step(data, params):
     for j, (v, sq, runs) in enumerate(zip(data.values, data.sq_norms, data.runs)):
         if not runs:
             continue
-        W, mu, s2 = params.components[j], params.means[j], params.noise_variance[j]
+        W, mu, s2 = params.components[j], params.means[j], noise_of(params, j)
         if t != 1.0:
             mu = mu / t
-        # one pass over the data for W^T z / sigma^2 and mu^T z
-        proj = v @ np.column_stack([W / s2, mu])
-        offset[data.patterns[:, j]] += W.T @ mu / s2
-        resid = sq - 2.0 * proj[:, q] + mu @ mu
-        log_term = v.shape[1] * (_LOG_2PI + np.log(s2))
+        if params.feature_noise is None:
+            # one pass over the data for W^T z / sigma^2 and mu^T z
+            proj = v @ np.column_stack([W / s2, mu])
+            offset[data.patterns[:, j]] += W.T @ mu / s2
+            resid = (sq - 2.0 * proj[:, q] + mu @ mu) / s2
+            log_term = v.shape[1] * (_LOG_2PI + np.log(s2))
+        else:
+            # W^T Psi^-1 z and mu^T Psi^-1 z in one pass, sum_j z_j^2 / psi_j in another
+            inv = 1.0 / s2
+            proj = v @ np.column_stack([W * inv[:, None], mu * inv])
+            offset[data.patterns[:, j]] += W.T @ (mu * inv)
+            resid = (v * v) @ inv - 2.0 * proj[:, q] + mu @ (mu * inv)
+            log_term = v.shape[1] * _LOG_2PI + np.log(s2).sum()
         for lo, hi, start, stop in runs:
             c[start:stop] += proj[lo:hi, :q]
             if t == 1.0:
-                quad[start:stop] += resid[lo:hi] / s2 + log_term
+                quad[start:stop] += resid[lo:hi] + log_term
             else:
-                quad[start:stop] += resid[lo:hi] / s2
+                quad[start:stop] += resid[lo:hi]
                 logs[start:stop] += log_term
     cov, logdet = pattern_covariances(params, data.patterns)
     mean = np.empty((n, q))
@@ -443,12 +500,14 @@ def _in_sample_order(data, posterior):
 
 
 # --- M-step ------------------------------------------------------------------------------
-def m_step(data, posterior, floors, *, expand=True):
+def m_step(data, posterior, floors, *, expand=True, noise="modality"):
     """Closed-form update of every modality from the samples that observe it.
 
     ``A = sum_n [[V_n + m_n m_n^T, m_n], [m_n^T, 1]]``, ``[W, mu] = (sum_n z_n b_n^T) A^-1``
     and ``sigma^2 = (sum_n ||z_n||^2 - tr([W, mu]^T sum_n z_n b_n^T)) / (|N_m| d_m)``,
-    floored at ``floors``.
+    floored at ``floors``. With ``noise="feature"`` each feature ``j`` gets its own
+    ``psi_j = (sum_n z_nj^2 - [W, mu]_j . (sum_n z_n b_n^T)_j) / |N_m|`` (factor
+    analysis), floored at ``floors[m][j]``.
 
     With ``expand`` (parameter-expanded EM, Liu, Rubin & Wu 1998), the latent prior is
     also fitted, ``eta = mean_n m_n`` and ``S = mean_n (V_n + m_n m_n^T) - eta eta^T``
@@ -462,8 +521,11 @@ def m_step(data, posterior, floors, *, expand=True):
     data : EMData
     posterior : Posterior
         In the samples' order (as :func:`e_step` gives it).
-    floors : ndarray (n_modalities,)
+    floors : ndarray (n_modalities,) or tuple of ndarray (d_m,)
+        Per modality, or per feature with ``noise="feature"`` (:func:`noise_floors`).
     expand : bool, default=True
+    noise : {"modality", "feature"}, default="modality"
+        Isotropic noise per modality, or per-feature noise (``feature_noise`` set).
 
     Returns
     -------
@@ -472,10 +534,10 @@ def m_step(data, posterior, floors, *, expand=True):
     sorted_posterior = posterior._replace(
         mean=posterior.mean[data.order], log_likelihood=posterior.log_likelihood[data.order]
     )
-    return _m_step(data, sorted_posterior, floors, expand=expand)
+    return _m_step(data, sorted_posterior, floors, expand=expand, noise=noise)
 
 
-def _m_step(data, posterior, floors, *, expand=True):
+def _m_step(data, posterior, floors, *, expand=True, noise="modality"):
     """:func:`m_step` with the samples in pattern order (``data.order``)."""
     q = posterior.mean.shape[1]
     mean, bounds = posterior.mean, data.bounds
@@ -484,7 +546,8 @@ def _m_step(data, posterior, floors, *, expand=True):
     blocks = [mean[bounds[p]:bounds[p + 1]] for p in range(len(counts))]
     grams = np.stack([M.T @ M for M in blocks]) if blocks else np.zeros((0, q, q))
     sums = np.stack([M.sum(axis=0) for M in blocks]) if blocks else np.zeros((0, q))
-    components, means, noise = [], [], []
+    per_feature = noise == "feature"
+    components, means, noise_var = [], [], []
     for j, (v, runs) in enumerate(zip(data.values, data.runs)):
         n_m, d_m = v.shape
         member = data.patterns[:, j]
@@ -498,10 +561,14 @@ def _m_step(data, posterior, floors, *, expand=True):
             B[:, :q] += v[lo:hi].T @ mean[start:stop]
         B[:, q] = data.col_sums[j]
         Wt = np.linalg.solve(A, B.T).T
-        s2 = (data.sq_norms[j].sum() - np.sum(Wt * B)) / (n_m * d_m)
         components.append(np.ascontiguousarray(Wt[:, :q]))
         means.append(Wt[:, q].copy())
-        noise.append(max(s2, floors[j]))
+        if per_feature:
+            psi = (data.col_sq_sums[j] - np.einsum("ij,ij->i", Wt, B)) / max(n_m, 1)
+            noise_var.append(np.maximum(psi, floors[j]))
+        else:
+            s2 = (data.sq_norms[j].sum() - np.sum(Wt * B)) / (n_m * d_m)
+            noise_var.append(max(s2, floors[j]))
     if expand:
         n = len(mean)
         eta = sums.sum(axis=0) / n
@@ -509,7 +576,9 @@ def _m_step(data, posterior, floors, *, expand=True):
         L = np.linalg.cholesky(S - np.outer(eta, eta))
         means = [mu + W @ eta for W, mu in zip(components, means)]
         components = [W @ L for W in components]
-    return SharedLatentParams(tuple(components), tuple(means), np.asarray(noise))
+    if per_feature:
+        return _with_feature_noise(components, means, noise_var)
+    return SharedLatentParams(tuple(components), tuple(means), np.asarray(noise_var))
 
 
 # --- the loop ----------------------------------------------------------------------------
@@ -520,9 +589,11 @@ def fit_em(data, params, *, floors, max_iter=100, tol=1e-3, expand=True, verbose
     ----------
     data : EMData
     params : SharedLatentParams
-        Starting point (an initialisation or warm-started parameters).
-    floors : ndarray (n_modalities,)
-        Lower bounds of the noise variances.
+        Starting point (an initialisation or warm-started parameters). Its form sets
+        the noise model: per-feature noise if ``params.feature_noise`` is set (see
+        :func:`feature_noise_params`), isotropic per modality otherwise.
+    floors : ndarray (n_modalities,) or tuple of ndarray (d_m,)
+        Lower bounds of the noise variances, per feature with per-feature noise.
     max_iter : int
         Most M-steps.
     tol : float
@@ -545,11 +616,12 @@ def fit_em(data, params, *, floors, max_iter=100, tol=1e-3, expand=True, verbose
         Mean log-likelihood per sample, before the first M-step and after each one.
     converged : bool
     """
+    noise = "modality" if params.feature_noise is None else "feature"
     posterior = _e_step(data, params)  # in pattern order until the end
     history = [float(posterior.log_likelihood.mean())]
     converged = False
     for it in range(1, max_iter + 1):
-        params = _m_step(data, posterior, floors, expand=expand)
+        params = _m_step(data, posterior, floors, expand=expand, noise=noise)
         posterior = _e_step(data, params)
         history.append(float(posterior.log_likelihood.mean()))
         if verbose:
@@ -567,7 +639,8 @@ def predictive_mean(params, latent_mean, modality):
 
 
 def predictive_variance(params, cov, modality):
-    """Per-feature predictive variance ``diag(W^m V W^mT) + sigma_m^2`` for each ``V``.
+    """Per-feature predictive variance ``diag(W^m V W^mT) + sigma_m^2`` for each ``V``
+    (``+ psi_mj`` with per-feature noise).
 
     Parameters
     ----------
@@ -580,7 +653,7 @@ def predictive_variance(params, cov, modality):
     ndarray (n_patterns, d_m)
     """
     W = params.components[modality]
-    return np.einsum("jk,pkl,jl->pj", W, cov, W) + params.noise_variance[modality]
+    return np.einsum("jk,pkl,jl->pj", W, cov, W) + noise_of(params, modality)
 
 
 def sample_latent(posterior, pattern_rows, rng):

@@ -37,7 +37,8 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
 
     Every sample has a latent ``beta ~ N(0, I_q)`` and each modality is a noisy linear
     view of it, ``z^m = W^m beta + mu^m + eps^m`` with ``eps^m ~ N(0, sigma_m^2 I)``
-    (probabilistic PCA across modalities, the model behind CalMRL). The parameters are
+    (probabilistic PCA across modalities, the model behind CalMRL; ``noise="feature"``
+    gives each feature its own noise variance instead). The parameters are
     fitted by closed-form EM on the observed modalities only; a missing modality is
     imputed by its posterior predictive mean ``W^m E[beta | observed] + mu^m``. The
     model also gives predictive standard deviations, posterior draws (multiple
@@ -68,14 +69,29 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         but it does not stall along the scale of ``W`` when the noise is small.
         ``"em"``: the plain EM of the model (the M-step of the specification), slower
         to converge; for comparison with other implementations.
+    noise : {"modality", "feature"}, default="modality"
+        Noise model. ``"modality"``: isotropic noise ``sigma_m^2 I`` per modality, the
+        model of the specification (probabilistic PCA across modalities): one noise
+        parameter per modality, the safer choice on small data. ``"feature"``: a
+        diagonal ``Psi^m = diag(psi_m1, ..., psi_md)``, one variance per feature
+        (factor analysis across modalities). The posterior then weighs each feature by
+        how well the latent explains it, which imputes better on heteroscedastic data
+        (real features rarely share one noise level, standardised or not) with enough
+        rows per feature to estimate its noise; it starts from the isotropic fit's
+        initialisation, and each ``psi_mj`` is floored at ``min_noise_variance`` times
+        its feature's variance. Each EM iteration costs about one more pass over the
+        data.
     standardize : bool, default=True
         Centre and scale each feature by its mean and standard deviation over the rows
-        where its modality is observed before fitting (the noise is isotropic within a
-        modality, so features on different scales should be standardised). Outputs and
+        where its modality is observed before fitting (with ``noise="modality"`` the
+        noise is isotropic within a modality, so features on different scales should
+        be standardised). Outputs and
         fitted attributes are mapped back to input units.
     min_noise_variance : float, default=1e-6
         Floor of each ``sigma_m^2``, relative to the modality's mean per-feature
-        variance in the fitted (standardised) space.
+        variance in the fitted (standardised) space; with ``noise="feature"``, of each
+        ``psi_mj``, relative to that feature's variance (the modality's mean for a
+        constant feature).
     clip : bool, default=False
         Clip each imputed value (:meth:`transform`, :meth:`fit_transform`) to the
         range of its feature's observed training values (``data_min_``,
@@ -110,11 +126,12 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         Smallest and largest observed training value of each feature (the range
         ``clip=True`` imputes within).
     noise_variance_ : dict of ndarray of shape (d_m,)
-        Noise variance of each feature in input units: ``sigma_m^2`` times the
-        feature's variance when ``standardize=True``, all equal to ``sigma_m^2``
-        otherwise. A variance in squared input units; ``inf`` for features whose
-        scale exceeds about ``1e154`` (its square overflows float64), which the model,
-        kept in standardised units, does not use.
+        Noise variance of each feature in input units: ``sigma_m^2`` (``psi_mj`` with
+        ``noise="feature"``) times the feature's variance when ``standardize=True``,
+        that variance itself otherwise (all equal to ``sigma_m^2`` within a modality
+        with ``noise="modality"``). A variance in squared input units; ``inf`` for
+        features whose scale exceeds about ``1e154`` (its square overflows float64),
+        which the model, kept in standardised units, does not use.
     log_likelihood_ : ndarray of shape ``(n_iter_ + 1,)``
         Mean observed-data log-likelihood per training sample (input units) at the
         initial parameters and after each iteration; non-decreasing.
@@ -185,6 +202,7 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         tol=1e-3,
         init="pca",
         algorithm="px-em",
+        noise="modality",
         standardize=True,
         min_noise_variance=1e-6,
         clip=False,
@@ -196,6 +214,7 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         self.tol = tol
         self.init = init
         self.algorithm = algorithm
+        self.noise = noise
         self.standardize = standardize
         self.min_noise_variance = min_noise_variance
         self.clip = clip
@@ -209,6 +228,7 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         check_scalar_param(self.tol, "tol", float, low=0)
         check_option_param(self.init, "init", ("pca", "random"))
         check_option_param(self.algorithm, "algorithm", ("px-em", "em"))
+        check_option_param(self.noise, "noise", ("modality", "feature"))
         check_scalar_param(self.standardize, "standardize", bool)
         check_scalar_param(self.min_noise_variance, "min_noise_variance", float, low=0)
         check_scalar_param(self.clip, "clip", bool)
@@ -306,6 +326,9 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         rng = check_random_state_param(self.random_state)
         init = em.init_params_pca if self.init == "pca" else em.init_params_random
         params = init(data, self.n_components, floors=floors, random_state=rng)
+        if self.noise == "feature":  # the isotropic start, broadcast to the features
+            floors = em.noise_floors(data, self.min_noise_variance, per_feature=True)
+            params = em.feature_noise_params(params, floors)
         params, posterior, history, converged = em.fit_em(
             data, params, floors=floors, max_iter=self.max_iter, tol=self.tol,
             expand=self.algorithm == "px-em", verbose=self.verbose,
@@ -330,7 +353,7 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
             self.loadings_[m] = s[:, None] * params.components[j]
             self.mean_[m] = self._center[j] + s * params.means[j]
             with np.errstate(over="ignore"):  # inf above 1e154 input units, documented
-                self.noise_variance_[m] = params.noise_variance[j] * s**2
+                self.noise_variance_[m] = em.noise_of(params, j) * s**2
         # transform standardises with the same center and scale, in the same
         # operations, so its posterior is this one unless it rescales or splits rows
         if all(map(is_unit, units)) and not _far(data).any():
@@ -452,7 +475,8 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         X : MultiModalData, dict of arrays or 2-D array
         return_std : bool, default=False
             Also return the predictive standard deviation of every entry (0 on
-            observed rows), ``sqrt(diag(W^m V W^mT) + sigma_m^2)`` in input units.
+            observed rows), ``sqrt(diag(W^m V W^mT) + sigma_m^2)`` in input units
+            (``+ psi_m`` with ``noise="feature"``).
 
         Returns
         -------
@@ -555,7 +579,8 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         """Draw imputations from the posterior predictive (multiple imputation).
 
         Each draw takes ``beta ~ N(m_n, V_n)`` and then every missing modality
-        ``z^m ~ N(W^m beta + mu^m, sigma_m^2 I)``; observed rows are kept. Unlike
+        ``z^m ~ N(W^m beta + mu^m, sigma_m^2 I)`` (``diag(psi_m)`` with
+        ``noise="feature"``); observed rows are kept. Unlike
         :meth:`sklearn.mixture.GaussianMixture.sample`, which draws new samples, it
         completes the given ones.
 
@@ -592,7 +617,7 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
                     mean = em.predictive_mean(params, beta[missing], j)
                     noise = rng.standard_normal(mean.shape)
                     with np.errstate(over="ignore", invalid="ignore"):
-                        z = mean + np.sqrt(params.noise_variance[j]) * noise
+                        z = mean + np.sqrt(em.noise_of(params, j)) * noise
                         z = z * self._scale[j] + self._center[j]
                     z = self._checked_imputation(
                         z, filled[m].dtype, data, rows[missing], missing, m
