@@ -1,6 +1,7 @@
 """CalMRL imputer: a shared-latent Gaussian model fitted by closed-form EM."""
 
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -8,7 +9,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from .._data import MultiModalData
-from ..base import MultiModalMixin, MultiModalTransformerMixin, fit_atomically
+from ..base import MultiModalMixin, MultiModalTransformerMixin, fit_context
+from ..utils._param_validation import Interval, StrOptions
 from ..utils._scaling import (
     FLOAT64_LIMIT,
     far_rows_error,
@@ -18,10 +20,8 @@ from ..utils._scaling import (
 )
 from ..utils._validation import (
     _first_rows,
-    check_option_param,
     check_random_state_param,
     check_scalar_param,
-    check_verbose_param,
 )
 from . import _calmrl_em as em
 
@@ -221,21 +221,21 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _check_params(self):
-        """Check the parameters that do not depend on the data."""
-        check_scalar_param(self.n_components, "n_components", int, low=1)
-        check_scalar_param(self.max_iter, "max_iter", int, low=1)
-        check_scalar_param(self.tol, "tol", float, low=0)
-        check_option_param(self.init, "init", ("pca", "random"))
-        check_option_param(self.algorithm, "algorithm", ("px-em", "em"))
-        check_option_param(self.noise, "noise", ("modality", "feature"))
-        check_scalar_param(self.standardize, "standardize", bool)
-        check_scalar_param(self.min_noise_variance, "min_noise_variance", float, low=0)
-        check_scalar_param(self.clip, "clip", bool)
-        check_verbose_param(self.verbose)
-        check_random_state_param(self.random_state)
+    _parameter_constraints = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "init": [StrOptions({"pca", "random"})],
+        "algorithm": [StrOptions({"px-em", "em"})],
+        "noise": [StrOptions({"modality", "feature"})],
+        "standardize": ["boolean"],
+        "min_noise_variance": [Interval(Real, 0, None, closed="left")],
+        "clip": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
 
-    @fit_atomically
+    @fit_context()
     def fit(self, X, y=None):
         """Fit the shared-latent model by EM on the observed modalities.
 
@@ -252,7 +252,7 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         self._fit(X)
         return self
 
-    @fit_atomically
+    @fit_context()
     def fit_transform(self, X, y=None):
         """Fit, then fill each missing modality of ``X`` as :meth:`transform` does.
 
@@ -292,7 +292,6 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         """Fit; return the validated ``X``, whether it was a 2-D array, and the EM
         layout and final posterior when :meth:`transform` would compute that same
         posterior (no rescaling, no row beyond ``2**400``), else None twice."""
-        self._check_params()
         X, as_array = self._validate_multimodal(X, reset=True, allow_empty_samples=False)
         if self.n_components > X.shape[1]:
             raise ValueError(

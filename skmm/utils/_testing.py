@@ -250,6 +250,7 @@ BAD_PARAMS = {
         + _real("min_noise_variance", 0)
         + _option("algorithm", "px_em") + _option("algorithm", "EM")
         + [({"algorithm": None}, _V, "algorithm")]
+        + _option("noise", "diagonal") + [({"noise": None}, _V, "noise")]
         + _VERBOSE + _RANDOM_STATE
     ),
     "COrALEmbedder": (

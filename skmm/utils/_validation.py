@@ -30,18 +30,12 @@ __all__ = [
 ]
 
 
-def check_verbose_param(value):
-    """Check ``verbose``: a non-negative integer or a bool, as in scikit-learn."""
-    if not isinstance(value, (bool, np.bool_)):
-        check_scalar_param(value, "verbose", int, low=0)
-
-
 def check_scalar_param(value, name, kind, *, low=None, high=None, include_low=True,
                        include_high=True):
-    """Check one scalar hyperparameter; raise an error naming it.
+    """Check one scalar argument of a function or method; raise an error naming it.
 
-    The one parameter check of skmm's estimators (called at ``fit``, never in
-    ``__init__``).
+    Estimators' constructor parameters are declared in ``_parameter_constraints``
+    instead (see :mod:`skmm.utils._param_validation`).
 
     Parameters
     ----------

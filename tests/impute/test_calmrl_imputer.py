@@ -349,7 +349,7 @@ def test_return_std_with_pandas_output():
         ({"init": "svd"}, ValueError, "init"),
         ({"algorithm": "px_em"}, ValueError, "algorithm"),
         ({"algorithm": None}, ValueError, "algorithm"),
-        ({"noise": "diagonal"}, ValueError, "noise must be one of 'modality'"),
+        ({"noise": "diagonal"}, ValueError, "'noise' parameter of CalMRLImputer"),
         ({"noise": None}, ValueError, "noise"),
     ],
 )

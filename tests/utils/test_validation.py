@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from skmm.utils import check_modality_param, check_multimodal
-from skmm.utils._validation import check_verbose_param
+from skmm.impute import CalMRLImputer
 
 
 def test_accepted_forms():
@@ -69,13 +69,13 @@ def test_check_modality_param():
 
 @pytest.mark.parametrize("verbose", [0, 2, True, False, np.int64(1)])
 def test_verbose_accepts_bools_and_non_negative_integers(verbose):
-    check_verbose_param(verbose)
+    CalMRLImputer(verbose=verbose)._validate_params()
 
 
 @pytest.mark.parametrize("verbose", [-1, 1.5, "loud", None])
 def test_verbose_rejects_others(verbose):
-    with pytest.raises(ValueError, match="verbose"):
-        check_verbose_param(verbose)
+    with pytest.raises(ValueError, match="'verbose' parameter of CalMRLImputer"):
+        CalMRLImputer(verbose=verbose)._validate_params()
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
