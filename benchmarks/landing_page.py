@@ -40,8 +40,8 @@ DOC = Path(__file__).resolve().parents[1] / "doc"
 RATES = (0.3, 0.5, 0.7)
 DEFAULT_METHODS = (
     "zero+indicator", "late-fusion", "stacking", "mean", "knn", "iterative", "hgb",
-    "softimpute", "mofa", "pmkmeans", "calmrl", "coral", "ovaib", "clip", "fusion",
-    "oracle",
+    "softimpute", "mofa", "pmkmeans", "calmrl", "calmrl-feature", "coral", "ovaib",
+    "clip", "fusion", "oracle",
 )
 # What each data set is, for the opening sentence of its table.
 DATASETS = {

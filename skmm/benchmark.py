@@ -163,11 +163,16 @@ def _pmkmeans(random_state, quick, regression):
     return _imputer_pipeline(imputer, regression), True
 
 
-def _calmrl(random_state, quick, regression):
+def _calmrl(random_state, quick, regression, noise="modality"):
     from .impute import CalMRLImputer
 
-    imputer = CalMRLImputer(n_components=64, clip=True, random_state=random_state)
+    imputer = CalMRLImputer(n_components=64, noise=noise, clip=True,
+                            random_state=random_state)
     return _imputer_pipeline(imputer, regression), True
+
+
+def _calmrl_feature(random_state, quick, regression):
+    return _calmrl(random_state, quick, regression, noise="feature")
 
 
 def _embedder(class_name, **params):
@@ -206,6 +211,8 @@ METHODS = {
     "pmkmeans": (_pmkmeans, "PartialModalityKMeansImputer (UL4M4)"),
     "calmrl": (_calmrl, "CalMRLImputer (CalMRL), imputations clipped to the observed "
                "range"),
+    "calmrl-feature": (_calmrl_feature, "CalMRLImputer with per-feature noise "
+                       "(noise='feature'), clipped"),
     "fusion": (_fusion, "LateFusionClassifier / LateFusionRegressor: weighted fusion of "
                "per-modality experts and a CalMRLImputer-imputed joint expert"),
     "coral": (_embedder("COrALEmbedder"), "COrALEmbedder + presence bits"),
