@@ -205,8 +205,6 @@ def bench_mfeat(k_values=(32, 64), seed=0):
                 seconds += time.perf_counter() - start
             accuracy.append(np.mean(pipe.predict(X_missing[test]) == y[test]))
             filled = pipe[0].transform(X_missing[test])
-            if not isinstance(filled, MultiModalData):
-                filled = MultiModalData.from_array(filled, X.n_features)
             rmse.append(imputation_rmse(X[test], filled, hidden[test])["overall"])
         print(f"   {name:<34} {np.mean(accuracy):.3f} +- {np.std(accuracy):.3f}  "
               f"{np.mean(rmse):6.3f}  {seconds / len(folds):6.1f}", flush=True)
