@@ -509,12 +509,14 @@ def _fit_sizes_to_data(est, n_samples, n_features):
 
     The benchmark's imputers use the paper-scale sizes (64 clusters, a 64-dimensional
     latent), which small data cannot hold: ``n_clusters`` is clipped to a tenth of the
-    training samples (so that a centre averages about ten samples or more; at least 2)
-    and ``n_components`` (MOFA+'s ``n_factors``) to the features (which it cannot
-    exceed).
+    training samples (so that a centre averages about ten samples or more; at least 2),
+    and ``n_components`` (MOFA+'s ``n_factors``) to a tenth of the training samples
+    too, and to the features (which it cannot exceed).
     """
-    limits = {"n_clusters": max(2, n_samples // 10), "n_components": n_features,
-              "n_factors": n_features}
+    # about ten samples per centre and per latent dimension
+    latent = min(n_features, max(1, n_samples // 10))
+    limits = {"n_clusters": max(2, n_samples // 10), "n_components": latent,
+              "n_factors": latent}
     clipped = {}
     for key, value in est.get_params().items():
         limit = limits.get(key.rsplit("__", 1)[-1])

@@ -573,3 +573,17 @@ def test_benchmark_imputers_fit_small_data():
     assert all(np.isfinite(r.rmse) for r in results[:2])
     est, _ = make_method("calmrl")
     assert est.get_params()["calmrlimputer__n_components"] == 64  # defaults unchanged
+
+
+def test_benchmark_sizes_follow_the_training_rows_and_features():
+    from skmm.benchmark import _fit_sizes_to_data
+
+    def sizes(n_samples, n_features):
+        est = _fit_sizes_to_data(make_method("calmrl")[0], n_samples, n_features)
+        clusters = _fit_sizes_to_data(make_method("pmkmeans")[0], n_samples, n_features)
+        return (est.get_params()["calmrlimputer__n_components"],
+                clusters.get_params()["partialmodalitykmeansimputer__n_clusters"])
+
+    assert sizes(1600, 649) == (64, 64)  # mfeat: the paper-scale sizes hold
+    assert sizes(32, 141) == (3, 3)  # nutrimouse: about ten samples per size
+    assert sizes(353, 10) == (10, 35)  # diabetes: the latent is capped by the features
