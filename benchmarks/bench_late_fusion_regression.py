@@ -1,7 +1,7 @@
 """LateFusionRegressor on the diabetes views (clinical 4, serum 6 features, 442 samples),
 MCAR over the modality slots (each sample keeps one) at 30 / 50 / 70%: R^2 on the test
 folds of a shuffled 5-fold KFold (random_state=0), one mask per rate (random_state=0),
-the same folds and masks for every method.
+the same folds and masks for every method (the protocol of ``benchmarks/common.py``).
 
 Methods: the fusions of :class:`~skmm.ensemble.LateFusionRegressor` (``mean``,
 ``stacking``, ``weighted``, and ``weighted`` with a CalMRLImputer joint expert), the
@@ -16,7 +16,7 @@ import time
 import warnings
 
 import numpy as np
-from sklearn.base import clone
+from common import fold_scores, load_masked, print_table
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import RidgeCV
 from sklearn.metrics import r2_score
@@ -25,7 +25,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skmm._baselines import PatternOracleRegressor
-from skmm.datasets import load_diabetes_views, make_missing_modalities
 from skmm.ensemble import LateFusionRegressor
 from skmm.impute import CalMRLImputer
 
@@ -51,25 +50,20 @@ def main():
     parser.add_argument("--n-components", type=int, default=4)
     args = parser.parse_args()
     warnings.simplefilter("ignore")
-    complete, y = load_diabetes_views(return_X_y=True)
-    folds = list(KFold(5, shuffle=True, random_state=0).split(y))
     table = {}
     start = time.perf_counter()
     for rate in args.rates:
-        X = make_missing_modalities(complete, rate, pattern="mcar", random_state=0)
+        data = load_masked("diabetes", rate)
+        folds = list(KFold(5, shuffle=True, random_state=0).split(data.y))
         for name, est in methods(args.n_components).items():
-            fit_on = complete if getattr(est, "fit_before_hiding", False) else X
-            scores = []
-            for train, test in folds:
-                model = clone(est).fit(fit_on[train], y[train])
-                scores.append(r2_score(y[test], model.predict(X[test])))
-            table.setdefault(name, {})[rate] = (np.mean(scores), np.std(scores))
-    rates = " | ".join(f"{int(100 * r)}% missing" for r in args.rates)
-    print(f"| method | {rates} |")
-    print("|---" * (len(args.rates) + 1) + "|")
-    for name, row in table.items():
-        cells = " | ".join(f"{m:.3f} ± {s:.3f}" for m, s in row.values())
-        print(f"| {name} | {cells} |")
+            complete = getattr(est, "fit_before_hiding", False)
+            scores = fold_scores(est, folds, data.X_missing, data.y, r2_score,
+                                 X_fit=data.X if complete else None)
+            table.setdefault(name, []).append(
+                f"{scores.mean():.3f} ± {scores.std():.3f}"
+            )
+    print_table(["method", *(f"{int(100 * r)}% missing" for r in args.rates)],
+                [(name, *cells) for name, cells in table.items()])
     print(f"\nR^2 over 5 test folds (mean ± std); {time.perf_counter() - start:.0f} s")
 
 

@@ -83,16 +83,17 @@ def _split(full, n_modalities):
 
 
 def _in_turn(ours, theirs, repeats):
-    """CPU seconds of two callables run in turn ``repeats`` times.
+    """CPU seconds of two callables run in turn ``repeats`` times, one thread each.
 
     Returns the median time of each and the median of the pairwise ratios.
     """
     times = ([], [])
-    for _ in range(repeats):
-        for func, store in zip((ours, theirs), times):
-            start = time.process_time()
-            func()
-            store.append(time.process_time() - start)
+    with threadpool_limits(1):
+        for _ in range(repeats):
+            for func, store in zip((ours, theirs), times):
+                start = time.process_time()
+                func()
+                store.append(time.process_time() - start)
     a, b = map(np.asarray, times)
     return np.median(a), np.median(b), np.median(a / b)
 
@@ -114,10 +115,9 @@ def bench_fit(n=40_000, k=64, repeats=5):
             km = PartialModalityKMeans(k, init=_split(init, 3), max_iter=max_iter, tol=0)
             sk = KMeans(k, init=init, algorithm="lloyd", n_init=1, max_iter=max_iter,
                         tol=0)
-            with threadpool_limits(1):
-                ours, theirs, ratio = _in_turn(
-                    lambda: km.fit(data), lambda: sk.fit(full), repeats
-                )
+            ours, theirs, ratio = _in_turn(
+                lambda: km.fit(data), lambda: sk.fit(full), repeats
+            )
             print(f"   {name:<12} {max_iter:>8} {ours:8.2f} {theirs:9.2f} {ratio:6.2f}"
                   f"  <= {target:.2f}  (n_iter {km.n_iter_} / {sk.n_iter_})", flush=True)
     return full, X
@@ -137,10 +137,9 @@ def bench_completion(full, X, k=64, repeats=5):
     for name, est, target in [
         ("complete centres", imp, 3), ("one partial centre", partial, 6)
     ]:
-        with threadpool_limits(1):
-            fast, predict, ratio = _in_turn(
-                lambda: est.transform(X), lambda: sk.predict(full), repeats
-            )
+        fast, predict, ratio = _in_turn(
+            lambda: est.transform(X), lambda: sk.predict(full), repeats
+        )
         print(f"   {name:<19} {fast:6.2f} s, {ratio:5.2f} x KMeans.predict ({predict:.3f}"
               f" s; target <= {target})", flush=True)
 
