@@ -4,8 +4,9 @@
    fit+transform time (on all the masked data), and over 5 stratified folds
    LogisticRegression accuracy and imputation RMSE on the hidden rows of the test folds
    (``imputation_rmse``, standardised units), the imputer fitted on the training folds
-   only, for CalMRLImputer, IterativeImputer(max_iter=5, n_nearest_features=50),
-   KNNImputer and mean imputation, all on the same masked data in one run.
+   only (``benchmarks/common.py``'s ``probe_imputer``), for CalMRLImputer,
+   IterativeImputer(max_iter=5, n_nearest_features=50), KNNImputer and mean imputation,
+   all on the same masked data in one run.
 2. Scale: 100,000 samples, 3 modalities x 256 features, q = 32, 40% of slots hidden:
    fit time, EM iterations, time per EM iteration (one E-step + one M-step), peak
    memory of the fit (tracemalloc, a separate short fit) and the RMSE on the hidden
@@ -36,27 +37,20 @@ import tracemalloc
 import warnings
 
 import numpy as np
+from common import load_masked, median_time, print_table, probe_imputer
 from sklearn.experimental import enable_iterative_imputer  # noqa: F401
 from sklearn.impute import IterativeImputer, KNNImputer, SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, cross_validate
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from skmm.datasets import (
-    load_multiple_features,
-    make_missing_modalities,
-    make_shared_latent,
-)
+from skmm.datasets import make_missing_modalities, make_shared_latent
 from skmm.impute import CalMRLImputer
 from skmm.impute import _calmrl_em as em
 from skmm.metrics import imputation_rmse
 
 
 def bench_mfeat(seed=0):
-    X, y = load_multiple_features(return_X_y=True)
-    X_missing, hidden = make_missing_modalities(X, 0.5, random_state=seed, return_mask=True)
+    data = load_masked("mfeat", 0.5, random_state=seed)
     imputers = {
         "CalMRLImputer(q=32)": CalMRLImputer(n_components=32, random_state=seed),
         "CalMRLImputer(q=64)": CalMRLImputer(n_components=64, random_state=seed),
@@ -66,40 +60,26 @@ def bench_mfeat(seed=0):
         "KNNImputer": KNNImputer(),
         "SimpleImputer(mean)": SimpleImputer(),
     }
-    folds = StratifiedKFold(5, shuffle=True, random_state=seed)
+    folds = list(StratifiedKFold(5, shuffle=True, random_state=seed).split(
+        data.X_missing, data.y
+    ))
     rows = {}
     for name, imputer in imputers.items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # IterativeImputer's ConvergenceWarning
-            start = time.perf_counter()
-            imputer.fit_transform(X_missing)
-            seconds = time.perf_counter() - start
+            seconds, _ = median_time(lambda: imputer.fit_transform(data.X_missing))
             print(f"  {name}: fit+transform {seconds:.2f} s", flush=True)
-            probe = LogisticRegression(max_iter=2000)
-            pipe = make_pipeline(imputer, StandardScaler(), probe)
-            cv = cross_validate(pipe, X_missing, y, cv=folds, return_estimator=True,
-                                return_indices=True)
-        accuracy = cv["test_score"]
-        rmse = np.mean([
-            imputation_rmse(X[test], fitted[0].transform(X_missing[test]),
-                            hidden[test])["overall"]
-            for fitted, test in zip(cv["estimator"], cv["indices"]["test"])
-        ])
-        rows[name] = (seconds, rmse, accuracy.mean(), accuracy.std())
+            accuracy, rmse, _ = probe_imputer(imputer, data, folds)
+        rows[name] = (seconds, rmse.mean(), accuracy.mean(), accuracy.std())
         print(f"  done: {name} ({seconds:.2f} s)", flush=True)
     base = rows["CalMRLImputer(q=32)"][0]
-    print("\nmfeat, 2000 x 649 (6 modalities), 50% of modality slots hidden (MCAR)")
-    header = (
-        f"{'imputer':<22}{'fit+transform s':>16}{'x CalMRL':>10}{'RMSE':>8}"
-        f"{'5-fold LR acc':>18}"
+    print("\nmfeat, 2000 x 649 (6 modalities), 50% of modality slots hidden (MCAR)\n")
+    print_table(
+        ["imputer", "fit+transform s", "x CalMRL", "RMSE", "5-fold LR acc"],
+        [(name, f"{seconds:.2f}", f"{seconds / base:.1f}", rmse,
+          f"{acc:.3f} ± {std:.3f}")
+         for name, (seconds, rmse, acc, std) in rows.items()],
     )
-    print(header)
-    print("-" * len(header))
-    for name, (seconds, rmse, acc, std) in rows.items():
-        print(
-            f"{name:<22}{seconds:>16.2f}{seconds / base:>10.1f}{rmse:>8.3f}"
-            f"{acc:>12.3f} +- {std:.3f}"
-        )
     return rows
 
 

@@ -19,7 +19,8 @@
 4. Quality on mfeat (``load_multiple_features``), 50% of modality slots hidden (MCAR):
    5-fold accuracy of ``make_pipeline(imputer, StandardScaler(),
    LogisticRegression(max_iter=2000))`` and imputation RMSE on the hidden rows of the
-   test folds (standardised units, imputer fitted on the training folds), for
+   test folds (standardised units, imputer fitted on the training folds;
+   ``benchmarks/common.py``'s ``probe_imputer``), for
    PartialModalityKMeansImputer and scikit-learn's SimpleImputer, KNNImputer and
    IterativeImputer, on the same masked data and folds.
 
@@ -34,20 +35,16 @@ import tracemalloc
 import warnings
 
 import numpy as np
+from common import load_masked, print_table, probe_imputer
 from sklearn.cluster import KMeans
 from sklearn.experimental import enable_iterative_imputer  # noqa: F401
 from sklearn.impute import IterativeImputer, KNNImputer, SimpleImputer
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from skmm import MultiModalData
 from skmm.cluster import PartialModalityKMeans
-from skmm.datasets import load_multiple_features, make_missing_modalities
 from skmm.impute import PartialModalityKMeansImputer
-from skmm.metrics import imputation_rmse
 
 
 def make_blobs_with_missing(n, n_modalities, width, k, rate, seed=0, dtype=np.float64):
@@ -172,8 +169,7 @@ def bench_memory(n, k=64, width=256):
 
 
 def bench_mfeat(k_values=(32, 64), seed=0):
-    X, y = load_multiple_features(return_X_y=True)
-    X_missing, hidden = make_missing_modalities(X, 0.5, random_state=seed, return_mask=True)
+    data = load_masked("mfeat", 0.5, random_state=seed)
     imputers = {
         **{
             f"PartialModalityKMeansImputer(k={k})": PartialModalityKMeansImputer(
@@ -187,26 +183,19 @@ def bench_mfeat(k_values=(32, 64), seed=0):
             max_iter=5, n_nearest_features=50, random_state=seed
         ),
     }
-    folds = list(StratifiedKFold(5, shuffle=True, random_state=seed).split(X_missing, y))
-    print(f"\n4. mfeat, {100 * hidden.mean():.0f}% of modality slots hidden (MCAR), 5-fold "
-          "LogisticRegression after the imputer")
-    print(f"   {'imputer':<34} {'accuracy':>15}  {'RMSE':>6}  {'fit s':>6}")
+    folds = list(StratifiedKFold(5, shuffle=True, random_state=seed).split(
+        data.X_missing, data.y
+    ))
+    print(f"\n4. mfeat, {100 * data.hidden.mean():.0f}% of modality slots hidden (MCAR), "
+          "5-fold LogisticRegression after the imputer\n")
+    rows = []
     for name, imputer in imputers.items():
-        accuracy, rmse, seconds = [], [], 0.0
-        for train, test in folds:
-            pipe = make_pipeline(
-                imputer, StandardScaler(), LogisticRegression(max_iter=2000)
-            )
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # convergence warnings
-                start = time.perf_counter()
-                pipe.fit(X_missing[train], y[train])
-                seconds += time.perf_counter() - start
-            accuracy.append(np.mean(pipe.predict(X_missing[test]) == y[test]))
-            filled = pipe[0].transform(X_missing[test])
-            rmse.append(imputation_rmse(X[test], filled, hidden[test])["overall"])
-        print(f"   {name:<34} {np.mean(accuracy):.3f} +- {np.std(accuracy):.3f}  "
-              f"{np.mean(rmse):6.3f}  {seconds / len(folds):6.1f}", flush=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # convergence warnings
+            accuracy, rmse, seconds = probe_imputer(imputer, data, folds)
+        rows.append((name, f"{accuracy.mean():.3f} ± {accuracy.std():.3f}", rmse.mean(),
+                     f"{seconds.mean():.1f}"))
+    print_table(["imputer", "accuracy", "RMSE", "fit s"], rows)
 
 
 def main(argv=None):

@@ -12,6 +12,9 @@ the loops it would otherwise repeat live here, with one protocol for all:
   samples, standardised units, the imputer fitted on the other rows (:func:`heldout_rmse`);
 - scores: a clone of each method fitted on every training fold, scored on its test fold
   (:func:`fold_scores`);
+- an imputer downstream: ``make_pipeline(imputer, StandardScaler(),
+  LogisticRegression(max_iter=2000))`` per fold, its accuracy and the held-out RMSE
+  (:func:`probe_imputer`);
 - time: ``time.perf_counter`` around the call, the median of ``repeats`` calls
   (:func:`median_time`);
 - output: a markdown table (:func:`print_table`).
@@ -25,13 +28,16 @@ from collections import namedtuple
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from skmm.datasets import BENCHMARK_DATASETS, make_missing_modalities
 from skmm.metrics import imputation_rmse
 
 __all__ = ["Masked", "fold_scores", "heldout_rmse", "load_masked", "median_time",
-           "print_table", "split"]
+           "print_table", "probe_imputer", "split"]
 
 #: A data set with modalities hidden: the complete data ``X`` (what was observed before
 #: hiding), labels ``y``, the masked data ``X_missing`` and the ``hidden`` mask
@@ -81,6 +87,28 @@ def heldout_rmse(imputer, data, test):
     """
     seconds, filled = median_time(lambda: imputer.transform(data.X_missing[test]))
     return imputation_rmse(data.X[test], filled, data.hidden[test])["overall"], seconds
+
+
+def probe_imputer(imputer, data, folds):
+    """An imputer, fitted on each training fold, before a logistic-regression probe.
+
+    For every ``(train, test)`` of ``folds``: ``make_pipeline(clone(imputer),
+    StandardScaler(), LogisticRegression(max_iter=2000))`` fitted on the training rows
+    of ``data.X_missing``, its accuracy on the test rows and :func:`heldout_rmse` of its
+    imputer. Returns ``(accuracy, rmse, fit_seconds)``, arrays with one entry per fold.
+    """
+    accuracy, rmse, seconds = [], [], []
+    for train, test in folds:
+        pipe = make_pipeline(
+            clone(imputer), StandardScaler(), LogisticRegression(max_iter=2000)
+        )
+        fit_time, _ = median_time(
+            lambda: pipe.fit(data.X_missing[train], data.y[train])
+        )
+        accuracy.append(pipe.score(data.X_missing[test], data.y[test]))
+        rmse.append(heldout_rmse(pipe[0], data, test)[0])
+        seconds.append(fit_time)
+    return np.array(accuracy), np.array(rmse), np.array(seconds)
 
 
 def median_time(func, repeats=1):
