@@ -9,12 +9,10 @@ epoch.
 
 Run: ``.venv/bin/python benchmarks/bench_inference_precision.py``
 """
-import time
-
 import numpy as np
 import torch
+from common import load_masked, median_time
 
-from skmm.datasets import load_multiple_features, make_missing_modalities
 from skmm.embed import COrALEmbedder, OVAIBEmbedder
 
 
@@ -28,21 +26,15 @@ def float32_forward(est, X):
 
 def main():
     torch.set_num_threads(1)
-    X = load_multiple_features(return_X_y=True)[0]
-    X = make_missing_modalities(X, 0.5, random_state=0)
+    X = load_masked("mfeat", 0.5).X_missing
     for cls in (OVAIBEmbedder, COrALEmbedder):
         est = cls(max_epochs=3, random_state=0).fit(X)
         ratios = []
-        for _ in range(5):
-            start = time.perf_counter()
-            est.transform(X)
-            new = time.perf_counter() - start
-            start = time.perf_counter()
-            float32_forward(est, X)
-            ratios.append(new / (time.perf_counter() - start))
-        start = time.perf_counter()
-        out = est.transform(X)
-        seconds = time.perf_counter() - start
+        for _ in range(5):  # interleaved
+            new, _ = median_time(lambda: est.transform(X))
+            old, _ = median_time(lambda: float32_forward(est, X))
+            ratios.append(new / old)
+        seconds, out = median_time(lambda: est.transform(X))
         per_epoch = seconds / np.median([h["dur"] for h in est.history_])
         diff = np.abs(out - float32_forward(est, X)).max()
         print(f"{cls.__name__}: float64 / float32 transform time {np.median(ratios):.2f}x "
