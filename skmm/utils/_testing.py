@@ -44,8 +44,8 @@ TEST_PARAMS = {
 _PARTLY_NAN = (
     "allow_nan=True makes the check put NaN into 10 single entries; a row that is "
     "only partly NaN is rejected by design (a missing modality is a whole row of "
-    "NaN). Pickling is covered by test_common's test_pickle_round_trip_gives_"
-    "identical_output on whole-row missing data"
+    "NaN). Pickling is covered by skmm.utils.estimator_checks.check_pickle_round_trip "
+    "on whole-row missing data"
 )
 COMMON_EXPECTED_FAILED_CHECKS = {"check_estimators_pickle": _PARTLY_NAN}
 
