@@ -88,7 +88,7 @@ class _TransductiveImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEsti
 
     def _fit(self, X):
         X, as_array = self._validate_multimodal(X, reset=True, allow_empty_samples=False)
-        stack = _stack(X)
+        stack = np.asarray(X, dtype=np.float64)
         # every modality is observed in some row (checked by the validation)
         self.mean_ = np.nanmean(stack, axis=0)
         scale = np.nanstd(stack, axis=0)
@@ -117,7 +117,7 @@ class _TransductiveImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEsti
         check_is_fitted(self, "_train")
         original = X
         X, as_array = self._validate_multimodal(X, reset=False)
-        both = np.vstack([self._train, self._standardize(_stack(X))])
+        both = np.vstack([self._train, self._standardize(np.asarray(X, dtype=np.float64))])
         completed, _, _ = self._run(both)
         return self._output(X, completed[self._train.shape[0]:], as_array, original)
 
@@ -146,10 +146,11 @@ class _TransductiveImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEsti
         """Fill the missing rows of ``X`` from the standardised reconstruction."""
         filled = {}
         start = 0
+        observed = X.observed
         for j, (m, a) in enumerate(X.items()):
             stop = start + a.shape[1]
             out = a.copy()
-            missing = ~X.observed[:, j]
+            missing = ~observed[:, j]
             if missing.any():
                 cols = slice(start, stop)
                 z = completed[missing, cols] * self.scale_[cols] + self.mean_[cols]
@@ -166,11 +167,6 @@ class _TransductiveImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEsti
         Xt = MultiModalData(filled)
         Xt.feature_names = dict(X.feature_names)
         return self._wrap_output(Xt, as_array, original)
-
-
-def _stack(X):
-    """Horizontal float64 stack of the modalities (NaN rows where missing)."""
-    return np.hstack([np.asarray(a, dtype=np.float64) for a in X.values()])
 
 
 class SoftImputeImputer(_TransductiveImputer):
