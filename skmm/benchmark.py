@@ -793,9 +793,12 @@ def save_figure(results, path, *, dpi=110):
     fig, axes = plt.subplots(
         1, 1 + has_rmse, figsize=(7 + 5 * has_rmse, 4.5), squeeze=False
     )
-    BenchmarkDisplay.from_results(rows, ax=axes[0, 0])
+    panels = [BenchmarkDisplay.from_results(rows, ax=axes[0, 0])]
     if has_rmse:
-        BenchmarkDisplay.from_results(rows, metric="rmse", ax=axes[0, 1])
+        panels.append(BenchmarkDisplay.from_results(rows, metric="rmse", ax=axes[0, 1]))
+    # a legend drawn beside its axes needs room of its own
+    beside = sum(p.legend_beside_ for p in panels)
+    fig.set_size_inches(fig.get_figwidth() + 2 * beside, fig.get_figheight())
     fig.tight_layout()
     fig.savefig(path, dpi=dpi)
     plt.close(fig)

@@ -18,6 +18,8 @@ _OLD_NAMES = {"accuracy_mean": "score_mean", "accuracy_std": "score_std",
 
 
 _KINDS = ("auto", "line", "bar")
+# Most lines whose legend goes inside the axes; more get it beside them.
+_LEGEND_INSIDE = 6
 
 
 def _result_row(result):
@@ -61,6 +63,9 @@ class BenchmarkDisplay:
         What was drawn.
     methods_ : list of str
         The methods drawn: in first-appearance order for lines, best first for bars.
+    legend_beside_ : bool
+        Whether the legend was put beside the axes (lines of more than six methods,
+        which a legend inside would hide); the figure then needs room on the right.
     """
 
     def __init__(self, results, *, metric="score", kind="auto"):
@@ -103,6 +108,7 @@ class BenchmarkDisplay:
         curves = {m: self._rows(m) for m in methods}
         curves = {m: rows for m, rows in curves.items() if rows}
         rates = {r["missing_rate"] for rows in curves.values() for r in rows}
+        self.legend_beside_ = False
         self.kind_ = self.kind if self.kind != "auto" else (
             "line" if len(rates) > 1 else "bar")
 
@@ -117,7 +123,12 @@ class BenchmarkDisplay:
                                   color=colours[method])
             self.ax_.set_xlabel("share of modality slots missing")
             self.ax_.set_ylabel(label)
-            self.ax_.legend(fontsize="small", loc="best")
+            self.legend_beside_ = len(curves) > _LEGEND_INSIDE  # inside, it hides lines
+            if self.legend_beside_:
+                self.ax_.legend(fontsize="small", loc="upper left",
+                                bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+            else:
+                self.ax_.legend(fontsize="small", loc="best")
             self.methods_ = list(curves)
         else:
             mean = {m: figures(rows, value).mean() for m, rows in curves.items()}

@@ -149,3 +149,16 @@ def test_training_curve_display_rejects_bad_keys(keys, error, match):
     history = [{"epoch": 1, "train_loss": 2.0, "dur": 0.1}]
     with pytest.raises(error, match=re.escape(match)):
         TrainingCurveDisplay(history, keys=keys).plot()
+
+
+def test_benchmark_display_puts_a_long_legend_beside_the_axes():
+    few = [BenchmarkResult(f"m{i}", r, 0.9, 0.01, 1.0, 0.1) for i in range(3)
+           for r in (0.3, 0.5)]
+    many = [BenchmarkResult(f"m{i}", r, 0.9, 0.01, 1.0, 0.1) for i in range(9)
+            for r in (0.3, 0.5)]
+    assert not BenchmarkDisplay.from_results(few).legend_beside_
+    disp = BenchmarkDisplay.from_results(many)
+    assert disp.legend_beside_
+    # the legend starts right of the axes, so it hides no line
+    legend = disp.ax_.get_legend().get_window_extent(disp.figure_.canvas.get_renderer())
+    assert legend.x0 >= disp.ax_.get_window_extent().x1
