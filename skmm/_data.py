@@ -246,8 +246,14 @@ class MultiModalData(Mapping):
         ``m0, m1, ...``. DataFrame column names are kept as feature names, pandas'
         nullable dtypes are accepted (``pd.NA`` is missing), masked entries of numpy
         masked arrays are missing, torch tensors are copied to the CPU.
+    feature_names : dict, optional
+        ``{modality: names}`` for some or all modalities, overriding DataFrame columns
+        and the default ``"0", "1", ...``; each needs one name per feature.
+    index : pandas.Index or array-like, optional
+        Row labels (one per sample), overriding those of DataFrame modalities.
     **modalities : array-like
-        Further modalities as keyword arguments.
+        Further modalities as keyword arguments (so no modality given this way may be
+        called ``feature_names`` or ``index``; pass such names in ``data``).
 
     Attributes
     ----------
@@ -300,11 +306,11 @@ class MultiModalData(Mapping):
     (3, 2)
     """
 
-    def __init__(self, data=None, /, **modalities):
+    def __init__(self, data=None, /, *, feature_names=None, index=None, **modalities):
         if isinstance(data, MultiModalData):
             items = list(data._arrays.items())
             names = dict(data.feature_names)
-            index = data.index
+            labels = data.index
         else:
             if data is None:
                 items = []
@@ -325,7 +331,7 @@ class MultiModalData(Mapping):
                     "MultiModalData expects a mapping {modality: array}, a list of "
                     f"arrays or keyword arrays; got {type(data).__name__}. {hint}."
                 )
-            names, index = {}, None
+            names, labels = {}, None
         for key, value in modalities.items():
             if any(key == k for k, _ in items):
                 raise ValueError(f"Modality {key!r} given twice.")
@@ -336,7 +342,7 @@ class MultiModalData(Mapping):
             if key not in names:
                 check_modality_name(key)
         if not names:
-            items, index = _align_on_index(items)
+            items, labels = _align_on_index(items)
 
         arrays = {}
         for key, value in items:
@@ -353,6 +359,41 @@ class MultiModalData(Mapping):
             )
         self._arrays = arrays
         self.feature_names = names
+        self.index = labels
+        if feature_names is not None:
+            self._set_feature_names(feature_names)
+        if index is not None:
+            self._set_index(index)
+
+    def _set_feature_names(self, feature_names):
+        if not isinstance(feature_names, Mapping):
+            raise TypeError(
+                "feature_names must be a dict {modality: names}; got "
+                f"{type(feature_names).__name__}."
+            )
+        for m, names in feature_names.items():
+            if m not in self._arrays:
+                raise ValueError(
+                    f"feature_names names modality {m!r}, which is not one of "
+                    f"{list(self._arrays)}."
+                )
+            names = np.asarray([str(n) for n in names], dtype=object)
+            if names.shape != (self._arrays[m].shape[1],):
+                raise ValueError(
+                    f"feature_names[{m!r}] has {names.size} names for the "
+                    f"{self._arrays[m].shape[1]} features of modality {m!r}."
+                )
+            self.feature_names[m] = names
+
+    def _set_index(self, index):
+        if not hasattr(index, "is_unique"):  # array-like: a pandas Index, if there
+            import pandas as pd
+
+            index = pd.Index(index)
+        if len(index) != self.n_samples:
+            raise ValueError(
+                f"index has {len(index)} labels for {self.n_samples} samples."
+            )
         self.index = index
 
     @classmethod
@@ -379,9 +420,10 @@ class MultiModalData(Mapping):
                 f"widths add up to {total} columns but X has {array.shape[1]}."
             )
         bounds = np.cumsum([0] + [int(w) for w in widths.values()])
-        out = cls({k: array[:, a:b] for k, a, b in zip(widths, bounds[:-1], bounds[1:])})
-        out.index = X.index if _is_dataframe(X) else None
-        return out
+        return cls(
+            {k: array[:, a:b] for k, a, b in zip(widths, bounds[:-1], bounds[1:])},
+            index=X.index if _is_dataframe(X) else None,
+        )
 
     @classmethod
     def from_frame(cls, frame, groups=None):
@@ -456,10 +498,10 @@ class MultiModalData(Mapping):
                 spans.setdefault(modality, ([], []))
                 spans[modality][0].append(j)
                 spans[modality][1].append(feature)
-        out = cls({m: frame.iloc[:, cols] for m, (cols, _) in spans.items()})
-        for m, (_, features) in spans.items():
-            out.feature_names[m] = np.asarray(features, dtype=object)
-        return out
+        return cls(
+            {m: frame.iloc[:, cols] for m, (cols, _) in spans.items()},
+            feature_names={m: features for m, (_, features) in spans.items()},
+        )
 
     # --- mapping interface -------------------------------------------------------
     def __getitem__(self, key):
@@ -595,10 +637,10 @@ class MultiModalData(Mapping):
 
     def copy(self):
         """Deep copy (the arrays are copied)."""
-        out = type(self)({k: a.copy() for k, a in self._arrays.items()})
-        out.feature_names = dict(self.feature_names)
-        out.index = self.index
-        return out
+        return type(self)(
+            {k: a.copy() for k, a in self._arrays.items()},
+            feature_names=self.feature_names, index=self.index,
+        )
 
     def __repr__(self):
         n = self.n_samples

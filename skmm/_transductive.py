@@ -82,12 +82,11 @@ class _TransductiveImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEsti
         MultiModalData, ndarray or DataFrame
             As :meth:`transform` returns.
         """
-        original = X
-        X, as_array, completed = self._fit(X)
-        return self._output(X, completed, as_array, original)
+        X, completed = self._fit(X)
+        return self._output(X, completed)
 
     def _fit(self, X):
-        X, as_array = self._validate_multimodal(X, reset=True, allow_empty_samples=False)
+        X, _ = self._validate_multimodal(X, reset=True, allow_empty_samples=False)
         stack = np.asarray(X, dtype=np.float64)
         # every modality is observed in some row (checked by the validation)
         self.mean_ = np.nanmean(stack, axis=0)
@@ -96,7 +95,7 @@ class _TransductiveImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEsti
         self.scale_ = scale
         self._train = self._standardize(stack)
         completed, self.n_iter_, self.converged_ = self._run(self._train)
-        return X, as_array, completed
+        return X, completed
 
     def transform(self, X):
         """Complete ``X`` by refitting the model on the training rows and ``X``'s rows.
@@ -115,11 +114,10 @@ class _TransductiveImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEsti
             missing modality rows are filled.
         """
         check_is_fitted(self, "_train")
-        original = X
-        X, as_array = self._validate_multimodal(X, reset=False)
+        X, _ = self._validate_multimodal(X, reset=False)
         both = np.vstack([self._train, self._standardize(np.asarray(X, dtype=np.float64))])
         completed, _, _ = self._run(both)
-        return self._output(X, completed[self._train.shape[0]:], as_array, original)
+        return self._output(X, completed[self._train.shape[0]:])
 
     def _standardize(self, stack):
         with np.errstate(over="ignore", invalid="ignore"):
@@ -142,11 +140,11 @@ class _TransductiveImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEsti
             )
         return completed, n_iter, converged
 
-    def _output(self, X, completed, as_array, original):
+    def _output(self, X, completed):
         """Fill the missing rows of ``X`` from the standardised reconstruction."""
         filled = {}
         start = 0
-        observed = X.observed
+        observed = X._validated_observed()
         for j, (m, a) in enumerate(X.items()):
             stop = start + a.shape[1]
             out = a.copy()
@@ -164,9 +162,7 @@ class _TransductiveImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEsti
                 out[missing] = z
             filled[m] = out
             start = stop
-        Xt = MultiModalData(filled)
-        Xt.feature_names = dict(X.feature_names)
-        return self._wrap_output(Xt, as_array, original)
+        return MultiModalData(filled, feature_names=X.feature_names, index=X.index)
 
 
 class SoftImputeImputer(_TransductiveImputer):

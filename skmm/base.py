@@ -104,18 +104,12 @@ class MultiModalMixin:
                 ensure_all_finite="allow-nan",
                 dtype=[np.float64, np.float32],
             )
-            X = MultiModalData({"x0": X})
-            X.index = index
+            X = MultiModalData({"x0": X}, index=index)
         if reset:
-            self._fit_on_array = as_array
             X = check_multimodal(
                 X, allow_empty_samples=allow_empty_samples, require_all_observed=True
             )
-            self.modalities_ = X.modalities
-            self.n_features_per_modality_ = X.n_features
-            self.n_features_in_ = X.shape[1]
-            if not as_array:
-                self.feature_names_in_ = X.get_feature_names()
+            self._record_fitted_input(X, as_array)
         else:
             check_is_fitted(self, "modalities_")
             X = check_multimodal(
@@ -128,6 +122,15 @@ class MultiModalMixin:
                 allow_empty_samples=allow_empty_samples,
             )
         return X, as_array
+
+    def _record_fitted_input(self, X, as_array):
+        """Set the fitted input attributes from the validated ``X`` (a fit's data)."""
+        self._fit_on_array = as_array
+        self.modalities_ = X.modalities
+        self.n_features_per_modality_ = X.n_features
+        self.n_features_in_ = X.shape[1]
+        if not as_array:
+            self.feature_names_in_ = X.get_feature_names()
 
     def _input_feature_names(self):
         """``"modality__feature"`` names of the fitted input (``x0, x1, ...`` for 2-D)."""
@@ -164,6 +167,18 @@ class MultiModalMixin:
         return tags
 
 
+def _wraps_output(method):
+    """Decorate an output method: its result goes through ``self._wrap_output``."""
+
+    @functools.wraps(method)
+    def wrapped(self, *args, **kwargs):
+        X = args[0] if args else kwargs.get("X")
+        return self._wrap_output(method(self, *args, **kwargs), X)
+
+    wrapped.__wraps_output__ = True
+    return wrapped
+
+
 class MultiModalTransformerMixin(TransformerMixin, auto_wrap_output_keys=None):
     """Output handling of skmm's transformers (scikit-learn's wrapping would lose rows'
     labels and cannot return containers).
@@ -174,7 +189,23 @@ class MultiModalTransformerMixin(TransformerMixin, auto_wrap_output_keys=None):
     ``set_output(transform="pandas")`` (or the global ``transform_output`` config) gives
     one DataFrame with ``"modality__feature"`` columns, which skmm estimators split back
     into modalities.
+
+    The wrapping is installed once, here, as scikit-learn's ``_SetOutputMixin`` does:
+    every ``transform`` and ``fit_transform`` a subclass defines (and the methods it
+    lists in ``_output_methods``) returns a MultiModalData or an ndarray (or a tuple or
+    list of them), and the mixin puts that in the configured container.
     """
+
+    #: Further methods of a subclass whose output is wrapped like ``transform``'s.
+    _output_methods = ()
+
+    def __init_subclass__(cls, auto_wrap_output_keys=None, **kwargs):
+        # scikit-learn's own wrapping stays off for subclasses too
+        super().__init_subclass__(auto_wrap_output_keys=auto_wrap_output_keys, **kwargs)
+        for name in ("transform", "fit_transform", *cls._output_methods):
+            method = cls.__dict__.get(name)
+            if method is not None and not hasattr(method, "__wraps_output__"):
+                setattr(cls, name, _wraps_output(method))
 
     def set_output(self, *, transform=None):
         """Set the output container of ``transform`` and ``fit_transform``.
@@ -234,26 +265,32 @@ class MultiModalTransformerMixin(TransformerMixin, auto_wrap_output_keys=None):
             raise ValueError("input_features is not equal to feature_names_in_.")
         return names
 
-    def _wrap_output(self, Xt, as_array, original=None):
-        """Return ``Xt`` in the configured output container (the one output path).
+    def _wrap_output(self, Xt, X):
+        """Return ``Xt``, computed from the input ``X``, in the configured container.
 
-        ``Xt`` is a MultiModalData (returned as such, or as a 2-D array when the input
-        was one) or a 2-D ndarray (returned as is). With pandas output both become a
-        DataFrame with ``get_feature_names_out()`` columns and the row index of
-        ``original`` (a DataFrame's, or that of per-modality frames).
+        ``Xt`` is a MultiModalData (returned as such, or as a 2-D array when ``X`` was
+        one) or a 2-D ndarray (returned as is); a tuple or list is wrapped item by item
+        and a DataFrame is already wrapped. With pandas output both become a DataFrame
+        with ``get_feature_names_out()`` columns and the rows' labels (``Xt``'s, else
+        those of ``X``: a DataFrame's, or that of per-modality frames).
         """
+        if isinstance(Xt, (tuple, list)):
+            return type(Xt)(self._wrap_output(part, X) for part in Xt)
+        if _is_dataframe(Xt):
+            return Xt
         config = getattr(self, "_sklearn_output_config", {}).get(
             "transform", get_config()["transform_output"]
         )
+        container = isinstance(Xt, MultiModalData)
         if config == "pandas":
             import pandas as pd
 
-            index = row_index(original)
+            index = Xt.index if container and Xt.index is not None else row_index(X)
             return pd.DataFrame(
                 np.asarray(Xt), columns=self.get_feature_names_out(), index=index
             )
-        if as_array or not isinstance(Xt, MultiModalData):
+        if not container or not is_multimodal_input(X):
             return np.asarray(Xt)
         if Xt.index is None:
-            Xt.index = row_index(original)
+            Xt.index = row_index(X)
         return Xt

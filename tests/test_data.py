@@ -151,3 +151,42 @@ def test_plain_dict_through_cross_val_score_fails_as_documented(X):
     with pytest.raises(ValueError):
         cross_val_score(make_pipeline(SimpleImputer(), LogisticRegression()), dict(X),
                         np.arange(40) % 2, cv=3)
+
+
+def test_feature_names_and_index_at_construction():
+    pd = pytest.importorskip("pandas")
+    a, b = np.ones((3, 2)), np.zeros((3, 1))
+    X = MultiModalData({"a": a, "b": b}, feature_names={"a": ["x", 7]},
+                       index=["r0", "r1", "r2"])
+    assert list(X.feature_names["a"]) == ["x", "7"]  # given names, as str
+    assert list(X.feature_names["b"]) == ["0"]  # the default for the others
+    assert isinstance(X.index, pd.Index) and list(X[[2, 0]].index) == ["r2", "r0"]
+    frame = pd.DataFrame(a, columns=["p", "q"], index=[5, 6, 7])
+    named = MultiModalData({"a": frame}, feature_names={"a": ["u", "v"]},
+                           index=pd.Index([1, 2, 3]))
+    assert list(named.get_feature_names()) == ["a__u", "a__v"]  # over the columns
+    assert list(named.index) == [1, 2, 3]
+    copied = named.copy()
+    assert list(copied.index) == [1, 2, 3] and list(copied.feature_names["a"]) == ["u", "v"]
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"feature_names": {"c": ["x"]}}, ValueError, "modality 'c'"),
+        ({"feature_names": {"a": ["x"]}}, ValueError, "1 names for the 2 features"),
+        ({"feature_names": ["x", "y"]}, TypeError, "dict"),
+        ({"index": [0, 1]}, ValueError, "2 labels for 3 samples"),
+    ],
+)
+def test_feature_names_and_index_are_checked(kwargs, error, match):
+    pytest.importorskip("pandas")
+    with pytest.raises(error, match=match):
+        MultiModalData({"a": np.ones((3, 2))}, **kwargs)
+
+
+def test_from_array_keeps_a_frame_index():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(np.ones((3, 3)), index=list("pqr"))
+    X = MultiModalData.from_array(frame, widths={"a": 1, "b": 2})
+    assert list(X.index) == list("pqr")

@@ -369,6 +369,11 @@ class PartialModalityKMeans(
         self
         """
         X, _ = self._validate_multimodal(X, reset=True, allow_empty_samples=False)
+        return self._fit_validated(X, X._validated_observed())
+
+    def _fit_validated(self, X, obs):
+        """:meth:`fit` on ``X`` validated by this estimator (or one with the same
+        parameters that recorded the same input), whose observed mask is ``obs``."""
         k, n_init = self._check_params_vs_input(X)
         if not isinstance(self.init, str) and n_init > 1:
             warnings.warn(
@@ -379,7 +384,6 @@ class PartialModalityKMeans(
             )
             n_init = 1
         arrays = [X[m] for m in self.modalities_]
-        obs = X._validated_observed()
         # Features too large to square are divided by a power of two (a working copy
         # of their modality, whose statistics are then taken again); the 1e-8 added to
         # the deviations stays 1e-8 in input units. The first statistics pass also
@@ -694,7 +698,6 @@ class PartialModalityKMeans(
             float32 when every modality of ``X`` is float32, float64 otherwise.
         """
         check_is_fitted(self, "standardized_centers_")
-        original = X
         X, _ = self._validate_multimodal(X, reset=False)
         # float32 when every modality is float32 (as KMeans.transform), else float64
         dtype = np.result_type(np.float32, *(X[m].dtype for m in self.modalities_))
@@ -719,7 +722,7 @@ class PartialModalityKMeans(
                 f"their distances to the centres exceed the {dtype.name} range of the "
                 "output (pass float64 data)",
             )
-        return self._wrap_output(out, True, original)
+        return out
 
     def score(self, X, y=None):
         """Opposite of the inertia of ``X`` on the fitted centres.

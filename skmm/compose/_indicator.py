@@ -101,11 +101,9 @@ class MissingModalityIndicator(MultiModalMixin, MultiModalTransformerMixin, Base
         ndarray of shape (n_samples, n_indicators), float64
         """
         check_is_fitted(self, "features_")
-        original = X
         X, _ = self._validate_multimodal(X, reset=False)
-        bits = X.observed[:, self.features_]
-        return self._wrap_output((bits if self.presence else ~bits).astype(np.float64),
-                                 True, original)
+        bits = X._validated_observed()[:, self.features_]
+        return (bits if self.presence else ~bits).astype(np.float64)
 
     def get_feature_names_out(self, input_features=None):
         """Names ``"present__<modality>"`` (or ``"missing__<modality>"``).

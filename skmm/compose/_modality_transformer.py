@@ -172,9 +172,8 @@ class ModalityTransformer(MultiModalMixin, MultiModalTransformerMixin, BaseEstim
             Same kind as the input (see :class:`~skmm.base.MultiModalTransformerMixin`).
         """
         check_is_fitted(self, "transformers_")
-        original = X
-        X, as_array = self._validate_multimodal(X, reset=False)
-        observed = X.observed
+        X, _ = self._validate_multimodal(X, reset=False)
+        observed = X._validated_observed()
         out = {}
         for j, (m, est) in enumerate(self.transformers_.items()):
             if est == "drop":
@@ -203,10 +202,9 @@ class ModalityTransformer(MultiModalMixin, MultiModalTransformerMixin, BaseEstim
             out[m] = full
         if not out:
             raise ValueError("Every modality was dropped; the output would be empty.")
-        Xt = MultiModalData(out)
-        for m in out:
-            Xt.feature_names[m] = self._modality_names_out(m, self.transformers_[m])
-        return self._wrap_output(Xt, as_array, original)
+        return MultiModalData(out, index=X.index, feature_names={
+            m: self._modality_names_out(m, self.transformers_[m]) for m in out
+        })
 
     @staticmethod
     def _check_block(block, modality, est, n_rows):

@@ -79,11 +79,11 @@ class ModalitySelector(MultiModalMixin, MultiModalTransformerMixin, BaseEstimato
         MultiModalData, ndarray or DataFrame
         """
         check_is_fitted(self, "selected_")
-        original = X
-        X, as_array = self._validate_multimodal(X, reset=False)
-        Xt = MultiModalData({m: X[m] for m in self.selected_})
-        Xt.feature_names = {m: X.feature_names[m] for m in self.selected_}
-        return self._wrap_output(Xt, as_array, original)
+        X, _ = self._validate_multimodal(X, reset=False)
+        return MultiModalData(
+            {m: X[m] for m in self.selected_}, index=X.index,
+            feature_names={m: X.feature_names[m] for m in self.selected_},
+        )
 
     def get_feature_names_out(self, input_features=None):
         """Names of the kept features, ``"modality__feature"``.

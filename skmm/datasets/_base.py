@@ -64,7 +64,7 @@ def _loader_output(arrays, target, *, return_X_y, shuffle, random_state, **field
     arrays = {
         name: np.ascontiguousarray(a, dtype=np.float64) for name, a in arrays.items()
     }
-    X = MultiModalData(arrays)
+    X = MultiModalData(arrays, feature_names=fields.get("feature_names"))
     if return_X_y:
         return X, target
     return Bunch(data=X, target=target, **fields)

@@ -135,6 +135,5 @@ def make_missing_modalities(
             a = a.copy()
             a[hidden[:, j]] = np.nan
         out[m] = a
-    X_missing = MultiModalData(out)
-    X_missing.feature_names = dict(X.feature_names)
+    X_missing = MultiModalData(out, feature_names=X.feature_names, index=X.index)
     return (X_missing, hidden) if return_mask else X_missing

@@ -1225,7 +1225,6 @@ class TorchEmbedder(
             that, a fill value such as 9.96921e36 included, give finite embeddings.)
         """
         check_is_fitted(self, "module_")
-        original = X
         X, _ = self._validate_multimodal(X, reset=False)
         torch = _import_torch()
         device = self._resolve_device()
@@ -1239,8 +1238,7 @@ class TorchEmbedder(
                 z = self.encode(module, chunk.tensors, chunk.present)
                 self._check_finite_output(z, start)
                 out.append(z.to(torch.float64).cpu().numpy())
-        # pandas output (set_output) keeps the input's row labels
-        return self._wrap_output(np.concatenate(out, axis=0), True, original)
+        return np.concatenate(out, axis=0)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the embedding's columns.

@@ -221,6 +221,8 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
+    _output_methods = ("sample_imputations",)
+
     _parameter_constraints = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -271,7 +273,7 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
             As :meth:`transform` returns.
         """
         original = X
-        X, as_array, data, posterior = self._fit(X)
+        X, data, posterior = self._fit(X)
         if data is None:
             return self.transform(original)
         # Imputing needs the patterns, not the fitted values: release them (a value
@@ -284,21 +286,21 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
             for chunk in _chunks(X.n_samples)
         )
         try:
-            return self._impute(X, parts, as_array, original)
+            return self._impute(X, parts)
         except ValueError:
             return self.transform(original)
 
     def _fit(self, X):
-        """Fit; return the validated ``X``, whether it was a 2-D array, and the EM
-        layout and final posterior when :meth:`transform` would compute that same
-        posterior (no rescaling, no row beyond ``2**400``), else None twice."""
-        X, as_array = self._validate_multimodal(X, reset=True, allow_empty_samples=False)
+        """Fit; return the validated ``X``, and the EM layout and final posterior when
+        :meth:`transform` would compute that same posterior (no rescaling, no row
+        beyond ``2**400``), else None twice."""
+        X, _ = self._validate_multimodal(X, reset=True, allow_empty_samples=False)
         if self.n_components > X.shape[1]:
             raise ValueError(
                 f"n_components={self.n_components} exceeds the {X.shape[1]} features "
                 "of the data."
             )
-        observed = X.observed
+        observed = X._validated_observed()
         arrays = list(X.values())
         with np.errstate(over="ignore"):  # sums of huge values: recomputed below
             data = em.prepare(arrays, observed)
@@ -356,8 +358,8 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         # transform standardises with the same center and scale, in the same
         # operations, so its posterior is this one unless it rescales or splits rows
         if all(map(is_unit, units)) and not _far(data).any():
-            return X, as_array, data, posterior
-        return X, as_array, None, None
+            return X, data, posterior
+        return X, None, None
 
     @property
     def components_(self):
@@ -380,9 +382,9 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
 
     # --- inference ------------------------------------------------------------------
     def _validate_for_inference(self, X):
-        """Validate ``X`` against the fit; return it and whether it was a 2-D array."""
+        """Validate ``X`` against the fit; return the validated container."""
         check_is_fitted(self, "_params")
-        return self._validate_multimodal(X, reset=False)
+        return self._validate_multimodal(X, reset=False)[0]
 
     def _posterior_chunks(self, X):
         """Yield ``(rows, EM layout, posterior)`` for groups of rows covering ``X``.
@@ -390,7 +392,7 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         Samples are independent given the parameters, so inference in chunks gives
         the same result as in one pass while its temporaries stay the size of a chunk.
         """
-        arrays, observed = list(X.values()), X.observed
+        arrays, observed = list(X.values()), X._validated_observed()
         for chunk in _chunks(X.n_samples):
             rows = np.arange(chunk.start, chunk.stop)
             yield from self._infer([a[chunk] for a in arrays], observed[chunk], rows)
@@ -485,11 +487,10 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
             Only if ``return_std`` is True.
         """
         check_scalar_param(return_std, "return_std", bool)
-        original = X
-        X, as_array = self._validate_for_inference(X)
-        return self._impute(X, self._posterior_chunks(X), as_array, original, return_std)
+        X = self._validate_for_inference(X)
+        return self._impute(X, self._posterior_chunks(X), return_std)
 
-    def _impute(self, X, parts, as_array, original, return_std=False):
+    def _impute(self, X, parts, return_std=False):
         """:meth:`transform`'s output from the ``(rows, EM layout, posterior)`` parts
         covering the validated ``X``."""
         params = self._params
@@ -513,16 +514,12 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
                     var = em.predictive_variance(params, post.cov, j)[data.pattern_index]
                     var[observed[:, j]] = 0.0
                     std[m][rows] = np.sqrt(var) * self._scale[j]
-        Xt = self._wrap_output(self._container(filled, X), as_array, original)
-        if not return_std:
-            return Xt
-        return Xt, self._wrap_output(self._container(std, X), as_array, original)
+        Xt = self._container(filled, X)
+        return (Xt, self._container(std, X)) if return_std else Xt
 
     @staticmethod
     def _container(arrays, like):
-        out = MultiModalData(arrays)
-        out.feature_names = dict(like.feature_names)
-        return out
+        return MultiModalData(arrays, feature_names=like.feature_names, index=like.index)
 
     def transform_latent(self, X):
         """Posterior mean ``E[beta | observed modalities]`` of the shared latent.
@@ -538,7 +535,7 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, n_components)
         """
-        X, _ = self._validate_for_inference(X)
+        X = self._validate_for_inference(X)
         out = np.empty((X.n_samples, self._params.n_components))
         for rows, data, post in self._posterior_chunks(X):
             out[rows] = self._checked(
@@ -598,9 +595,10 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
             returns.
         """
         check_scalar_param(n_imputations, "n_imputations", int, low=1)
-        original = X
-        X, as_array = self._validate_for_inference(X)
-        parts = list(self._infer(list(X.values()), X.observed, np.arange(X.n_samples)))
+        X = self._validate_for_inference(X)
+        parts = list(self._infer(
+            list(X.values()), X._validated_observed(), np.arange(X.n_samples)
+        ))
         params = self._params
         rng = check_random_state_param(random_state)
         draws = []
@@ -624,8 +622,7 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
                     if self.clip:
                         z = np.clip(z, self.data_min_[m], self.data_max_[m])
                     filled[m][rows[missing]] = z
-            filled = self._container(filled, X)
-            draws.append(self._wrap_output(filled, as_array, original))
+            draws.append(self._container(filled, X))
         return draws
 
     # --- likelihood -----------------------------------------------------------------
@@ -641,7 +638,7 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         ndarray of shape (n_samples,)
             ``log p(observed rows)``; 0 for a sample with nothing observed.
         """
-        X, _ = self._validate_for_inference(X)
+        X = self._validate_for_inference(X)
         out = np.empty(X.n_samples)
         for rows, data, post in self._posterior_chunks(X):
             jacobian = data.patterns[data.pattern_index] @ self._log_scale

@@ -132,9 +132,36 @@ class PartialModalityKMeansImputer(
         -------
         self
         """
-        X, _ = self._validate_multimodal(X, reset=True, allow_empty_samples=False)
-        self.kmeans_ = PartialModalityKMeans(**self.get_params()).fit(X)
+        self._fit(X)
         return self
+
+    @fit_context()
+    def fit_transform(self, X, y=None):
+        """Cluster ``X``, then fill its missing modality rows as :meth:`transform` does.
+
+        The data is validated once, for both steps; a failure leaves the estimator as
+        it was.
+
+        Parameters
+        ----------
+        X : MultiModalData, dict of arrays or 2-D array
+        y : ignored
+
+        Returns
+        -------
+        MultiModalData (ndarray for 2-D input)
+            As :meth:`transform` returns.
+        """
+        return self._completed(*self._fit(X))
+
+    def _fit(self, X):
+        """Validate ``X`` and cluster it; return it and its observed mask."""
+        X, as_array = self._validate_multimodal(X, reset=True, allow_empty_samples=False)
+        obs = X._validated_observed()
+        kmeans = PartialModalityKMeans(**self.get_params())
+        kmeans._record_fitted_input(X, as_array)
+        self.kmeans_ = kmeans._fit_validated(X, obs)
+        return X, obs
 
     @property
     def cluster_centers_(self):
@@ -167,13 +194,17 @@ class PartialModalityKMeansImputer(
             are the input's, bit for bit.
         """
         check_is_fitted(self, "kmeans_")
-        original = X
-        X, as_array = self._validate_multimodal(X, reset=False)
-        obs = X._validated_observed()
-        out = MultiModalData({m: X[m].copy() for m in self.modalities_})
-        out.feature_names = dict(X.feature_names)
+        X, _ = self._validate_multimodal(X, reset=False)
+        return self._completed(X, X._validated_observed())
+
+    def _completed(self, X, obs):
+        """A copy of the validated ``X`` (observed mask ``obs``), completed."""
+        out = MultiModalData(
+            {m: X[m].copy() for m in self.modalities_},
+            feature_names=X.feature_names, index=X.index,
+        )
         _complete(self.kmeans_, out, obs)
-        return self._wrap_output(out, as_array, original)
+        return out
 
     def score(self, X, y=None):
         """Opposite of the clustering inertia of ``X``.

@@ -139,8 +139,9 @@ def is_multimodal_input(X):
 
 
 def _to_container(X):
+    """A new :class:`~skmm.MultiModalData` over the arrays of any accepted input."""
     if isinstance(X, MultiModalData):
-        return X
+        return MultiModalData(X)  # a new container: the caller's is never modified
     if sparse.issparse(X):
         raise TypeError(
             "Sparse input is not supported: skmm needs dense arrays (X.toarray())."
@@ -198,9 +199,7 @@ def _check_convertible_objects(objects):
 
 def row_index(X):
     """The row labels of any accepted input (pandas Index or None), without validation."""
-    if isinstance(X, MultiModalData):
-        return X.index
-    if _is_dataframe(X):
+    if isinstance(X, MultiModalData) or _is_dataframe(X):
         return X.index
     if isinstance(X, Mapping) and any(_is_dataframe(v) for v in X.values()):
         return _to_container(X).index
@@ -255,7 +254,7 @@ def check_multimodal(
     TypeError
         Non-numeric data, or an input that is not array-like.
     """
-    X = MultiModalData(_to_container(X))
+    X = _to_container(X)
     if modalities is not None:
         expected = list(modalities)
         unknown = [m for m in X.modalities if m not in expected]
@@ -280,10 +279,10 @@ def check_multimodal(
                 + hint
             )
         if list(X.modalities) != expected:
-            reordered = MultiModalData({m: X[m] for m in expected})
-            reordered.feature_names = {m: X.feature_names[m] for m in expected}
-            reordered.index = X.index
-            X = reordered
+            X = MultiModalData(
+                {m: X[m] for m in expected}, feature_names=X.feature_names,
+                index=X.index,
+            )
     if n_features is not None:
         for m, d in X.n_features.items():
             if m in n_features and d != n_features[m]:

@@ -109,3 +109,9 @@ def test_docstrings_hold_the_shared_parameters():
         assert "\n    Parameters\n    ----------\n" in func.__doc__
         assert "\n    shuffle : bool, default=False\n" in func.__doc__
         assert "\n    (X, y) : tuple of (MultiModalData, ndarray)\n" in func.__doc__
+
+
+def test_data_carries_the_bunch_feature_names(loader):
+    bunch = loader()
+    for m, names in bunch.feature_names.items():
+        assert list(bunch.data.feature_names[m]) == [str(n) for n in names]

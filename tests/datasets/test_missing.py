@@ -52,3 +52,12 @@ def test_bad_arguments(X):
         make_missing_modalities(X, pattern="block", groups={"all": 0.5})
     with pytest.raises(ValueError, match="pattern"):
         make_missing_modalities(X, pattern="mnar")
+
+
+def test_row_labels_and_feature_names_are_kept():
+    pd = pytest.importorskip("pandas")
+    frames = {m: pd.DataFrame(np.ones((6, 2)), columns=[f"{m}1", f"{m}2"],
+                              index=list("uvwxyz")) for m in "ab"}
+    Xm = make_missing_modalities(MultiModalData(frames), 0.3, random_state=0)
+    assert list(Xm.index) == list("uvwxyz")
+    assert list(Xm.get_feature_names()) == ["a__a1", "a__a2", "b__b1", "b__b2"]
