@@ -21,7 +21,7 @@ def float32_forward(est, X):
     module = est.module_.eval()
     with torch.inference_mode():
         data = est._to_tensors(X, "cpu")
-        return est.encode(module, data.tensors, data.present).double().numpy()
+        return est.encode(module, data.tensors, data.observed).double().numpy()
 
 
 def main():

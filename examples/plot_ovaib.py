@@ -11,7 +11,7 @@ applied to samples that have any other subset.
 We train it and the pairwise CLIP baseline (:class:`~skmm.embed.PairwiseCLIPEmbedder`)
 with their default parameters (40 epochs) on 500 complete "Multiple Features" digits
 (six feature sets of the same handwritten digits), then test a linear probe with only
-1, 2, ..., 6 modalities present, and retrieve samples across modalities. To show how
+1, 2, ..., 6 modalities observed, and retrieve samples across modalities. To show how
 much the training budget matters we also train both for 8 epochs only. The small
 training set keeps the example fast; ``benchmarks/bench_ovaib.py`` runs the full
 comparison (5 folds of 1600 training rows) reported in the user guide, and the landing
@@ -48,7 +48,7 @@ short = {
 # Modality-agnostic evaluation
 # ----------------------------
 # The probe is trained once, on the fused embedding of all six modalities, and tested
-# on samples where only the first ``k`` modalities (in a shuffled order) are present;
+# on samples where only the first ``k`` modalities (in a shuffled order) are observed;
 # the others are missing (all-NaN rows).
 
 
@@ -79,7 +79,7 @@ for (name, emb), color in zip(embedders.items(), ["C0", "C1"]):
               + " ".join(f"{a:.3f}" for a in accuracy) + f" (mean {np.mean(accuracy):.3f})")
 ax.set_xticks(list(sizes), ["+".join(order[:k]) if k < 3 else f"+{order[k - 1]}"
                             for k in sizes], rotation=30)
-ax.set_xlabel("modalities present at test time")
+ax.set_xlabel("modalities observed at test time")
 ax.set_ylabel("accuracy (probe trained on all 6)")
 ax.legend()
 fig.tight_layout()
@@ -88,7 +88,7 @@ fig.tight_layout()
 # What these numbers show
 # -----------------------
 # At the default 40 epochs OVA-IB is level with or above pairwise CLIP whatever the
-# modalities present (mean over the six sizes 0.957 against 0.952 on this split; the
+# modalities observed (mean over the six sizes 0.957 against 0.952 on this split; the
 # gap is largest with five modalities). After 8 epochs the order is reversed: CLIP has
 # already peaked (mean 0.959, a little above its own 40-epoch model) while OVA-IB is
 # still far below its 40-epoch accuracy (0.941). OVA-IB needs its training budget;

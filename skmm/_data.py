@@ -264,7 +264,7 @@ class MultiModalData(Mapping):
     feature_names : dict
         Feature names of each modality (DataFrame columns, else ``"0", "1", ...``).
     observed : ndarray of shape (n_samples, n_modalities), dtype bool
-        Whether each modality is present (its row is not all NaN) for each sample.
+        Whether each modality is observed (its row is not all NaN) for each sample.
     index : pandas.Index or None
         Row labels when modalities were given as DataFrames, else None. Kept by row
         indexing and by skmm's pandas output.

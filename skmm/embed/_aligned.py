@@ -42,7 +42,7 @@ embedding_dim : int, default=64
         Softmax temperature ``tau`` of the contrastive loss (paper: 0.01).{temperature_note}
     fusion : {"mean", "concat"}, default="mean"
         Embedding returned by ``transform``: ``"mean"`` averages the unit-norm ``z^m``
-        of the modalities present in a sample (``embedding_dim`` columns);
+        of the modalities observed in a sample (``embedding_dim`` columns);
         ``"concat"`` returns every ``z^m`` (zeros where ``m`` is missing) followed by
         one presence bit per modality (``M * embedding_dim + M`` columns).
     normalize_output : bool, default=False
@@ -57,20 +57,20 @@ class _PerModalityEmbedder(TorchEmbedder):
     """
 
     @staticmethod
-    def _unit_embeddings(module, xs, present):
+    def _unit_embeddings(module, xs, observed):
         """``(n, M, d)`` L2-normalised ``z^m``, zero where modality ``m`` is missing."""
         from ._losses import l2_normalize
 
         z = l2_normalize(module(xs))
-        return z * present[:, :, None].to(z.dtype)
+        return z * observed[:, :, None].to(z.dtype)
 
     # --- the per-modality ("concat") output ----------------------------------------
     @staticmethod
-    def _concat_output(z, present):
+    def _concat_output(z, observed):
         """Every ``z^m`` (zeros where missing), then one presence bit per modality."""
         import torch
 
-        return torch.cat([z.reshape(z.shape[0], -1), present.to(z.dtype)], dim=1)
+        return torch.cat([z.reshape(z.shape[0], -1), observed.to(z.dtype)], dim=1)
 
     def _concat_width(self):
         M = len(self.modalities_)
@@ -99,7 +99,7 @@ class _PerModalityEmbedder(TorchEmbedder):
         }
 
     def _modality_embeddings(self, X):
-        """Unit-norm ``z`` ``(n, M, d)`` float64 tensor and ``(n, M)`` presence mask.
+        """Unit-norm ``z`` ``(n, M, d)`` float64 tensor and ``(n, M)`` observed mask.
 
         Computed like ``transform``: a float64 copy of the network, in chunks.
         """
@@ -108,17 +108,17 @@ class _PerModalityEmbedder(TorchEmbedder):
         X, _ = self._validate_multimodal(self._complete(X), reset=False)
         device = self._resolve_device()
         module = self._inference_module(device)
-        zs, presents = [], []
+        zs, observed_parts = [], []
         with torch.inference_mode():
             for start in range(0, X.n_samples, _TRANSFORM_CHUNK):
                 chunk = self._to_tensors(
                     X[start : start + _TRANSFORM_CHUNK], device, torch.float64, start
                 )
-                z = self._unit_embeddings(module, chunk.tensors, chunk.present)
+                z = self._unit_embeddings(module, chunk.tensors, chunk.observed)
                 self._check_finite_output(z, start)
                 zs.append(z)
-                presents.append(chunk.present)
-        return torch.cat(zs), torch.cat(presents)
+                observed_parts.append(chunk.observed)
+        return torch.cat(zs), torch.cat(observed_parts)
 
     def _modality_index(self, name, what):
         if not isinstance(name, str) or name not in self.modalities_:
@@ -178,19 +178,19 @@ class _PerModalityEmbedder(TorchEmbedder):
             raise ValueError(f"candidate_modality has repeated names: {cands}.")
         zq, pq = self._modality_embeddings(query_X)
         zc, pc = self._modality_embeddings(candidate_X)
-        q, rest, rest_present = zq[:, qi], zc[:, ci], pc[:, ci]
+        q, rest, rest_observed = zq[:, qi], zc[:, ci], pc[:, ci]
         with torch.inference_mode():
-            candidates = self._retrieval_candidates(rest, rest_present)
+            candidates = self._retrieval_candidates(rest, rest_observed)
             parts = [
                 self._retrieval_kernel(q[s : s + _RETRIEVAL_CHUNK], candidates)
                 for s in range(0, q.shape[0], _RETRIEVAL_CHUNK)
             ]
         scores = torch.cat(parts).double().cpu().numpy()
-        scores[:, ~rest_present.any(dim=1).cpu().numpy()] = -np.inf
+        scores[:, ~rest_observed.any(dim=1).cpu().numpy()] = -np.inf
         scores[~pq[:, qi].cpu().numpy()] = np.nan
         return scores
 
-    def _retrieval_candidates(self, rest, rest_present):
+    def _retrieval_candidates(self, rest, rest_observed):
         """What :meth:`_retrieval_kernel` scores the queries against, computed once
         for all query chunks from the candidate sets ``(n_c, K, d)`` (zero rows where
         absent) and their presence ``(n_c, K)``, e.g. one unit vector per candidate
@@ -246,13 +246,13 @@ class _AlignedEmbedder(_PerModalityEmbedder):
         return z.sum() * 0.0
 
     # --- embedding ---------------------------------------------------------------
-    def encode(self, module, xs, present):
+    def encode(self, module, xs, observed):
         from ._losses import l2_normalize
 
-        z = self._unit_embeddings(module, xs, present)
+        z = self._unit_embeddings(module, xs, observed)
         if self.fusion == "concat":
-            return self._concat_output(z, present)
-        fused = z.sum(dim=1) / present.sum(dim=1, keepdim=True).clamp_min(1).to(z.dtype)
+            return self._concat_output(z, observed)
+        fused = z.sum(dim=1) / observed.sum(dim=1, keepdim=True).clamp_min(1).to(z.dtype)
         return l2_normalize(fused) if self.normalize_output else fused
 
     @property

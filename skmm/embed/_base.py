@@ -1,7 +1,7 @@
 """The one torch training base of skmm's embedders, and the seam for writing new ones.
 
 :class:`TorchEmbedder` owns everything an embedder shares: input validation,
-per-modality standardisation, zero-filling of missing rows with a presence mask, device
+per-modality standardisation, zero-filling of missing rows with a observed mask, device
 placement, mini-batching, the optimiser, the epoch loop with history, early stopping,
 ``warm_start`` and ``partial_fit``, determinism, chunked ``transform`` and pickling. A
 subclass defines its network (``build_module``), the loss of a mini-batch
@@ -210,27 +210,27 @@ def _batch_sizes(n, batch_size):
 
 
 class TensorData:
-    """Standardised, zero-filled modality tensors and presence mask of a set of rows.
+    """Standardised, zero-filled modality tensors and observed mask of a set of rows.
 
     Attributes
     ----------
     tensors : list of Tensor
         One ``(n, d_m)`` tensor per modality (float32 for training, float64 for
         inference), zeros where it is missing.
-    present : bool Tensor of shape (n, M)
+    observed : bool Tensor of shape (n, M)
     """
 
-    def __init__(self, tensors, present):
+    def __init__(self, tensors, observed):
         self.tensors = tensors
-        self.present = present
+        self.observed = observed
 
     @property
     def n_samples(self):
-        return self.present.shape[0]
+        return self.observed.shape[0]
 
     def take(self, rows):
         """Rows ``rows`` (index tensor or slice) as a new :class:`TensorData`."""
-        return TensorData([t[rows] for t in self.tensors], self.present[rows])
+        return TensorData([t[rows] for t in self.tensors], self.observed[rows])
 
     def chunks(self, size):
         """Consecutive slices of at most ``size`` rows."""
@@ -382,12 +382,12 @@ class TorchEmbedder(
 
     The tensors a subclass sees: ``xs`` is a list of ``(n, d_m)`` tensors in
     ``modalities_`` order, standardised, with the rows of missing modalities filled
-    with zeros; ``present`` is the ``(n, M)`` bool presence mask; NaN never reaches
+    with zeros; ``observed`` is the ``(n, M)`` bool observed mask; NaN never reaches
     torch. Training runs in float32; inference (:meth:`encode` in ``transform``)
     runs a float64 copy of the module on float64 tensors, so every tensor a method
     creates must follow the dtype of ``xs`` (never a hard-coded float32). Hooks that
     receive ``data`` get a ``TensorData``: ``data.tensors`` (the ``xs`` of all the
-    rows), ``data.present``, ``data.n_samples``, ``data.take(rows)`` and
+    rows), ``data.observed``, ``data.n_samples``, ``data.take(rows)`` and
     ``data.chunks(size)``.
 
     Parameters
@@ -495,7 +495,7 @@ class TorchEmbedder(
         """
 
     @abc.abstractmethod
-    def batch_loss(self, module, xs, present, *, epoch, generator):
+    def batch_loss(self, module, xs, observed, *, epoch, generator):
         """The training loss of one mini-batch.
 
         Also called, under :func:`torch.no_grad` with the module in eval mode, on
@@ -508,7 +508,7 @@ class TorchEmbedder(
             The network being trained (float32).
         xs : list of Tensor
             One ``(n, d_m)`` tensor per modality, zeros where it is missing.
-        present : bool Tensor of shape (n, M)
+        observed : bool Tensor of shape (n, M)
             Which modalities each sample has.
         epoch : int
             The epoch this batch belongs to (from 1, over all fits); a validation
@@ -527,7 +527,7 @@ class TorchEmbedder(
         """
 
     @abc.abstractmethod
-    def encode(self, module, xs, present):
+    def encode(self, module, xs, observed):
         """The embedding of a chunk of samples.
 
         ``transform`` calls it on chunks under :func:`torch.inference_mode`, with a
@@ -539,7 +539,7 @@ class TorchEmbedder(
         module : torch.nn.Module
         xs : list of Tensor
             One ``(n, d_m)`` tensor per modality, zeros where it is missing.
-        present : bool Tensor of shape (n, M)
+        observed : bool Tensor of shape (n, M)
 
         Returns
         -------
@@ -683,8 +683,8 @@ class TorchEmbedder(
                 self._check_magnitude(block, m, row_offset + start, np_dtype)
                 z[rows] = block
             tensors.append(torch.from_numpy(z).to(device))
-        present = torch.from_numpy(np.ascontiguousarray(observed)).to(device)
-        return TensorData(tensors, present)
+        observed = torch.from_numpy(np.ascontiguousarray(observed)).to(device)
+        return TensorData(tensors, observed)
 
     @staticmethod
     def _check_magnitude(block, modality, first_row, dtype):
@@ -745,7 +745,7 @@ class TorchEmbedder(
         encode = self.encode if encode is None else encode
         with evaluating(module, inference=True):
             return torch.cat(
-                [encode(module, c.tensors, c.present) for c in data.chunks(chunk_size)]
+                [encode(module, c.tensors, c.observed) for c in data.chunks(chunk_size)]
             )
 
     def _optimizer_class(self):
@@ -1088,7 +1088,7 @@ class TorchEmbedder(
         values ``[loss, *components]`` in one float tensor. A non-finite loss raises."""
         torch = _import_torch()
         loss, components = self.batch_loss(
-            self.module_, batch.tensors, batch.present, epoch=epoch, generator=generator
+            self.module_, batch.tensors, batch.observed, epoch=epoch, generator=generator
         )
         values = [loss.detach()] + [
             c.detach() if isinstance(c, torch.Tensor) else torch.tensor(float(c))
@@ -1235,7 +1235,7 @@ class TorchEmbedder(
                 chunk = self._to_tensors(
                     X[start : start + _TRANSFORM_CHUNK], device, torch.float64, start
                 )
-                z = self.encode(module, chunk.tensors, chunk.present)
+                z = self.encode(module, chunk.tensors, chunk.observed)
                 self._check_finite_output(z, start)
                 out.append(z.to(torch.float64).cpu().numpy())
         return np.concatenate(out, axis=0)

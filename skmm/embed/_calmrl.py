@@ -164,10 +164,9 @@ class CalMRLEmbedder(_PerModalityEmbedder):
     term only spreads the anchors apart, and nothing across samples ties the
     representations to them. Ours (the default) makes each anchor find its sample's
     own representations among the batch's, which on tabular data gave much more
-    linearly separable anchors and far better retrieval (mfeat, 50% of the slots
-    hidden: linear probe 0.939 against 0.462, cross-modal Recall@1 0.264 against
-    0.007; :ref:`calmrl_embedder` has the protocol);
-    ``inter_loss="anchor_anchor"`` trains PMRL's form. PMRL also trains a matching
+    linearly separable anchors and far better retrieval (:ref:`calmrl_embedder_pmrl`
+    has the figures and their protocol); ``inter_loss="anchor_anchor"`` trains
+    PMRL's form. PMRL also trains a matching
     (ITM) head: a text encoder reads the caption tokens with cross-attention to the
     other modalities' tokens and tells matched from hard-negative pairs. It is left
     out on purpose: it needs a text modality given as tokens and a cross-attention
@@ -197,11 +196,9 @@ class CalMRLEmbedder(_PerModalityEmbedder):
     ``tau1`` (``singular_value_temperature``) but use ``tau2=0.5``
     (``temperature``), with ``embedding_dim=64``, ``hidden_dim=128`` and AdamW at
     lr 1e-3, ``batch_size="auto"`` (256 rows, or every row of a smaller set), 100
-    epochs, which suit tabular inputs of a few thousand rows: on mfeat with 50% of
-    the slots hidden, the linear-probe accuracy of the anchor (probe fitted on the
-    whole masked set, 100 epochs) was 0.74 with ``tau2=0.1`` against 0.89 with
-    ``tau2=0.5`` (``embedding_dim=32``, ``hidden_dim=256``), and 0.94 with the
-    defaults; ``tau1`` made no measurable difference between 0.05 and 0.1.
+    epochs, which suit tabular inputs of a few thousand rows: a low ``tau2`` lets the
+    encoders memorise the instances. The linear probes behind these choices are in
+    the user guide (:ref:`calmrl_embedder`, "Choosing parameters").
 
     References
     ----------
@@ -396,7 +393,7 @@ class CalMRLEmbedder(_PerModalityEmbedder):
         self._model_cache = (params, key, tensors)
         return tensors
 
-    def _posterior_mean(self, z, present):
+    def _posterior_mean(self, z, observed):
         """``E[beta | observed z]``, ``(n, q)``; linear in ``z`` (gradients flow).
 
         ``m = V_p sum_{m observed} W^mT (z^m - mu^m) / sigma_m^2`` with ``V_p`` the
@@ -406,42 +403,43 @@ class CalMRLEmbedder(_PerModalityEmbedder):
         import torch
 
         t = self._model_tensors(z.device, z.dtype)
-        weight = present.to(z.dtype)
+        weight = observed.to(z.dtype)
         c = (z * weight[..., None]).flatten(1) @ t["A"] - weight @ t["B"]
         if "cov" in t:
-            cov = t["cov"][(present.long() * t["bits"]).sum(1)]  # no integer matmul on CUDA
+            # (no integer matmul on CUDA)
+            cov = t["cov"][(observed.long() * t["bits"]).sum(1)]
         else:
-            patterns, inverse = torch.unique(present, dim=0, return_inverse=True)
+            patterns, inverse = torch.unique(observed, dim=0, return_inverse=True)
             cov, _ = em.pattern_covariances(self.latent_model_, patterns.cpu().numpy())
             cov = torch.as_tensor(cov, dtype=z.dtype, device=z.device)[inverse]
         return (c[:, None, :] @ cov)[:, 0]
 
-    def _calibrated_stack(self, z, present):
+    def _calibrated_stack(self, z, observed):
         """``z`` with missing representations replaced by normalised imputations."""
         import torch
 
         from ._losses import l2_normalize
 
         t = self._model_tensors(z.device, z.dtype)
-        imputed = self._posterior_mean(z, present) @ t["W"].T + t["mu"]
+        imputed = self._posterior_mean(z, observed) @ t["W"].T + t["mu"]
         imputed = l2_normalize(imputed.reshape(z.shape))
-        return torch.where(present[..., None], z, imputed)
+        return torch.where(observed[..., None], z, imputed)
 
-    def _stack(self, z, present, impute):
+    def _stack(self, z, observed, impute):
         """The stack whose spectrum is aligned, and which of its columns take part."""
         if impute and getattr(self, "latent_model_", None) is not None:
-            return self._calibrated_stack(z, present), None
-        return z, present
+            return self._calibrated_stack(z, observed), None
+        return z, observed
 
     # --- loss --------------------------------------------------------------------
-    def batch_loss(self, module, xs, present, *, epoch, generator):
+    def batch_loss(self, module, xs, observed, *, epoch, generator):
         import torch
         import torch.nn.functional as F
 
         from ._losses import info_nce, stack_spectrum
 
         z = self._representations(module, xs)
-        stack, columns = self._stack(z, present, self._imputes_at(epoch))
+        stack, columns = self._stack(z, observed, self._imputes_at(epoch))
         s, u = stack_spectrum(stack, columns)
         logits = s / self._temperature_value("singular_value_temperature")
         if columns is not None:  # dropped columns leave the softmax
@@ -457,10 +455,10 @@ class CalMRLEmbedder(_PerModalityEmbedder):
             inter = info_nce(u, u, tau2)
         else:
             inter = z.new_zeros(())
-            for m in range(present.shape[1]):
-                rows = present[:, m]
+            for m in range(observed.shape[1]):
+                rows = observed[:, m]
                 inter = inter + info_nce(u[rows], z[rows, m], tau2)
-            inter = inter / present.shape[1]
+            inter = inter / observed.shape[1]
         return intra + inter, {"intra": intra, "inter": inter}
 
     # --- calibration step --------------------------------------------------------
@@ -474,7 +472,7 @@ class CalMRLEmbedder(_PerModalityEmbedder):
         if self.n_iter_ == 0:  # a fresh fit
             self.latent_model_ = None
             self.calibration_history_ = []
-        empty = ~data.present.any(0).cpu().numpy()
+        empty = ~data.observed.any(0).cpu().numpy()
         if empty.any():
             names = [m for m, e in zip(self.modalities_, empty) if e]
             raise ValueError(
@@ -499,7 +497,7 @@ class CalMRLEmbedder(_PerModalityEmbedder):
         start = time.perf_counter()
         z = self._embed_data(module, data, lambda m, xs, _: self._representations(m, xs))
         z = z.double().cpu().numpy()
-        observed = data.present.cpu().numpy()
+        observed = data.observed.cpu().numpy()
         em_data = em.prepare([z[:, j] for j in range(z.shape[1])], observed)
         floors = em.noise_floors(em_data, _NOISE_FLOOR)
         old = self.latent_model_
@@ -547,16 +545,16 @@ class CalMRLEmbedder(_PerModalityEmbedder):
     )
 
     # --- embedding ---------------------------------------------------------------
-    def encode(self, module, xs, present):
+    def encode(self, module, xs, observed):
         self._check_output()
         from ._losses import stack_spectrum
 
         z = self._representations(module, xs)
         if self.output == "latent":
-            return self._posterior_mean(z, present)
+            return self._posterior_mean(z, observed)
         if self.output == "concat":
-            return self._concat_output(z * present[..., None].to(z.dtype), present)
-        stack, columns = self._stack(z, present, self.calibrate)
+            return self._concat_output(z * observed[..., None].to(z.dtype), observed)
+        stack, columns = self._stack(z, observed, self.calibrate)
         return stack_spectrum(stack, columns)[1]
 
     @property
@@ -571,11 +569,11 @@ class CalMRLEmbedder(_PerModalityEmbedder):
             return self._concat_feature_names()
         return [f"{self.output}{i}" for i in range(self.n_features_out_)]
 
-    def _retrieval_candidates(self, rest, rest_present):
-        """The anchor ``u`` of each candidate's present vectors (scored ``<z^q, u>``)."""
+    def _retrieval_candidates(self, rest, rest_observed):
+        """The anchor ``u`` of each candidate's observed vectors (scored ``<z^q, u>``)."""
         from ._losses import stack_spectrum
 
-        return stack_spectrum(rest, rest_present)[1]
+        return stack_spectrum(rest, rest_observed)[1]
 
     def __getstate__(self):
         state = super().__getstate__()

@@ -1,4 +1,4 @@
-"""Pairwise CLIP: symmetric InfoNCE over every pair of present modalities."""
+"""Pairwise CLIP: symmetric InfoNCE over every pair of observed modalities."""
 
 from ._aligned import _AlignedEmbedder, _fill_aligned_params
 from ._base import fill_training_doc
@@ -18,9 +18,9 @@ class PairwiseCLIPEmbedder(_AlignedEmbedder):
     which :class:`OVAIBEmbedder` (and any aligned embedder) is measured: same
     networks, same training base, same fusion; see :ref:`ovaib`.
 
-    Missing modalities: a pair uses only the rows where both modalities are present
+    Missing modalities: a pair uses only the rows where both modalities are observed
     (pairs with fewer than two such rows in a batch are skipped). ``transform`` fuses
-    the present ``z^m`` (``fusion``); a sample with no observed modality gets a zero
+    the observed ``z^m`` (``fusion``); a sample with no observed modality gets a zero
     vector.
 
     Parameters
@@ -42,7 +42,7 @@ class PairwiseCLIPEmbedder(_AlignedEmbedder):
     Notes
     -----
     :meth:`retrieval_scores` returns the cosine ``cos(z^q, c)`` between each query
-    embedding and each candidate's ``c``, the normalised mean of its present
+    embedding and each candidate's ``c``, the normalised mean of its observed
     ``candidate_modality`` embeddings (with one candidate modality, the plain cosine
     ``cos(z^q, z^a)``).
 
@@ -110,23 +110,23 @@ class PairwiseCLIPEmbedder(_AlignedEmbedder):
         self.fusion = fusion
         self.normalize_output = normalize_output
 
-    def batch_loss(self, module, xs, present, *, epoch, generator):
+    def batch_loss(self, module, xs, observed, *, epoch, generator):
         import torch
 
         from ._losses import info_nce
 
-        z = self._unit_embeddings(module, xs, present)
-        M = present.shape[1]
+        z = self._unit_embeddings(module, xs, observed)
+        M = observed.shape[1]
         terms = []
         for i in range(M):
             for j in range(i + 1, M):
-                rows = present[:, i] & present[:, j]
+                rows = observed[:, i] & observed[:, j]
                 if int(rows.sum()) >= 2:
                     terms.append(info_nce(z[rows, i], z[rows, j], self.temperature))
         loss = torch.stack(terms).mean() if terms else self._empty_loss(z)
         return loss, {"clip": loss}
 
-    def _retrieval_candidates(self, rest, rest_present):
+    def _retrieval_candidates(self, rest, rest_observed):
         from ._losses import l2_normalize
 
         return l2_normalize(rest.sum(dim=1))

@@ -26,13 +26,13 @@ class COrALEmbedder(TorchEmbedder):
     Two paths share nothing but the input:
 
     - shared path: each modality is encoded into ``n_tokens`` latent tokens; a small
-      transformer fuses the tokens of the present modalities through a CLS token into
+      transformer fuses the tokens of the observed modalities through a CLS token into
       the shared vector ``s`` (width ``embedding_dim``);
     - unique path: a separate encoder per modality gives ``u_m`` (width
       ``embedding_dim // 2``) by attention pooling over its own tokens.
 
     Training makes two augmented views of each batch; in the shared path, view 1 masks
-    tokens of one present modality ``a`` and view 2 those of another ``b`` (complementary
+    tokens of one observed modality ``a`` and view 2 those of another ``b`` (complementary
     masking), and the two fused vectors must agree (NT-Xent), so ``s`` must infer what
     was masked from the other modalities. Each ``u_m`` must agree across views
     (NT-Xent), and an orthogonality term pushes the projections of ``s`` and of the
@@ -105,10 +105,10 @@ class COrALEmbedder(TorchEmbedder):
     Adaptations to the published method (which used two complete modalities of token
     sequences or images): feature vectors are tokenised by an MLP into ``K`` tokens;
     tokens of missing modalities are excluded from attention (key padding) and masked
-    tokens too; with ``M > 2`` the pair ``(a, b)`` is drawn per sample among its present
-    modalities (a sample with one present modality masks it in both views,
+    tokens too; with ``M > 2`` the pair ``(a, b)`` is drawn per sample among its observed
+    modalities (a sample with one observed modality masks it in both views,
     independently); the unique loss of modality ``m`` and the orthogonality pairs use
-    only the rows where ``m`` is present. A sample with no observed modality at
+    only the rows where ``m`` is observed. A sample with no observed modality at
     ``transform`` gets the shared vector of an empty input (the same for all such
     samples) and zero unique blocks.
 
@@ -116,9 +116,8 @@ class COrALEmbedder(TorchEmbedder):
     weight decay 1e-3, temperature 0.1, 256-wide heads) in ``lr=1e-3``,
     ``batch_size="auto"`` (256 rows, or every row of a smaller set),
     ``temperature=0.5`` and ``hidden_dim=projection_dim=128``, which suit tabular data
-    of a few thousand rows: 100 epochs on the 2,000 x 6 modality mfeat set (50% of
-    slots missing) take about 100 s of CPU time on one thread
-    (``benchmarks/bench_coral.py``).
+    of a few thousand rows; the user guide (:ref:`coral`, "Results") gives their
+    probes and training times (``benchmarks/bench_coral.py``).
 
     The network also differs from the authors' code, which skmm does not follow in
     these places: their projection heads use BatchNorm and ReLU with 512 hidden units
@@ -257,13 +256,13 @@ class COrALEmbedder(TorchEmbedder):
         return float(self.mask_ratio) * _RAMP[quarter] / _RAMP[-1]
 
     # --- loss --------------------------------------------------------------------
-    def _augment(self, xs, present, generator):
+    def _augment(self, xs, observed, generator):
         """One augmented view: Gaussian noise and feature dropout, each w.p. p."""
         import torch
 
         out = []
-        dev = present.device
-        n = present.shape[0]
+        dev = observed.device
+        n = observed.shape[0]
         p = self.augment_prob
         for m, x in enumerate(xs):
             rand = torch.rand(n, 3, generator=generator, device=dev)
@@ -273,43 +272,43 @@ class COrALEmbedder(TorchEmbedder):
             frac = (rand[:, 1:2] < p).to(x.dtype) * rand[:, 2:3] * self.max_feature_dropout
             drop = torch.rand(x.shape, generator=generator, device=dev) < frac
             x = x.masked_fill(drop, 0.0)
-            out.append(x * present[:, m : m + 1].to(x.dtype))
+            out.append(x * observed[:, m : m + 1].to(x.dtype))
         return out
 
-    def _complementary_keep(self, present, generator, ratio):
+    def _complementary_keep(self, observed, generator, ratio):
         """Token keep masks ``(n, M, K)`` of the two views (asymmetric masking): each
         token of the masked modality is hidden with probability ``ratio``."""
         import torch
 
-        n, M = present.shape
+        n, M = observed.shape
         K = self.n_tokens
-        dev = present.device
-        # a, b: two distinct present modalities drawn per sample (a == b when only one)
+        dev = observed.device
+        # a, b: two distinct observed modalities drawn per sample (a == b when only one)
         scores = torch.rand(n, M, generator=generator, device=dev)
-        scores = scores.masked_fill(~present, -1.0)
+        scores = scores.masked_fill(~observed, -1.0)
         top = scores.topk(min(2, M), dim=1).indices
         a = top[:, 0]
         b = top[:, 1] if M > 1 else a
-        b = torch.where(present.sum(dim=1) > 1, b, a)
+        b = torch.where(observed.sum(dim=1) > 1, b, a)
         rows = torch.arange(n, device=dev)
         keeps = []
         for masked in (a, b):
-            keep = present[:, :, None].expand(n, M, K).clone()
+            keep = observed[:, :, None].expand(n, M, K).clone()
             hidden = torch.rand(n, K, generator=generator, device=dev) < ratio
             keep[rows, masked] &= ~hidden
             keeps.append(keep)
         return keeps
 
-    def batch_loss(self, module, xs, present, *, epoch, generator):
+    def batch_loss(self, module, xs, observed, *, epoch, generator):
         import torch
 
         from ._losses import nt_xent, squared_cosine
 
-        n = present.shape[0]
-        view1 = self._augment(xs, present, generator)
-        view2 = self._augment(xs, present, generator)
+        n = observed.shape[0]
+        view1 = self._augment(xs, observed, generator)
+        view2 = self._augment(xs, observed, generator)
         keep1, keep2 = self._complementary_keep(
-            present, generator, self._current_mask_ratio(epoch)
+            observed, generator, self._current_mask_ratio(epoch)
         )
         both = [torch.cat([a, b]) for a, b in zip(view1, view2)]
         s, u = module(both, torch.cat([keep1, keep2]))
@@ -317,12 +316,12 @@ class COrALEmbedder(TorchEmbedder):
         tau = self.temperature
         shared = nt_xent(h[:n, 0], h[n:, 0], tau)
         unique = h.new_zeros(())
-        for m in range(present.shape[1]):
-            rows = present[:, m]
+        for m in range(observed.shape[1]):
+            rows = observed[:, m]
             unique = unique + nt_xent(h[:n, 1 + m][rows], h[n:, 1 + m][rows], tau)
-        exists = torch.cat([torch.ones_like(present[:, :1]), present], dim=1)
+        tokens_observed = torch.cat([torch.ones_like(observed[:, :1]), observed], dim=1)
         hinge = self.orth_loss == "hinge"
-        orth = squared_cosine(h, torch.cat([exists, exists]), hinge=hinge)
+        orth = squared_cosine(h, torch.cat([tokens_observed, tokens_observed]), hinge=hinge)
         loss = (
             self.shared_weight * shared + self.unique_weight * unique
             + self.orth_weight * orth
@@ -330,15 +329,15 @@ class COrALEmbedder(TorchEmbedder):
         return loss, {"shared": shared, "unique": unique, "orth": orth}
 
     # --- embedding ---------------------------------------------------------------
-    def encode(self, module, xs, present):
+    def encode(self, module, xs, observed):
         import torch
 
-        keep = present[:, :, None].expand(-1, -1, self.n_tokens)
+        keep = observed[:, :, None].expand(-1, -1, self.n_tokens)
         s, u = module(xs, keep)
-        u = u * present[:, :, None].to(u.dtype)
+        u = u * observed[:, :, None].to(u.dtype)
         parts = [s, u.reshape(u.shape[0], -1)]
         if self.presence_bits:
-            parts.append(present.to(s.dtype))
+            parts.append(observed.to(s.dtype))
         return torch.cat(parts, dim=1)
 
     @property

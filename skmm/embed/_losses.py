@@ -73,14 +73,14 @@ def info_nce(a, b, temperature=0.1):
     return 0.5 * (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target))
 
 
-def squared_cosine(vectors, present=None, hinge=False):
+def squared_cosine(vectors, observed=None, hinge=False):
     """Mean squared cosine similarity between the vectors of each sample.
 
     Parameters
     ----------
     vectors : Tensor of shape (n, k, d)
         ``k`` vectors per sample (e.g. a shared vector and one per modality).
-    present : bool Tensor of shape (n, k), optional
+    observed : bool Tensor of shape (n, k), optional
         Which of the ``k`` vectors exist for each sample; a pair counts only when both
         exist.
     hinge : bool, default=False
@@ -96,14 +96,14 @@ def squared_cosine(vectors, present=None, hinge=False):
     k = vectors.shape[1]
     pairs = torch.triu(torch.ones(k, k, dtype=torch.bool, device=z.device), diagonal=1)
     valid = pairs.expand(vectors.shape[0], k, k)
-    if present is not None:
-        valid = valid & present[:, :, None] & present[:, None, :]
+    if observed is not None:
+        valid = valid & observed[:, :, None] & observed[:, None, :]
     values = cos.clamp_min(0.0) if hinge else cos.square()
     n_valid = valid.sum()
     return torch.where(valid, values, 0.0).sum() / n_valid.clamp_min(1)
 
 
-def stack_spectrum(vectors, present=None, min_gap=1e-4):
+def stack_spectrum(vectors, observed=None, min_gap=1e-4):
     """Singular values and sign-fixed leading left singular vector of per-sample stacks.
 
     Sample ``i``'s vectors are the columns of ``Z_i`` (``d x k``). The spectrum comes
@@ -117,9 +117,9 @@ def stack_spectrum(vectors, present=None, min_gap=1e-4):
     Parameters
     ----------
     vectors : Tensor of shape (n, k, d)
-    present : bool Tensor of shape (n, k), optional
+    observed : bool Tensor of shape (n, k), optional
         Columns that take part; the others are dropped (their singular values are 0 and
-        sorted last, after the ``present.sum(1)`` real ones).
+        sorted last, after the ``observed.sum(1)`` real ones).
     min_gap : float, default=1e-4
         Floor of ``lambda_1 - lambda_j`` in the leading vector's gradient.
 
@@ -132,8 +132,8 @@ def stack_spectrum(vectors, present=None, min_gap=1e-4):
         that ``sum_j <u_i, z_ij> >= 0``.
     """
     z = vectors.double()
-    if present is not None:
-        z = z * present[..., None].to(z.dtype)
+    if observed is not None:
+        z = z * observed[..., None].to(z.dtype)
     gram = z @ z.transpose(1, 2)
     with torch.no_grad():
         evals, evecs = torch.linalg.eigh(gram)

@@ -79,17 +79,17 @@ class OVAIBEmbedder(_AlignedEmbedder):
     Bottleneck for Multi-Modal Alignment" to feature vectors and missing modalities.
 
     Sufficiency, for sample ``n`` and anchor modality ``m``: with
-    ``A_n' = [z_n'^i]`` the present other modalities of sample ``n'``, the score is
+    ``A_n' = [z_n'^i]`` the observed other modalities of sample ``n'``, the score is
     ``s(z_n^m, n') = cos(z_n^m, P_n' z_n^m)`` with the ridge projection
     ``P = A (A^T A + ridge I)^-1 A^T``, and the loss is the InfoNCE (temperature
     ``tau``) that ranks the own rest-span ``n' = n`` above those of the other samples
     in the batch, averaged over the modalities. Minimality:
     ``||z_n^m - mean_{i != m} z_n^i||^2`` averaged the same way, weight ``beta``.
 
-    Missing modalities: the span of a sample keeps only its present modalities; an
+    Missing modalities: the span of a sample keeps only its observed modalities; an
     anchor ``(n, m)`` counts only when ``m`` and at least one other modality are
-    present; candidate spans with no modality are not negatives; the minimality term
-    uses the mean of the present others. ``transform`` fuses the present ``z^m``
+    observed; candidate spans with no modality are not negatives; the minimality term
+    uses the mean of the observed others. ``transform`` fuses the observed ``z^m``
     (``fusion``); a sample with no observed modality gets a zero vector.
 
     Parameters
@@ -225,17 +225,17 @@ class OVAIBEmbedder(_AlignedEmbedder):
         terms = torch.logsumexp(negatives[has_negative], dim=1) - positive[has_negative]
         return terms.mean()
 
-    def batch_loss(self, module, xs, present, *, epoch, generator):
+    def batch_loss(self, module, xs, observed, *, epoch, generator):
         import torch
 
-        z = self._unit_embeddings(module, xs, present)  # (n, M, d)
-        M = present.shape[1]
+        z = self._unit_embeddings(module, xs, observed)  # (n, M, d)
+        M = observed.shape[1]
         sufficiency, minimality = [], []
         for m in range(M):
             others = [i for i in range(M) if i != m]
-            rest_present = present[:, others]
-            valid_rest = rest_present.any(dim=1)
-            rows = torch.nonzero(present[:, m] & valid_rest).flatten()
+            rest_observed = observed[:, others]
+            valid_rest = rest_observed.any(dim=1)
+            rows = torch.nonzero(observed[:, m] & valid_rest).flatten()
             if rows.numel() == 0:
                 continue
             anchor, rest = z[rows, m], z[:, others]
@@ -243,7 +243,7 @@ class OVAIBEmbedder(_AlignedEmbedder):
             term = self._sufficiency(scores, rows, valid_rest)
             if term is not None:
                 sufficiency.append(term)
-            n_rest = rest_present[rows].sum(dim=1, keepdim=True).to(z.dtype)
+            n_rest = rest_observed[rows].sum(dim=1, keepdim=True).to(z.dtype)
             centroid = rest[rows].sum(dim=1) / n_rest
             minimality.append((anchor - centroid).square().sum(dim=1).mean())
         if not minimality:
@@ -254,7 +254,7 @@ class OVAIBEmbedder(_AlignedEmbedder):
         loss_m = torch.stack(minimality).mean()
         return loss_s + self.beta * loss_m, {"sufficiency": loss_s, "minimality": loss_m}
 
-    def _retrieval_candidates(self, rest, rest_present):
+    def _retrieval_candidates(self, rest, rest_observed):
         return rest.double()
 
     def _retrieval_kernel(self, query, candidates):

@@ -49,21 +49,21 @@ class TinyEmbedder(TorchEmbedder):
     def on_epoch_begin(self, epoch, data):
         self.epochs_seen_ = getattr(self, "epochs_seen_", []) + [epoch]
 
-    def batch_loss(self, module, xs, present, *, epoch, generator):
+    def batch_loss(self, module, xs, observed, *, epoch, generator):
         from skmm.embed._losses import info_nce
 
         assert all(torch.isfinite(x).all() for x in xs), "NaN reached torch"
         noise = [x + 0.1 * torch.randn(x.shape, generator=generator) for x in xs]
         z = module(noise)
-        both = present[:, 0] & present[:, 1]
+        both = observed[:, 0] & observed[:, 1]
         loss = info_nce(z[both, 0], z[both, 1], 0.5)
         if self.nan_at_epoch is not None and epoch >= self.nan_at_epoch:
             loss = loss * float("nan")
         return loss, {"clip": loss, "constant": 1.0}
 
-    def encode(self, module, xs, present):
-        z = module(xs) * present[..., None]
-        return z.sum(1) / present.sum(1, keepdim=True).clamp_min(1)
+    def encode(self, module, xs, observed):
+        z = module(xs) * observed[..., None]
+        return z.sum(1) / observed.sum(1, keepdim=True).clamp_min(1)
 
     def _feature_names(self):
         return [f"tiny{i}" for i in range(self.dim)]
@@ -136,7 +136,7 @@ def test_standardisation_over_observed_rows_and_zero_fill():
         assert (t[torch.from_numpy(missing)] == 0).all()
         # float32 values of magnitude ~3 (rounding ~2e-7): a 50-fold margin
         np.testing.assert_allclose(t[~missing].mean(0).numpy(), 0, atol=1e-5)
-    np.testing.assert_array_equal(data.present.numpy(), X.observed)
+    np.testing.assert_array_equal(data.observed.numpy(), X.observed)
 
 
 def test_constant_feature_gets_unit_scale():
@@ -187,7 +187,7 @@ def test_inference_runs_a_float64_copy_and_leaves_the_estimator_alone():
     weights = {k: v.clone() for k, v in module.state_dict().items()}
     seen = []
     encode = est.encode
-    est.encode = lambda m, xs, present: seen.append((m, xs)) or encode(m, xs, present)
+    est.encode = lambda m, xs, observed: seen.append((m, xs)) or encode(m, xs, observed)
     est.transform(X)
     del est.encode
     (inference, xs), = seen
@@ -456,9 +456,9 @@ class HookedEmbedder(TinyEmbedder):
     def on_epoch_begin(self, epoch, data):
         self._log("epoch_begin", epoch)
 
-    def batch_loss(self, module, xs, present, *, epoch, generator):
+    def batch_loss(self, module, xs, observed, *, epoch, generator):
         self._log("train" if module.training else "valid", epoch)
-        return super().batch_loss(module, xs, present, epoch=epoch, generator=generator)
+        return super().batch_loss(module, xs, observed, epoch=epoch, generator=generator)
 
     def on_epoch_end(self, epoch, record):
         assert record is self.history_[-1] and record["epoch"] == epoch == self.n_iter_
@@ -505,8 +505,8 @@ def test_hooks_are_called_in_order_with_the_epoch():
 
 def test_nan_validation_loss_raises_naming_the_epoch():
     class NanInEval(TinyEmbedder):
-        def batch_loss(self, module, xs, present, *, epoch, generator):
-            loss, parts = super().batch_loss(module, xs, present, epoch=epoch,
+        def batch_loss(self, module, xs, observed, *, epoch, generator):
+            loss, parts = super().batch_loss(module, xs, observed, epoch=epoch,
                                              generator=generator)
             return (loss if module.training else loss * float("nan")), parts
 

@@ -64,11 +64,11 @@ def test_stack_spectrum_matches_svd_values_and_gradients():
 def test_stack_spectrum_drops_columns_without_nan():
     gen = torch.Generator().manual_seed(1)
     z = torch.randn(3, 4, 5, dtype=torch.float64, generator=gen, requires_grad=True)
-    present = torch.tensor([[1, 0, 0, 0], [1, 1, 0, 1], [1, 1, 1, 1]], dtype=torch.bool)
-    s, u = stack_spectrum(z, present)
+    observed = torch.tensor([[1, 0, 0, 0], [1, 1, 0, 1], [1, 1, 1, 1]], dtype=torch.bool)
+    s, u = stack_spectrum(z, observed)
     (s.sum() + u.sum()).backward()
     assert torch.isfinite(z.grad).all()
-    assert (z.grad[~present] == 0).all()
+    assert (z.grad[~observed] == 0).all()
     # one column: s = (|z|, 0, ...), u = z / |z|
     assert s[0, 0].item() == pytest.approx(z[0, 0].norm().item())
     assert (s[0, 1:] == 0).all()
@@ -113,16 +113,16 @@ def _inference_representations(emb, X):
     data = emb._to_tensors(X, "cpu", torch.float64)
     with torch.inference_mode():
         z = emb._representations(emb._inference_module("cpu"), data.tensors)
-    return z, data.present
+    return z, data.observed
 
 
 def test_imputation_is_the_em_posterior_of_the_representations():
     X = _data()
     emb = CalMRLEmbedder(**FAST).fit(X)
-    z, present = _inference_representations(emb, X)
+    z, observed = _inference_representations(emb, X)
     with torch.inference_mode():
-        mean = emb._posterior_mean(z, present).numpy()
-        stack = emb._calibrated_stack(z, present).numpy()
+        mean = emb._posterior_mean(z, observed).numpy()
+        stack = emb._calibrated_stack(z, observed).numpy()
     observed = X.observed
     zn = z.numpy()
     em_data = em.prepare([zn[:, j] for j in range(3)], observed)
@@ -142,7 +142,7 @@ def test_imputation_is_the_em_posterior_of_the_representations():
     data = emb._to_tensors(X, "cpu")
     with torch.no_grad():
         z32 = emb._representations(emb.module_, data.tensors)
-        mean32 = emb._posterior_mean(z32, data.present)
+        mean32 = emb._posterior_mean(z32, data.observed)
     assert mean32.dtype == torch.float32
     # float32 rounding of the network and the posterior (~1e-6): a 100-fold margin
     np.testing.assert_allclose(mean32.numpy(), posterior.mean, rtol=1e-4, atol=1e-4)
@@ -152,14 +152,14 @@ def test_gradient_flows_through_the_imputation():
     X = _data()
     emb = CalMRLEmbedder(**FAST).fit(X)
     data = emb._to_tensors(X, "cpu")
-    only_a = (data.present[:, 0] & ~data.present[:, 1:].any(1)).nonzero()[:, 0]
+    only_a = (data.observed[:, 0] & ~data.observed[:, 1:].any(1)).nonzero()[:, 0]
     batch = data.take(only_a[:1])
     module = emb.module_
     # the warm-up epoch aligns the observed modalities only, later epochs impute
     for epoch, impute, expect_grad in ((2, True, True), (1, False, False)):
         assert emb._imputes_at(epoch) == impute
         module.zero_grad()
-        loss, parts = emb.batch_loss(module, batch.tensors, batch.present, epoch=epoch,
+        loss, parts = emb.batch_loss(module, batch.tensors, batch.observed, epoch=epoch,
                                      generator=None)
         parts["intra"].backward()
         grad = module.encoders[0][0].weight.grad
@@ -173,27 +173,27 @@ def test_uncalibrated_loss_uses_observed_modalities_only():
     X = _data()
     emb = CalMRLEmbedder(**{**FAST, "calibrate": False}).fit(X)
     data = emb._to_tensors(X, "cpu")
-    xs, present = data.tensors, data.present
+    xs, observed = data.tensors, data.observed
     with torch.no_grad():
-        loss, parts = emb.batch_loss(emb.module_, xs, present, epoch=1, generator=None)
+        loss, parts = emb.batch_loss(emb.module_, xs, observed, epoch=1, generator=None)
         z = emb._representations(emb.module_, xs)
         inter = []
         anchors = []
-        for i in range(len(present)):
-            cols = present[i].nonzero()[:, 0]
+        for i in range(len(observed)):
+            cols = observed[i].nonzero()[:, 0]
             _, u = _reference_spectrum(z[i : i + 1, cols].double())
             anchors.append(u[0].float())
         anchors = torch.stack(anchors)
         for m in range(3):
-            rows = present[:, m]
+            rows = observed[:, m]
             inter.append(info_nce(anchors[rows], z[rows, m], emb.temperature))
     assert parts["inter"].item() == pytest.approx(torch.stack(inter).mean().item(),
                                                   rel=1e-4)
     # garbage in the rows of missing modalities changes nothing
-    garbage = [torch.where(present[:, [m]], x, torch.full_like(x, 30.0))
+    garbage = [torch.where(observed[:, [m]], x, torch.full_like(x, 30.0))
                for m, x in enumerate(xs)]
     with torch.no_grad():
-        loss2, _ = emb.batch_loss(emb.module_, garbage, present, epoch=1,
+        loss2, _ = emb.batch_loss(emb.module_, garbage, observed, epoch=1,
                                   generator=None)
     assert loss2.item() == pytest.approx(loss.item(), rel=1e-6)
     # a sample with one observed modality is embedded by that representation
@@ -234,9 +234,9 @@ def test_anchor_sign_convention():
     for calibrate in (True, False):
         emb = CalMRLEmbedder(**{**FAST, "calibrate": calibrate}).fit(X)
         u = torch.as_tensor(emb.transform(X))
-        z, present = _inference_representations(emb, X)  # float64, as in transform
+        z, observed = _inference_representations(emb, X)  # float64, as in transform
         with torch.inference_mode():
-            stack, cols = emb._stack(z, present, calibrate)
+            stack, cols = emb._stack(z, observed, calibrate)
         if cols is not None:
             stack = stack * cols[..., None]
         dots = (stack * u[:, None, :]).sum((1, 2))
@@ -342,11 +342,11 @@ def test_pmrl_inter_loss_contrasts_anchors_with_anchors():
     # the PMRL term is CE(u_i . u_j / tau2, target i) over the batch's anchors
     data = pmrl._to_tensors(X, "cpu")
     with torch.no_grad():
-        _, parts = pmrl.batch_loss(pmrl.module_, data.tensors, data.present, epoch=1,
+        _, parts = pmrl.batch_loss(pmrl.module_, data.tensors, data.observed, epoch=1,
                                    generator=None)
         z = pmrl._representations(pmrl.module_, data.tensors)
         anchors = torch.stack([
-            _reference_spectrum(z[i : i + 1, data.present[i]].double())[1][0]
+            _reference_spectrum(z[i : i + 1, data.observed[i]].double())[1][0]
             for i in range(len(z))
         ]).float()
         logits = anchors @ anchors.T / pmrl.temperature
@@ -368,7 +368,7 @@ def test_concat_output_is_the_observed_representations():
     X = _data()
     emb = CalMRLEmbedder(**FAST).fit(X)
     out = emb.set_params(output="concat").transform(X)
-    z, present = _inference_representations(emb, X)
+    z, observed = _inference_representations(emb, X)
     z = z.numpy() * X.observed[:, :, None]
     np.testing.assert_array_equal(out[:, :18].reshape(80, 3, 6), z)
     np.testing.assert_array_equal(out[:, 18:], X.observed.astype(float))

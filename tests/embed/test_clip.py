@@ -14,18 +14,18 @@ def test_loss_is_mean_of_pairwise_info_nce_over_present_rows(fast_params, linked
     X = make_missing_modalities(linked_data(40), 0.4, random_state=0)
     emb = PairwiseCLIPEmbedder(**fast_params).fit(X)
     data = emb._to_tensors(X, "cpu")
-    xs, present = data.tensors, data.present
-    loss, parts = emb.batch_loss(emb.module_, xs, present, epoch=1, generator=None)
-    z = emb._unit_embeddings(emb.module_, xs, present)
+    xs, observed = data.tensors, data.observed
+    loss, parts = emb.batch_loss(emb.module_, xs, observed, epoch=1, generator=None)
+    z = emb._unit_embeddings(emb.module_, xs, observed)
     expected = []
     for i, j in [(0, 1), (0, 2), (1, 2)]:
-        rows = present[:, i] & present[:, j]
+        rows = observed[:, i] & observed[:, j]
         expected.append(info_nce(z[rows, i], z[rows, j], emb.temperature))
     assert loss.item() == pytest.approx(torch.stack(expected).mean().item(), rel=1e-6)
     # garbage in the rows of missing modalities changes nothing
-    garbage = [torch.where(present[:, [m]], x, torch.full_like(x, -50.0))
+    garbage = [torch.where(observed[:, [m]], x, torch.full_like(x, -50.0))
                for m, x in enumerate(xs)]
-    garbage_loss, _ = emb.batch_loss(emb.module_, garbage, present, epoch=1,
+    garbage_loss, _ = emb.batch_loss(emb.module_, garbage, observed, epoch=1,
                                      generator=None)
     assert garbage_loss.item() == loss.item()
 

@@ -107,10 +107,10 @@ def test_orthogonality_term_is_the_authors_sum_over_m_times_m_plus_one(n_modalit
     module.heads = capture
     generator = torch.Generator().manual_seed(0)
     with torch.no_grad():
-        _, parts = est.batch_loss(module, data.tensors, data.present, epoch=1,
+        _, parts = est.batch_loss(module, data.tensors, data.observed, epoch=1,
                                   generator=generator)
     (h,) = captured
-    n, M = data.present.shape
+    n, M = data.observed.shape
     authors = sum(
         F.cosine_similarity(view[:, i], view[:, j], dim=-1).square().mean()
         for view in (h[:n], h[n:]) for i in range(M + 1) for j in range(i + 1, M + 1)
@@ -152,22 +152,22 @@ def test_single_modality_and_two_d_array_input():
 
 def test_complementary_masking_hides_tokens_of_two_distinct_present_modalities():
     est = COrALEmbedder(n_tokens=50, mask_ratio=0.75)
-    present = torch.tensor(
+    observed = torch.tensor(
         [[True, True, True], [True, False, True], [False, True, False]] * 20
     )
     generator = torch.Generator().manual_seed(0)
-    keep1, keep2 = est._complementary_keep(present, generator, 0.75)
+    keep1, keep2 = est._complementary_keep(observed, generator, 0.75)
     assert keep1.shape == (60, 3, 50)
     for keep in (keep1, keep2):
         # tokens of missing modalities never take part
-        assert not keep[~present].any()
-    masked1 = (~keep1 & present[:, :, None]).any(dim=2)  # (n, M): modality a of view 1
-    masked2 = (~keep2 & present[:, :, None]).any(dim=2)
+        assert not keep[~observed].any()
+    masked1 = (~keep1 & observed[:, :, None]).any(dim=2)  # (n, M): modality a of view 1
+    masked2 = (~keep2 & observed[:, :, None]).any(dim=2)
     assert (masked1.sum(dim=1) == 1).all() and (masked2.sum(dim=1) == 1).all()
     a, b = masked1.int().argmax(dim=1), masked2.int().argmax(dim=1)
-    several = present.sum(dim=1) > 1
+    several = observed.sum(dim=1) > 1
     assert (a[several] != b[several]).all()  # complementary: two distinct modalities
-    assert (a[~several] == b[~several]).all()  # only one present: masked in both views
+    assert (a[~several] == b[~several]).all()  # only one observed: masked in both views
     # about mask_ratio of the masked modality's tokens are hidden
     hidden = (~keep1[torch.arange(60), a]).float().mean().item()
     assert 0.65 < hidden < 0.85
@@ -175,9 +175,9 @@ def test_complementary_masking_hides_tokens_of_two_distinct_present_modalities()
 
 def test_augmentation_keeps_missing_rows_zero_and_changes_present_ones():
     est = COrALEmbedder(augment_prob=1.0, noise_std=0.5)
-    present = torch.tensor([[True, False], [True, True]])
+    observed = torch.tensor([[True, False], [True, True]])
     xs = [torch.ones(2, 5), torch.ones(2, 4) * torch.tensor([[0.0], [1.0]])]
-    out = est._augment(xs, present, torch.Generator().manual_seed(0))
+    out = est._augment(xs, observed, torch.Generator().manual_seed(0))
     assert (out[1][0] == 0).all()
     assert not torch.equal(out[0], xs[0])
 

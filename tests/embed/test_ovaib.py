@@ -15,7 +15,7 @@ def _direct_scores(anchor, rest, ridge):
     anchor, rest = np.asarray(anchor, float), np.asarray(rest, float)
     out = np.zeros((len(anchor), len(rest)))
     for p in range(len(rest)):
-        A = rest[p][np.abs(rest[p]).sum(axis=1) > 0].T  # present columns only
+        A = rest[p][np.abs(rest[p]).sum(axis=1) > 0].T  # observed columns only
         if A.shape[1] == 0:
             continue
         proj = A @ np.linalg.solve(A.T @ A + ridge * np.eye(A.shape[1]), A.T)
@@ -36,14 +36,14 @@ def test_projection_scores_match_direct_per_sample_computation(ridge):
     np.testing.assert_allclose(fast, _direct_scores(anchor, rest, ridge), rtol=1e-9,
                                atol=1e-12)
     assert fast.min() >= 0 and fast.max() <= 1 + 1e-12
-    # dropping the zero column gives exactly the span of the present ones
+    # dropping the zero column gives exactly the span of the observed ones
     np.testing.assert_allclose(
         fast[:, 1], projection_scores(anchor, rest[1:2, :2], ridge).numpy()[:, 0],
         rtol=1e-12,
     )
 
 
-def _float64_reference_loss(emb, z, present):
+def _float64_reference_loss(emb, z, observed):
     """OVA-IB's loss as first written: float64 inverse-Gram scores, then InfoNCE."""
     import torch.nn.functional as F
 
@@ -56,12 +56,12 @@ def _float64_reference_loss(emb, z, present):
         proj = (bc - emb.ridge * (C * C).sum(1)).clamp_min(1e-30)
         return (bc / proj.sqrt()).T / a.norm(dim=1).clamp_min(1e-15)[:, None]
 
-    M = present.shape[1]
+    M = observed.shape[1]
     sufficiency, minimality = [], []
     for m in range(M):
         others = [i for i in range(M) if i != m]
-        valid = present[:, others].any(1)
-        rows = torch.nonzero(present[:, m] & valid).flatten()
+        valid = observed[:, others].any(1)
+        rows = torch.nonzero(observed[:, m] & valid).flatten()
         logits = (scores(z[rows, m], z[:, others]) / emb.temperature).masked_fill(
             ~valid[None], float("-inf"))
         if emb.include_positive_in_denominator:
@@ -73,7 +73,7 @@ def _float64_reference_loss(emb, z, present):
             ok = torch.isfinite(negatives).any(1)
             sufficiency.append((torch.logsumexp(negatives[ok], 1)
                                 - logits[at, rows][ok]).mean())
-        n_rest = present[rows][:, others].sum(1, keepdim=True)
+        n_rest = observed[rows][:, others].sum(1, keepdim=True)
         centroid = z[rows][:, others].sum(1) / n_rest
         minimality.append((z[rows, m] - centroid).square().sum(1).mean())
     return torch.stack(sufficiency).mean() + emb.beta * torch.stack(minimality).mean()
@@ -87,8 +87,8 @@ def test_float32_loss_and_gradient_match_float64_reference(spread, paper_form):
     g = torch.Generator().manual_seed(0)
     n, M, d = 96, 4, 32
     raw = torch.randn(n, 1, d, generator=g) + spread * torch.randn(n, M, d, generator=g)
-    present = torch.rand(n, M, generator=g) > 0.3
-    present[:, 0] = True
+    observed = torch.rand(n, M, generator=g) > 0.3
+    observed[:, 0] = True
     emb = OVAIBEmbedder(include_positive_in_denominator=not paper_form)
 
     class Net(torch.nn.Module):  # z is the parameter
@@ -100,11 +100,11 @@ def test_float32_loss_and_gradient_match_float64_reference(spread, paper_form):
             return self.z
 
     net = Net(raw.clone())
-    loss, _ = emb.batch_loss(net, None, present, epoch=1, generator=None)
+    loss, _ = emb.batch_loss(net, None, observed, epoch=1, generator=None)
     loss.backward()
     z64 = torch.nn.Parameter(raw.double())
     ref = _float64_reference_loss(
-        emb, torch.nn.functional.normalize(z64, dim=2) * present[..., None], present)
+        emb, torch.nn.functional.normalize(z64, dim=2) * observed[..., None], observed)
     ref.backward()
     assert loss.dtype == torch.float32
     assert loss.item() == pytest.approx(ref.item(), rel=1e-6)
@@ -163,16 +163,16 @@ def test_missing_modalities_never_enter_the_loss(fast_params, linked_data):
     emb = OVAIBEmbedder(**fast_params).fit(X)
     Xm = make_missing_modalities(X, 0.4, random_state=0)
     data = emb._to_tensors(Xm, "cpu")
-    present = data.present
-    loss1, parts1 = emb.batch_loss(emb.module_, data.tensors, present, epoch=1,
+    observed = data.observed
+    loss1, parts1 = emb.batch_loss(emb.module_, data.tensors, observed, epoch=1,
                                    generator=None)
-    garbage = [torch.where(present[:, [m]], x, torch.full_like(x, 1e3))
+    garbage = [torch.where(observed[:, [m]], x, torch.full_like(x, 1e3))
                for m, x in enumerate(data.tensors)]
-    loss2, parts2 = emb.batch_loss(emb.module_, garbage, present, epoch=1,
+    loss2, parts2 = emb.batch_loss(emb.module_, garbage, observed, epoch=1,
                                    generator=None)
     assert loss1.item() == loss2.item()
     # a modality absent from the whole batch gets no gradient at all
-    present_no_b = present.clone()
+    present_no_b = observed.clone()
     present_no_b[:, 1] = False
     emb.module_.zero_grad()
     loss, _ = emb.batch_loss(emb.module_, data.tensors, present_no_b, epoch=1,
@@ -200,7 +200,7 @@ def test_transform_fuses_present_modalities_only(fast_params, linked_data):
         np.testing.assert_allclose(masked[obs[:, j], block], full[obs[:, j], block],
                                    rtol=0, atol=1e-12)
         assert np.all(masked[~obs[:, j], block] == 0)
-    # mean fusion = mean of the present blocks
+    # mean fusion = mean of the observed blocks
     emb.set_params(fusion="mean")
     blocks = full[:, : 3 * d].reshape(30, 3, d)
     expected = (blocks * obs[:, :, None]).sum(1) / obs.sum(1, keepdims=True)
