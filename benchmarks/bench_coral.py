@@ -30,6 +30,7 @@ import argparse
 import time
 
 import numpy as np
+from common import load_masked, median_time, print_table
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score
@@ -38,17 +39,13 @@ from sklearn.pipeline import make_pipeline, make_union
 from sklearn.preprocessing import StandardScaler
 
 from skmm.compose import MissingModalityIndicator
-from skmm.datasets import (
-    load_multiple_features,
-    make_missing_modalities,
-    make_redundant_unique_synergistic,
-)
+from skmm.datasets import make_redundant_unique_synergistic
 from skmm.embed import COrALEmbedder
 from skmm.embed import TorchEmbedder
 
 
 class _PairwiseInfoNCE(TorchEmbedder):
-    """Baseline: per-modality MLPs aligned by symmetric InfoNCE over present pairs.
+    """Baseline: per-modality MLPs aligned by symmetric InfoNCE over observed pairs.
 
     ``transform`` concatenates the per-modality vectors (zero where missing): a linear
     probe on it is additive over modalities, like any cross-modal alignment embedding.
@@ -76,24 +73,24 @@ class _PairwiseInfoNCE(TorchEmbedder):
         return ModalityEncoders(list(n_features.values()), self.hidden_dim,
                                 self.embedding_dim)
 
-    def batch_loss(self, module, xs, present, *, epoch, generator):
+    def batch_loss(self, module, xs, observed, *, epoch, generator):
         import torch
 
         from skmm.embed._losses import info_nce
 
         z = module(xs)
         terms = []
-        M = present.shape[1]
+        M = observed.shape[1]
         for i in range(M):
             for j in range(i + 1, M):
-                both = present[:, i] & present[:, j]
+                both = observed[:, i] & observed[:, j]
                 if both.sum() >= 2:
                     terms.append(info_nce(z[both, i], z[both, j], self.temperature))
         loss = torch.stack(terms).mean() if terms else z.sum() * 0.0
         return loss, {"clip": loss}
 
-    def encode(self, module, xs, present):
-        z = module(xs) * present[:, :, None].to(xs[0].dtype)
+    def encode(self, module, xs, observed):
+        z = module(xs) * observed[:, :, None].to(xs[0].dtype)
         return z.reshape(z.shape[0], -1)
 
     def _feature_names(self):
@@ -102,11 +99,6 @@ class _PairwiseInfoNCE(TorchEmbedder):
 
 def _probe():
     return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
-
-
-def _row(cells, widths):
-    return "  ".join(f"{c:<{w}}" if i == 0 else f"{c:>{w}}" for i, (c, w) in
-                     enumerate(zip(cells, widths)))
 
 
 # --- 1. synthetic ---------------------------------------------------------------------
@@ -128,9 +120,8 @@ def _synthetic_run(epochs, n_samples, seed):
                             weight_decay=coral.weight_decay, random_state=seed)
     embeddings = {}
     for name, est in [("COrALEmbedder", coral), ("pairwise InfoNCE", clip)]:
-        start = time.perf_counter()
-        est.fit(X[train])
-        embeddings[name] = (est.transform(X), time.perf_counter() - start)
+        seconds, Z = median_time(lambda: est.fit(X[train]).transform(X))
+        embeddings[name] = (Z, seconds)
     embeddings["raw features (reference)"] = (np.asarray(X), 0.0)
 
     def score(Z, target, cols=slice(None)):
@@ -151,24 +142,19 @@ def synthetic(epochs, n_samples, seeds):
     print(f"\n1. Synthetic set: {n_samples} samples, 2 modalities x 16 features, "
           f"{epochs} epochs; probe balanced accuracy on the held-out 25%; "
           f"{len(seeds)} draw(s) of data and weights (seeds {list(seeds)})")
-    widths = (26, 5, 6, 10, 8, 12, 9)
-    print(_row(["embedding", "seed", "width", "redundant", "unique", "synergistic",
-                "fit (s)"], widths))
-    per_name, block_scores = {}, []
+    per_name, block_scores, table = {}, [], []
     for seed in seeds:
         scores, blocks = _synthetic_run(epochs, n_samples, seed)
         block_scores.append(blocks)
         for name, (values, width, seconds) in scores.items():
             per_name.setdefault(name, []).append(values)
-            print(_row([name, str(seed), str(width)] + [f"{v:.3f}" for v in values]
-                       + [f"{seconds:.1f}"], widths), flush=True)
-    print("   summary over seeds, mean (min):")
-    print("   " + _row(["embedding", "redundant", "unique", "synergistic"],
-                       (26, 16, 16, 16)))
-    for name, rows in per_name.items():
-        rows = np.asarray(rows)
-        cells = [f"{m:.3f} ({lo:.3f})" for m, lo in zip(rows.mean(0), rows.min(0))]
-        print("   " + _row([name] + cells, (26, 16, 16, 16)))
+            table.append([name, seed, width, *values, f"{seconds:.1f}"])
+    print_table(["embedding", "seed", "width", *_TARGETS, "fit (s)"], table)
+    print("\n   summary over seeds, mean (min):")
+    print_table(["embedding", *_TARGETS], [
+        [name] + [f"{m:.3f} ({lo:.3f})" for m, lo in zip(np.mean(r, 0), np.min(r, 0))]
+        for name, r in per_name.items()
+    ])
     s_block, u_block = np.asarray(block_scores).mean(0)
     print(f"   COrAL synergy probe, mean over seeds: shared block s {s_block:.3f}, "
           f"unique blocks u_m {u_block:.3f}")
@@ -177,8 +163,7 @@ def synthetic(epochs, n_samples, seeds):
 
 # --- 2. mfeat --------------------------------------------------------------------------
 def mfeat(epochs, seed=0):
-    X, y = load_multiple_features(return_X_y=True)
-    Xm = make_missing_modalities(X, 0.5, random_state=seed)
+    X, y, Xm, _ = load_masked("mfeat", 0.5, random_state=seed)
     cv = StratifiedKFold(5, shuffle=True, random_state=seed)
     zero_fill = make_pipeline(
         make_union(make_pipeline(StandardScaler(), SimpleImputer(strategy="constant",
@@ -199,16 +184,12 @@ def mfeat(epochs, seed=0):
     ]
     print(f"\n2. mfeat, 50% of modality slots missing (MCAR); 5-fold accuracy, "
           f"COrAL {epochs} epochs, fitted on the training folds")
-    widths = (32, 9, 7, 10)
-    print(_row(["method", "accuracy", "std", "time (s)"], widths))
-    out = {}
+    out, table = {}, []
     for name, est, data in rows:
-        start = time.perf_counter()
-        scores = cross_val_score(est, data, y, cv=cv)
-        seconds = time.perf_counter() - start
+        seconds, scores = median_time(lambda: cross_val_score(est, data, y, cv=cv))
         out[name] = scores.mean()
-        print(_row([name, f"{scores.mean():.4f}", f"{scores.std():.4f}",
-                    f"{seconds:.1f}"], widths))
+        table.append([name, scores.mean(), scores.std(), f"{seconds:.1f}"])
+    print_table(["method", "accuracy", "std", "time (s)"], table, digits=4)
     return out
 
 
@@ -228,13 +209,13 @@ def _bare_loop(est, X, epochs, seed=0):
         module = est.build_module(dict(est.n_features_per_modality_))
     optimizer = est._make_optimizer(module)  # AdamW, the same parameter groups
     generator = torch.Generator().manual_seed(seed)
-    sizes = _batch_sizes(data.n_samples, est.batch_size)
+    sizes = _batch_sizes(data.n_samples, est._batch_size(data.n_samples))
     start = time.process_time()
     for _ in range(epochs):
         perm = torch.randperm(data.n_samples, generator=generator)
         for rows in perm.split(sizes):
             loss, _ = est.batch_loss(module, [t[rows] for t in data.tensors],
-                                     data.present[rows], epoch=1, generator=generator)
+                                     data.observed[rows], epoch=1, generator=generator)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -244,8 +225,7 @@ def _bare_loop(est, X, epochs, seed=0):
 def cost(epochs, overhead_epochs, seed=0):
     import torch
 
-    X, _ = load_multiple_features(return_X_y=True)
-    Xm = make_missing_modalities(X, 0.5, random_state=seed)
+    Xm = load_masked("mfeat", 0.5, random_state=seed).X_missing
     n = Xm.n_samples
     print(f"\n3. Training cost on mfeat ({n} x {len(Xm.modalities)} modalities, 50% "
           f"missing), torch {torch.__version__}, {torch.get_num_threads()} intra-op "
@@ -257,16 +237,14 @@ def cost(epochs, overhead_epochs, seed=0):
     print(f"   COrALEmbedder, {epochs} epochs (defaults): {seconds:.1f} s wall, "
           f"{n * epochs / seconds:.0f} samples/s, {seconds / epochs:.3f} s/epoch; "
           f"{cpu:.1f} s of CPU time ({n * epochs / cpu:.0f} samples per CPU second)")
-    start = time.perf_counter()
-    est.transform(Xm)
-    print(f"   transform of {n} rows: {time.perf_counter() - start:.3f} s")
+    seconds, _ = median_time(lambda: est.transform(Xm))
+    print(f"   transform of {n} rows: {seconds:.3f} s")
 
     # CPU time of the process: less sensitive than wall time to other processes on a
     # loaded machine (with one intra-op thread it is close to an idle core's wall time)
-    widths = (34, 10, 10, 9)
     print(f"   base loop (whole fit) vs bare torch loop, {overhead_epochs} epochs each, "
           "CPU seconds, best of 3, alternating:")
-    print("   " + _row(["module", "base (s)", "bare (s)", "overhead"], widths))
+    table = []
     for name, make in [
         ("COrAL network", lambda: COrALEmbedder(max_epochs=overhead_epochs,
                                                 random_state=seed)),
@@ -284,8 +262,8 @@ def cost(epochs, overhead_epochs, seed=0):
             if not repeat % 2:
                 bare.append(_bare_loop(make(), Xm, overhead_epochs, seed))
         b, r = min(base), min(bare)
-        print("   " + _row([name, f"{b:.2f}", f"{r:.2f}", f"{100 * (b / r - 1):+.1f}%"],
-                           widths))
+        table.append([name, b, r, f"{100 * (b / r - 1):+.1f}%"])
+    print_table(["module", "base (s)", "bare (s)", "overhead"], table, digits=2)
 
 
 def main(argv=None):

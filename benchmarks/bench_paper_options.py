@@ -17,51 +17,50 @@ the two rows of a pair taken in the same run.
 """
 
 import argparse
-import time
 import warnings
 
 import numpy as np
+from common import load_masked, median_time, print_table
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_limits
 
 from skmm.cluster import PartialModalityKMeans
-from skmm.datasets import (
-    load_multiple_features,
-    make_missing_modalities,
-    make_shared_latent,
-)
+from skmm.datasets import make_missing_modalities, make_shared_latent
 from skmm.impute import CalMRLImputer
+
+
+def _mean_sd(values):
+    return f"{np.mean(values):.0f} +- {np.std(values):.0f}"
 
 
 def seeding(X, y, seeds=range(20)):
     print("1. PartialModalityKMeans seeding on mfeat, 50% hidden "
           f"(mean +- sd over {len(seeds)} seeds)")
-    print(f"{'k':>4} {'n_local_trials':>15} {'after 1 update':>18} {'converged':>18}"
-          f" {'ARI':>6} {'fit s (median)':>15}")
+    table = []
     for k in (10, 64):
         for trials in (1, None):
             rows = []
             for seed in seeds:
                 params = dict(n_clusters=k, n_local_trials=trials, random_state=seed)
-                start = time.perf_counter()
-                full = PartialModalityKMeans(**params).fit(X)
-                seconds = time.perf_counter() - start
+                seconds, full = median_time(
+                    lambda: PartialModalityKMeans(**params).fit(X)
+                )
                 one = PartialModalityKMeans(max_iter=1, **params).fit(X)
                 rows.append((one.inertia_, full.inertia_,
                              adjusted_rand_score(y, full.labels_), seconds))
             one, full, ari, seconds = np.array(rows).T
-            print(f"{k:>4} {str(trials):>15} {one.mean():>10.0f} +- {one.std():<5.0f}"
-                  f" {full.mean():>10.0f} +- {full.std():<5.0f} {ari.mean():>6.2f}"
-                  f" {np.median(seconds):>15.3f}")
-        rows = []
-        for seed in seeds:
-            start = time.perf_counter()
-            best = PartialModalityKMeans(k, n_init=3, random_state=seed).fit(X)
-            rows.append((best.inertia_, time.perf_counter() - start))
-        full, seconds = np.array(rows).T
-        print(f"{k:>4} {'1, n_init=3':>15} {'-':>18} {full.mean():>10.0f} +- "
-              f"{full.std():<5.0f} {'-':>6} {np.median(seconds):>15.3f}")
+            table.append([k, str(trials), _mean_sd(one), _mean_sd(full),
+                          f"{ari.mean():.2f}", np.median(seconds)])
+        rows = [
+            median_time(lambda: PartialModalityKMeans(
+                k, n_init=3, random_state=seed).fit(X).inertia_)
+            for seed in seeds
+        ]
+        seconds, full = np.array(rows).T
+        table.append([k, "1, n_init=3", "-", _mean_sd(full), "-", np.median(seconds)])
+    print_table(["k", "n_local_trials", "after 1 update", "converged", "ARI",
+                 "fit s (median)"], table)
 
 
 def em_variants(X):
@@ -76,31 +75,30 @@ def em_variants(X):
         random_state=0)
     cases.append(("low noise, 30% hidden, q=4, random start", low_noise,
                   dict(n_components=4, init="random")))
-    print(f"{'data':<40} {'algorithm':>9} {'iterations':>10} {'s':>7}"
-          f" {'log-likelihood':>15}")
-    for name, data, params in cases:
-        for algorithm in ("px-em", "em"):
-            start = time.perf_counter()
-            imputer = CalMRLImputer(algorithm=algorithm, tol=1e-5, max_iter=5000,
-                                    random_state=0, **params).fit(data)
-            seconds = time.perf_counter() - start
-            print(f"{name:<40} {algorithm:>9} {imputer.n_iter_:>10} {seconds:>7.2f}"
-                  f" {imputer.log_likelihood_[-1]:>15.4f}")
+    runs = [
+        (name, algorithm, data,
+         dict(params, algorithm=algorithm, tol=1e-5, max_iter=5000))
+        for name, data, params in cases for algorithm in ("px-em", "em")
+    ]
     # Plain EM's relative tol stops a slow climb early: without it, 3000 iterations.
-    start = time.perf_counter()
-    imputer = CalMRLImputer(algorithm="em", tol=0.0, max_iter=3000, random_state=0,
-                            **cases[-1][2]).fit(cases[-1][1])
-    seconds = time.perf_counter() - start
-    print(f"{cases[-1][0]:<40} {'em tol=0':>9} {imputer.n_iter_:>10} {seconds:>7.2f}"
-          f" {imputer.log_likelihood_[-1]:>15.4f}")
+    name, data, params = cases[-1]
+    runs.append((name, "em tol=0", data,
+                 dict(params, algorithm="em", tol=0.0, max_iter=3000)))
+    table = []
+    for name, label, data, params in runs:
+        seconds, imputer = median_time(
+            lambda: CalMRLImputer(random_state=0, **params).fit(data)
+        )
+        table.append([name, label, imputer.n_iter_, f"{seconds:.2f}",
+                      f"{imputer.log_likelihood_[-1]:.4f}"])
+    print_table(["data", "algorithm", "iterations", "s", "log-likelihood"], table)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("seeding", "em"))
     args = parser.parse_args(argv)
-    X, y = load_multiple_features(return_X_y=True)
-    X = make_missing_modalities(X, 0.5, random_state=0)
+    _, y, X, _ = load_masked("mfeat", 0.5, random_state=0)
     warnings.simplefilter("ignore", ConvergenceWarning)
     with threadpool_limits(1):
         if args.only in (None, "seeding"):
