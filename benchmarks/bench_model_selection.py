@@ -19,8 +19,10 @@ The first two are one multi-metric search (same inner folds and fits). Every siz
 grid is also fitted as that pipeline on the whole training fold and scored on the test
 fold: accuracy (R^2), and imputation RMSE on the hidden rows (standardised units). A
 criterion's figures are those of the size it chose in each fold. The grid is
-``4, 8, 16, 32, 64, 128`` (``--grid``), clipped as ``skmm benchmark`` clips its sizes
-(``n_components`` to the features, ``n_clusters`` to a tenth of the training rows).
+``4, 8, 16, 32, 64, 128`` (``--grid``), clipped to what the data can hold
+(``n_components`` to the features, ``n_clusters`` to a tenth of the training rows;
+``skmm benchmark`` also clips ``n_components`` to a tenth of the rows, which would
+leave nothing to choose on nutrimouse).
 
 Run: ``flock /tmp/bench.lock .venv/bin/python benchmarks/bench_model_selection.py
 [--quick] [--datasets NAME ...] [--imputers calmrl pmkmeans] [--n-jobs 2]``
@@ -31,22 +33,22 @@ Run: ``flock /tmp/bench.lock .venv/bin/python benchmarks/bench_model_selection.p
 import argparse
 import json
 import sys
-import time
 import warnings
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
+from common import load_masked, median_time, print_table
 from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.multiclass import type_of_target
 from threadpoolctl import threadpool_limits
 
-from skmm.datasets import BENCHMARK_DATASETS, make_missing_modalities
+from skmm.benchmark import benchmark_task
+from skmm.datasets import BENCHMARK_DATASETS
 from skmm.impute import CalMRLImputer, PartialModalityKMeansImputer
 from skmm.metrics import imputation_rmse, make_imputation_scorer
 
@@ -60,13 +62,10 @@ UNSUPERVISED = {
     "reconstruction": make_imputation_scorer(rate=0.2, random_state=0),
 }
 CRITERIA = (*UNSUPERVISED, "label-aware")
-# diabetes' target is a disease score stored as whole numbers in floats, which
-# type_of_target reads as 214 classes: name it a regression
-REGRESSION = {"diabetes"}
 
 
 def clipped_grid(param, grid, n_train, n_features):
-    """The grid clipped as ``skmm benchmark`` clips its sizes (``_fit_sizes_to_data``)."""
+    """The grid clipped to what the data can hold (see the module docstring)."""
     limit = {"n_clusters": max(2, n_train // 10), "n_components": n_features}[param]
     return sorted({min(q, limit) for q in grid})
 
@@ -121,16 +120,13 @@ def summarise(grid, folds):
     return rows
 
 
-def markdown(title, param, metric, rows):
-    lines = [f"\n### {title}\n",
-             f"| selection | {param} per fold | mode | {metric} | RMSE |",
-             "|---|---|---:|---:|---:|"]
-    lines += [
-        f"| {r['selection']} | {', '.join(map(str, r['chosen']))} | {r['mode']} | "
-        f"{r['score']:.3f} ± {r['score_std']:.3f} | {r['rmse']:.3f} |"
+def print_rows(title, param, metric, rows):
+    print(f"\n### {title}\n")
+    print_table(["selection", f"{param} per fold", "mode", metric, "RMSE"], [
+        [r["selection"], ", ".join(map(str, r["chosen"])), r["mode"],
+         f"{r['score']:.3f} ± {r['score_std']:.3f}", r["rmse"]]
         for r in rows
-    ]
-    return "\n".join(lines)
+    ])
 
 
 def main(argv=None):
@@ -146,14 +142,12 @@ def main(argv=None):
                                              / "model_selection.json"))
     args = parser.parse_args(argv)
     grid = (4, 16, 64) if args.quick else args.grid
-    start = time.perf_counter()
     runs = []  # (dataset, imputer, metric, grid, a task per outer fold)
     for name in args.datasets:
-        X_true, y = BENCHMARK_DATASETS[name](return_X_y=True, shuffle=True,
-                                             random_state=0)
-        X, hidden = make_missing_modalities(X_true, 0.5, pattern="mcar", random_state=0,
-                                            return_mask=True)
-        regression = name in REGRESSION or type_of_target(y) == "continuous"
+        X_true, y, X, hidden = load_masked(
+            name, 0.5, loader_kwargs={"shuffle": True, "random_state": 0}
+        )
+        regression = benchmark_task(y) == "regression"
         split = KFold if regression else StratifiedKFold
         folds = list(split(5, shuffle=True, random_state=0).split(X_true.observed, y))
         n_features = sum(X_true.n_features.values())
@@ -165,7 +159,9 @@ def main(argv=None):
                                   y, tr, te)
                 for tr, te in folds
             ]))
-    results = Parallel(n_jobs=args.n_jobs)(task for *_, tasks in runs for task in tasks)
+    seconds, results = median_time(lambda: Parallel(n_jobs=args.n_jobs)(
+        task for *_, tasks in runs for task in tasks
+    ))
     report = []
     for name, imp_name, metric, sizes, tasks in runs:
         folds, results = results[:len(tasks)], results[len(tasks):]
@@ -173,8 +169,7 @@ def main(argv=None):
         rows = summarise(sizes, folds)
         report.append({"dataset": name, "imputer": imp_name, "param": param,
                        "metric": metric, "grid": sizes, "rows": rows})
-        print(markdown(f"{name}, {imp_name} ({param})", param, metric, rows), flush=True)
-    seconds = time.perf_counter() - start
+        print_rows(f"{name}, {imp_name} ({param})", param, metric, rows)
     print(f"\n{seconds:.0f} s with n_jobs={args.n_jobs}")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
