@@ -34,16 +34,17 @@ import argparse
 import time
 
 import numpy as np
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, cross_val_score
-from sklearn.pipeline import make_pipeline, make_union
-from sklearn.preprocessing import StandardScaler
+from common import (
+    cv_accuracy,
+    embedding_probe,
+    print_table,
+    zero_fill_probe,
+)
+from sklearn.model_selection import StratifiedKFold
 
 from skmm import MultiModalData
-from skmm.compose import MissingModalityIndicator
 from skmm.datasets import (
-    load_multiple_features,
+    BENCHMARK_DATASETS,
     make_missing_modalities,
     make_shared_latent,
 )
@@ -105,41 +106,26 @@ def anchor_shift(X, rate, epochs, seed, name, timing=False):
                        len(emb.calibration_history_))
     print(f"\n1. Anchor shift ||u(all) - u(observed)||, {name}, {rate:.0%} of slots "
           f"hidden, {lost.sum()} samples lost a modality, {epochs} epochs")
-    print(f"{'embedder':<26}{'mean shift':>12}{'median':>10}")
-    for label, (mean, median, *_) in rows.items():
-        print(f"{label:<26}{mean:>12.3f}{median:>10.3f}")
+    print_table(["embedder", "mean shift", "median"],
+                [[label, mean, median] for label, (mean, median, *_) in rows.items()])
     if timing:
         base = rows["CalMRL (calibrate=False)"][3]
         print(f"\n4. Training cost, {name} ({X.n_samples} samples), {epochs} epochs "
               "(wall and process CPU seconds; CPU time is less sensitive to load)")
-        print(f"{'embedder':<26}{'wall s':>8}{'CPU s':>8}{'x uncal.':>10}"
-              f"{'CPU s/epoch':>13}{'refits':>8}{'EM wall s':>11}{'EM share':>10}")
-        for label, (_, _, seconds, cpu, calib, n_refits) in rows.items():
-            print(f"{label:<26}{seconds:>8.1f}{cpu:>8.1f}{cpu / base:>10.2f}"
-                  f"{cpu / epochs:>13.3f}{n_refits:>8d}{calib:>11.2f}"
-                  f"{calib / seconds:>10.1%}")
+        print_table(
+            ["embedder", "wall s", "CPU s", "x uncal.", "CPU s/epoch", "refits",
+             "EM wall s", "EM share"],
+            [[label, f"{seconds:.1f}", f"{cpu:.1f}", f"{cpu / base:.2f}",
+              f"{cpu / epochs:.3f}", n_refits, f"{calib:.2f}", f"{calib / seconds:.1%}"]
+             for label, (_, _, seconds, cpu, calib, n_refits) in rows.items()],
+        )
     return rows
 
 
 # --- 2: linear probe ---------------------------------------------------------------------
-def _probe_pipeline(embedder):
-    return make_pipeline(
-        make_union(embedder, MissingModalityIndicator()), StandardScaler(),
-        LogisticRegression(max_iter=2000),
-    )
-
-
 def linear_probe(X, y, rate, epochs, n_folds, seed):
     X_missing = make_missing_modalities(X, rate, random_state=seed)
     folds = StratifiedKFold(n_folds, shuffle=True, random_state=seed)
-    zero_fill = make_pipeline(
-        make_union(
-            make_pipeline(StandardScaler(), SimpleImputer(strategy="constant",
-                                                          fill_value=0.0)),
-            MissingModalityIndicator(),
-        ),
-        LogisticRegression(max_iter=2000),
-    )
     embedders = _embedders(epochs, seed, clip=True)
     embedders["CalMRL temps .05/.1"] = CalMRLEmbedder(  # the reported temperatures
         singular_value_temperature=0.05, temperature=0.1, max_epochs=epochs,
@@ -148,19 +134,16 @@ def linear_probe(X, y, rate, epochs, n_folds, seed):
     embedders["CalMRL PMRL inter loss"] = CalMRLEmbedder(  # anchors against anchors
         inter_loss="anchor_anchor", max_epochs=epochs, random_state=seed
     )
-    methods = {label: _probe_pipeline(emb) for label, emb in embedders.items()}
-    methods["zero-fill + indicators"] = zero_fill
+    methods = {label: embedding_probe(emb) for label, emb in embedders.items()}
+    methods["zero-fill + indicators"] = zero_fill_probe()
     print(f"\n2. Linear probe on mfeat, {rate:.0%} of slots hidden, {n_folds}-fold CV "
           f"(embedders fitted on the training folds, {epochs} epochs)")
-    print(f"{'method':<26}{'accuracy':>10}{'std':>8}{'fit+probe s':>13}")
-    rows = {}
+    rows, table = {}, []
     for label, pipe in methods.items():
-        start = time.perf_counter()
-        scores = cross_val_score(pipe, X_missing, y, cv=folds)
-        seconds = time.perf_counter() - start
-        rows[label] = (scores.mean(), scores.std())
-        print(f"{label:<26}{scores.mean():>10.3f}{scores.std():>8.3f}{seconds:>13.1f}",
-              flush=True)
+        mean, std, seconds = cv_accuracy(pipe, X_missing, y, folds)
+        rows[label] = (mean, std)
+        table.append([label, mean, std, f"{seconds:.1f}"])
+    print_table(["method", "accuracy", "std", "fit+probe s"], table)
     return rows
 
 
@@ -184,10 +167,9 @@ def retrieval(X, y, rate, epochs, seed):
              for b in modalities] for a in modalities
         ])
         rows[label] = recalls
-    print(f"{'embedder':<26}{'mean R@1':>10}{'min pair':>10}{'max pair':>10}")
-    for label, recalls in rows.items():
-        print(f"{label:<26}{np.nanmean(recalls):>10.3f}{np.nanmin(recalls):>10.3f}"
-              f"{np.nanmax(recalls):>10.3f}")
+    print_table(["embedder", "mean R@1", "min pair", "max pair"], [
+        [label, np.nanmean(r), np.nanmin(r), np.nanmax(r)] for label, r in rows.items()
+    ])
     print("Recall@1 per query (row) -> candidate (column) modality, calibrated minus "
           "uncalibrated:")
     diff = rows["CalMRL (calibrated)"] - rows["CalMRL (calibrate=False)"]
@@ -210,7 +192,7 @@ def main(argv=None):
 
     torch.set_num_threads(args.threads)
     epochs = 20 if args.quick else 100
-    X, y = load_multiple_features(return_X_y=True)
+    X, y = BENCHMARK_DATASETS["mfeat"](return_X_y=True)
     # warm-up: the first fit of a process pays torch's lazy imports and allocations
     for emb in _embedders(2, args.seed, clip=True).values():
         emb.fit(make_missing_modalities(X[:200], 0.5, random_state=args.seed))

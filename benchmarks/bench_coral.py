@@ -30,15 +30,18 @@ import argparse
 import time
 
 import numpy as np
-from common import load_masked, median_time, print_table
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
+from common import (
+    cv_accuracy,
+    embedding_probe,
+    linear_probe,
+    load_masked,
+    median_time,
+    print_table,
+    zero_fill_probe,
+)
 from sklearn.metrics import balanced_accuracy_score
-from sklearn.model_selection import StratifiedKFold, cross_val_score
-from sklearn.pipeline import make_pipeline, make_union
-from sklearn.preprocessing import StandardScaler
+from sklearn.model_selection import StratifiedKFold
 
-from skmm.compose import MissingModalityIndicator
 from skmm.datasets import make_redundant_unique_synergistic
 from skmm.embed import COrALEmbedder
 from skmm.embed import TorchEmbedder
@@ -97,10 +100,6 @@ class _PairwiseInfoNCE(TorchEmbedder):
         return [f"{m}__z{i}" for m in self.modalities_ for i in range(self.embedding_dim)]
 
 
-def _probe():
-    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
-
-
 # --- 1. synthetic ---------------------------------------------------------------------
 _TARGETS = ("redundant", "unique", "synergistic")
 
@@ -126,7 +125,7 @@ def _synthetic_run(epochs, n_samples, seed):
 
     def score(Z, target, cols=slice(None)):
         y = targets[target]
-        probe = _probe().fit(Z[train][:, cols], y[train])
+        probe = linear_probe().fit(Z[train][:, cols], y[train])
         return balanced_accuracy_score(y[test], probe.predict(Z[test][:, cols]))
 
     scores = {name: ([score(Z, t) for t in _TARGETS], Z.shape[1], seconds)
@@ -165,30 +164,19 @@ def synthetic(epochs, n_samples, seeds):
 def mfeat(epochs, seed=0):
     X, y, Xm, _ = load_masked("mfeat", 0.5, random_state=seed)
     cv = StratifiedKFold(5, shuffle=True, random_state=seed)
-    zero_fill = make_pipeline(
-        make_union(make_pipeline(StandardScaler(), SimpleImputer(strategy="constant",
-                                                                 fill_value=0.0)),
-                   MissingModalityIndicator()),
-        LogisticRegression(max_iter=2000),
-    )
-    coral = make_pipeline(
-        make_union(COrALEmbedder(max_epochs=epochs, random_state=seed),
-                   MissingModalityIndicator()),
-        StandardScaler(), LogisticRegression(max_iter=2000),
-    )
     rows = [
-        ("complete data (reference)", make_pipeline(StandardScaler(),
-                                                    LogisticRegression(max_iter=2000)), X),
-        ("zero-fill + indicators", zero_fill, Xm),
-        ("COrALEmbedder + presence bits", coral, Xm),
+        ("complete data (reference)", linear_probe(), X),
+        ("zero-fill + indicators", zero_fill_probe(), Xm),
+        ("COrALEmbedder + presence bits",
+         embedding_probe(COrALEmbedder(max_epochs=epochs, random_state=seed)), Xm),
     ]
     print(f"\n2. mfeat, 50% of modality slots missing (MCAR); 5-fold accuracy, "
           f"COrAL {epochs} epochs, fitted on the training folds")
     out, table = {}, []
     for name, est, data in rows:
-        seconds, scores = median_time(lambda: cross_val_score(est, data, y, cv=cv))
-        out[name] = scores.mean()
-        table.append([name, scores.mean(), scores.std(), f"{seconds:.1f}"])
+        mean, std, seconds = cv_accuracy(est, data, y, cv)
+        out[name] = mean
+        table.append([name, mean, std, f"{seconds:.1f}"])
     print_table(["method", "accuracy", "std", "time (s)"], table, digits=4)
     return out
 

@@ -15,6 +15,11 @@ the loops it would otherwise repeat live here, with one protocol for all:
 - an imputer downstream: ``make_pipeline(imputer, StandardScaler(),
   LogisticRegression(max_iter=2000))`` per fold, its accuracy and the held-out RMSE
   (:func:`probe_imputer`);
+- an embedding downstream: ``[embedding, presence bits] -> StandardScaler ->
+  LogisticRegression`` (:func:`embedding_probe`), beside the zero-fill + indicators
+  baseline (:func:`zero_fill_probe`), scored by cross-validation (:func:`cv_accuracy`);
+  a matrix: ``StandardScaler -> LogisticRegression`` (:func:`linear_probe`); these are
+  the pipelines of :mod:`skmm.benchmark` (``python -m skmm``), built there;
 - time: ``time.perf_counter`` around the call, the median of ``repeats`` calls
   (:func:`median_time`);
 - output: a markdown table (:func:`print_table`).
@@ -28,16 +33,17 @@ from collections import namedtuple
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import cross_val_score, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from skmm import benchmark
 from skmm.datasets import BENCHMARK_DATASETS, make_missing_modalities
 from skmm.metrics import imputation_rmse
 
-__all__ = ["Masked", "fold_scores", "heldout_rmse", "load_masked", "median_time",
-           "print_table", "probe_imputer", "split"]
+__all__ = ["Masked", "cv_accuracy", "embedding_probe", "fold_scores", "heldout_rmse",
+           "linear_probe", "load_masked", "median_time", "print_table", "probe_imputer",
+           "split", "zero_fill_probe"]
 
 #: A data set with modalities hidden: the complete data ``X`` (what was observed before
 #: hiding), labels ``y``, the masked data ``X_missing`` and the ``hidden`` mask
@@ -99,9 +105,7 @@ def probe_imputer(imputer, data, folds):
     """
     accuracy, rmse, seconds = [], [], []
     for train, test in folds:
-        pipe = make_pipeline(
-            clone(imputer), StandardScaler(), LogisticRegression(max_iter=2000)
-        )
+        pipe = benchmark._imputer_pipeline(clone(imputer), regression=False)
         fit_time, _ = median_time(
             lambda: pipe.fit(data.X_missing[train], data.y[train])
         )
@@ -109,6 +113,29 @@ def probe_imputer(imputer, data, folds):
         rmse.append(heldout_rmse(pipe[0], data, test)[0])
         seconds.append(fit_time)
     return np.array(accuracy), np.array(rmse), np.array(seconds)
+
+
+def linear_probe():
+    """``StandardScaler -> LogisticRegression(max_iter=2000)``: the probe of a matrix."""
+    return make_pipeline(StandardScaler(), benchmark._probe())
+
+
+def embedding_probe(embedder):
+    """``[embedder's output, presence bits] -> StandardScaler -> LogisticRegression``:
+    the linear probe of an embedding, as ``python -m skmm`` builds it."""
+    return benchmark._embedder_pipeline(embedder, regression=False)
+
+
+def zero_fill_probe():
+    """The practitioner's baseline of ``python -m skmm``: standardise, fill missing rows
+    with 0, append the missing-modality indicators, then ``LogisticRegression``."""
+    return benchmark.make_method("zero+indicator")[0]
+
+
+def cv_accuracy(estimator, X, y, cv):
+    """``cross_val_score(estimator, X, y, cv=cv)``: ``(mean, std, seconds)``."""
+    seconds, scores = median_time(lambda: cross_val_score(estimator, X, y, cv=cv))
+    return scores.mean(), scores.std(), seconds
 
 
 def median_time(func, repeats=1):
@@ -128,7 +155,11 @@ def _cell(value, digits):
 
 
 def print_table(columns, rows, *, digits=3):
-    """Print ``rows`` (sequences of cells, floats with ``digits`` decimals) as markdown."""
+    """Print ``rows`` (sequences of cells, floats with ``digits`` decimals) as markdown.
+
+    ``rows`` may be a generator: each row is printed (and flushed) as it comes, so a
+    long benchmark shows its progress.
+    """
     print("| " + " | ".join(columns) + " |")
     print("|" + "---|" * len(columns))
     for row in rows:
