@@ -31,15 +31,19 @@ from ..utils._patterns import missing_patterns
 
 __all__ = [
     "EMData",
+    "Moments",
     "Posterior",
     "SharedLatentParams",
+    "Totals",
     "e_step",
     "feature_noise_params",
     "fit_em",
     "init_params_pca",
     "init_params_random",
     "m_step",
+    "m_step_from_moments",
     "missing_patterns",
+    "moments",
     "noise_floors",
     "noise_of",
     "pattern_covariances",
@@ -47,6 +51,7 @@ __all__ = [
     "predictive_variance",
     "prepare",
     "rescale",
+    "run_em",
     "sample_latent",
     "standardize",
 ]
@@ -537,42 +542,140 @@ def m_step(data, posterior, floors, *, expand=True, noise="modality"):
     return _m_step(data, sorted_posterior, floors, expand=expand, noise=noise)
 
 
+class Totals(NamedTuple):
+    """Sums over the observed rows that no iteration changes, per modality.
+
+    counts : int ndarray (n_modalities,)
+        Rows that observe each modality, ``|N_m|``.
+    col_sums, col_sq_sums : tuple of ndarray (d_m,)
+        Column sums and column sums of squares of those rows.
+    sq_norms : ndarray (n_modalities,)
+        Sum of their squared norms.
+    """
+
+    counts: np.ndarray
+    col_sums: tuple
+    col_sq_sums: tuple
+    sq_norms: np.ndarray
+
+    @classmethod
+    def of(cls, data):
+        """The totals of an :class:`EMData`."""
+        return cls(
+            np.array([v.shape[0] for v in data.values]), data.col_sums,
+            data.col_sq_sums, np.array([float(sq.sum()) for sq in data.sq_norms]),
+        )
+
+
+class Moments(NamedTuple):
+    """What the M-step needs of an E-step: sums over samples of the posterior means.
+
+    Sums over any set of rows add up, so the moments of row blocks
+    (:func:`moments`, then ``+``) are the moments of all the rows.
+
+    counts : ndarray (n_patterns,)
+        Samples of each pattern.
+    grams, sums : ndarray (n_patterns, q, q) and (n_patterns, q)
+        ``sum_n m_n m_n^T`` and ``sum_n m_n`` over the samples of each pattern.
+    cross : tuple of ndarray (d_m, q)
+        ``sum_n z^m_n m_n^T`` over the samples observing each modality.
+    log_likelihood : float
+        Sum of the samples' observed-data log-likelihoods.
+    """
+
+    counts: np.ndarray
+    grams: np.ndarray
+    sums: np.ndarray
+    cross: tuple
+    log_likelihood: float
+
+    def __add__(self, other):
+        return Moments(
+            self.counts + other.counts, self.grams + other.grams, self.sums + other.sums,
+            tuple(a + b for a, b in zip(self.cross, other.cross)),
+            self.log_likelihood + other.log_likelihood,
+        )
+
+
+def moments(data, posterior, pattern_ids=None, n_patterns=None):
+    """:class:`Moments` of ``posterior``, an E-step of ``data`` in pattern order.
+
+    ``pattern_ids`` maps ``data``'s patterns to the rows of a larger pattern table of
+    ``n_patterns`` rows (the patterns of all blocks); default: ``data``'s own.
+    """
+    mean, bounds = posterior.mean, data.bounds
+    q = mean.shape[1]
+    if pattern_ids is None:
+        pattern_ids, n_patterns = np.arange(len(data.patterns)), len(data.patterns)
+    counts = np.zeros(n_patterns)
+    grams, sums = np.zeros((n_patterns, q, q)), np.zeros((n_patterns, q))
+    for p, g in enumerate(pattern_ids):
+        block = mean[bounds[p]:bounds[p + 1]]
+        counts[g], grams[g], sums[g] = block.shape[0], block.T @ block, block.sum(axis=0)
+    cross = []
+    for v, runs in zip(data.values, data.runs):
+        B = np.zeros((v.shape[1], q))
+        for lo, hi, start, stop in runs:
+            B += v[lo:hi].T @ mean[start:stop]
+        cross.append(B)
+    return Moments(counts, grams, sums, tuple(cross),
+                   float(posterior.log_likelihood.sum()))
+
+
 def _m_step(data, posterior, floors, *, expand=True, noise="modality"):
     """:func:`m_step` with the samples in pattern order (``data.order``)."""
-    q = posterior.mean.shape[1]
-    mean, bounds = posterior.mean, data.bounds
-    counts = np.diff(bounds)
-    # second moments and sums of the posterior means, per pattern
-    blocks = [mean[bounds[p]:bounds[p + 1]] for p in range(len(counts))]
-    grams = np.stack([M.T @ M for M in blocks]) if blocks else np.zeros((0, q, q))
-    sums = np.stack([M.sum(axis=0) for M in blocks]) if blocks else np.zeros((0, q))
+    return m_step_from_moments(
+        moments(data, posterior), posterior.cov, data.patterns, Totals.of(data), floors,
+        expand=expand, noise=noise,
+    )
+
+
+def m_step_from_moments(stats, cov, patterns, totals, floors, *, expand=True,
+                        noise="modality"):
+    """:func:`m_step` from the sufficient statistics of an E-step.
+
+    Parameters
+    ----------
+    stats : Moments
+    cov : ndarray (n_patterns, q, q)
+        Posterior covariance of each pattern (``Posterior.cov``).
+    patterns : bool ndarray (n_patterns, n_modalities)
+    totals : Totals
+    floors, expand, noise
+        As for :func:`m_step`.
+
+    Returns
+    -------
+    SharedLatentParams
+    """
+    counts, grams, sums = stats.counts, stats.grams, stats.sums
+    q = grams.shape[1]
     per_feature = noise == "feature"
     components, means, noise_var = [], [], []
-    for j, (v, runs) in enumerate(zip(data.values, data.runs)):
-        n_m, d_m = v.shape
-        member = data.patterns[:, j]
+    for j, B_latent in enumerate(stats.cross):
+        n_m, d_m = int(totals.counts[j]), B_latent.shape[0]
+        member = patterns[:, j]
         weights = counts * member
         A = np.empty((q + 1, q + 1))
-        A[:q, :q] = np.tensordot(weights, posterior.cov, axes=1) + grams[member].sum(0)
+        A[:q, :q] = np.tensordot(weights, cov, axes=1) + grams[member].sum(0)
         A[:q, q] = A[q, :q] = sums[member].sum(axis=0)
         A[q, q] = n_m
-        B = np.zeros((d_m, q + 1))
-        for lo, hi, start, stop in runs:
-            B[:, :q] += v[lo:hi].T @ mean[start:stop]
-        B[:, q] = data.col_sums[j]
+        B = np.empty((d_m, q + 1))
+        B[:, :q] = B_latent
+        B[:, q] = totals.col_sums[j]
         Wt = np.linalg.solve(A, B.T).T
         components.append(np.ascontiguousarray(Wt[:, :q]))
         means.append(Wt[:, q].copy())
         if per_feature:
-            psi = (data.col_sq_sums[j] - np.einsum("ij,ij->i", Wt, B)) / max(n_m, 1)
+            psi = (totals.col_sq_sums[j] - np.einsum("ij,ij->i", Wt, B)) / max(n_m, 1)
             noise_var.append(np.maximum(psi, floors[j]))
         else:
-            s2 = (data.sq_norms[j].sum() - np.sum(Wt * B)) / (n_m * d_m)
+            s2 = (totals.sq_norms[j] - np.sum(Wt * B)) / (n_m * d_m)
             noise_var.append(max(s2, floors[j]))
     if expand:
-        n = len(mean)
+        n = counts.sum()
         eta = sums.sum(axis=0) / n
-        S = (np.tensordot(counts, posterior.cov, axes=1) + grams.sum(axis=0)) / n
+        S = (np.tensordot(counts, cov, axes=1) + grams.sum(axis=0)) / n
         L = np.linalg.cholesky(S - np.outer(eta, eta))
         means = [mu + W @ eta for W, mu in zip(components, means)]
         components = [W @ L for W in components]
@@ -616,20 +719,48 @@ def fit_em(data, params, *, floors, max_iter=100, tol=1e-3, expand=True, verbose
         Mean log-likelihood per sample, before the first M-step and after each one.
     converged : bool
     """
+
+    def expect(params):  # the posterior stays in pattern order until the end
+        posterior = _e_step(data, params)
+        return posterior, moments(data, posterior), posterior.cov
+
+    params, posterior, history, converged = run_em(
+        expect, params, data.patterns, Totals.of(data), floors=floors,
+        max_iter=max_iter, tol=tol, expand=expand, verbose=verbose,
+    )
+    return params, _in_sample_order(data, posterior), history, converged
+
+
+def run_em(expect, params, patterns, totals, *, floors, max_iter=100, tol=1e-3,
+           expand=True, verbose=0):
+    """The EM loop of :func:`fit_em` over any E-step.
+
+    ``expect(params)`` returns ``(state, stats, cov)``: anything the caller wants back
+    from the last E-step (``fit_em``: the posterior; None for data read in blocks), its
+    :class:`Moments` and the covariance of each pattern of ``patterns``. ``totals``
+    (:class:`Totals`) and the other parameters are those of :func:`fit_em`.
+
+    Returns
+    -------
+    params, state, history, converged
+        As :func:`fit_em`, with the last ``state`` in place of the posterior.
+    """
     noise = "modality" if params.feature_noise is None else "feature"
-    posterior = _e_step(data, params)  # in pattern order until the end
-    history = [float(posterior.log_likelihood.mean())]
+    state, stats, cov = expect(params)
+    n_samples = stats.counts.sum()
+    history = [stats.log_likelihood / n_samples]
     converged = False
     for it in range(1, max_iter + 1):
-        params = _m_step(data, posterior, floors, expand=expand, noise=noise)
-        posterior = _e_step(data, params)
-        history.append(float(posterior.log_likelihood.mean()))
+        params = m_step_from_moments(stats, cov, patterns, totals, floors,
+                                     expand=expand, noise=noise)
+        state, stats, cov = expect(params)
+        history.append(stats.log_likelihood / n_samples)
         if verbose:
             print(f"[CalMRL EM] iteration {it}: log-likelihood {history[-1]:.6f}")
         if history[-1] - history[-2] <= tol * (history[-1] - history[0]):
             converged = True
             break
-    return params, _in_sample_order(data, posterior), history, converged
+    return params, state, history, converged
 
 
 # --- predictions -------------------------------------------------------------------------
