@@ -45,21 +45,21 @@ import sys
 import time
 
 import numpy as np
+from common import (
+    linear_probe,
+    load_masked,
+    median_time,
+    print_table,
+    zero_fill_probe,
+)
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skmm import MultiModalData
-from skmm.benchmark import make_method
-from skmm.datasets import load_multiple_features, make_missing_modalities
 from skmm.embed import OVAIBEmbedder, PairwiseCLIPEmbedder
 from skmm.metrics import recall_at_k
-
-
-def _probe():
-    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
 
 
 def _keep(X, subset):
@@ -98,7 +98,7 @@ def _probe_missing(est, Xtr, Xte, ytr, yte):
     if est.fusion == "mean":  # presence bits, as in python -m skmm
         Ztr = np.hstack([Ztr, Xtr.observed])
         Zte = np.hstack([Zte, Xte.observed])
-    return _probe().fit(Ztr, ytr).score(Zte, yte)
+    return linear_probe().fit(Ztr, ytr).score(Zte, yte)
 
 
 def bench_agnostic(X, y, folds, subsets, epochs, seed=0):
@@ -112,15 +112,13 @@ def bench_agnostic(X, y, folds, subsets, epochs, seed=0):
         Xtr, Xte, ytr, yte = X[train], X[test], y[train], y[test]
         models = {}
         for name, est in _embedders(epochs, seed).items():
-            start = time.perf_counter()
-            models[name] = est.fit(Xtr)
-            fit_times[name].append(time.perf_counter() - start)
+            seconds, models[name] = median_time(lambda: est.fit(Xtr))
+            fit_times[name].append(seconds)
         if first is None:
             first = (models, test)
         full = tuple(X.modalities)
-        probes_all = {
-            name: _probe().fit(est.transform(Xtr), ytr) for name, est in models.items()
-        }
+        probes_all = {name: linear_probe().fit(est.transform(Xtr), ytr)
+                      for name, est in models.items()}
         scaler = StandardScaler().fit(_raw(Xtr, full))
         probes_all["raw"] = LogisticRegression(max_iter=2000).fit(
             scaler.transform(_raw(Xtr, full)), ytr
@@ -129,9 +127,9 @@ def bench_agnostic(X, y, folds, subsets, epochs, seed=0):
             Xtr_s, Xte_s = _keep(Xtr, subset), _keep(Xte, subset)
             for name, est in models.items():
                 Ztr, Zte = est.transform(Xtr_s), est.transform(Xte_s)
-                per_subset[name][s, f] = _probe().fit(Ztr, ytr).score(Zte, yte)
+                per_subset[name][s, f] = linear_probe().fit(Ztr, ytr).score(Zte, yte)
                 on_all[name][s, f] = probes_all[name].score(Zte, yte)
-            per_subset["raw"][s, f] = _probe().fit(_raw(Xtr, subset), ytr).score(
+            per_subset["raw"][s, f] = linear_probe().fit(_raw(Xtr, subset), ytr).score(
                 _raw(Xte, subset), yte
             )
             # raw, probe on all 6: standardise with the full-data scaler, then
@@ -150,21 +148,14 @@ def bench_agnostic(X, y, folds, subsets, epochs, seed=0):
     print("\n[1] mfeat, modality-agnostic evaluation: trained on all 6 modalities, "
           f"tested with a subset ({len(folds)}-fold linear-probe accuracy, mean over "
           "the subsets of each size)")
-    header = (f"{'#mod':>5}{'#subsets':>9} | {'probe per subset:':<18}{'OVA-IB':>8}"
-              f"{'CLIP':>8}{'raw':>8} | {'probe on all 6:':<16}{'OVA-IB':>8}{'CLIP':>8}"
-              f"{'raw':>8}")
-    print(header)
-    print("-" * len(header))
-    for size in range(1, len(X.modalities) + 1):
-        rows = sizes == size
-        a = [per_subset[n][rows].mean() for n in names]
-        b = [on_all[n][rows].mean() for n in names]
-        print(f"{size:>5}{rows.sum():>9} | {'':<18}{a[0]:>8.3f}{a[1]:>8.3f}{a[2]:>8.3f}"
-              f" | {'':<16}{b[0]:>8.3f}{b[1]:>8.3f}{b[2]:>8.3f}")
-    a = [per_subset[n].mean() for n in names]
-    b = [on_all[n].mean() for n in names]
-    print(f"{'all':>5}{len(subsets):>9} | {'':<18}{a[0]:>8.3f}{a[1]:>8.3f}{a[2]:>8.3f}"
-          f" | {'':<16}{b[0]:>8.3f}{b[1]:>8.3f}{b[2]:>8.3f}")
+    groups = [(size, sizes == size) for size in range(1, len(X.modalities) + 1)]
+    print_table(
+        ["#mod", "#subsets"] + [f"per subset: {n}" for n in names]
+        + [f"on all 6: {n}" for n in names],
+        [[size, int(rows.sum())] + [per_subset[n][rows].mean() for n in names]
+         + [on_all[n][rows].mean() for n in names]
+         for size, rows in groups + [("all", np.ones(len(subsets), dtype=bool))]],
+    )
     wins = (per_subset["OVA-IB"].mean(1) >= per_subset["CLIP"].mean(1)).sum()
     wins_all = (on_all["OVA-IB"].mean(1) >= on_all["CLIP"].mean(1)).sum()
     print(f"OVA-IB >= CLIP on {wins}/{len(subsets)} subsets (probe per subset), "
@@ -181,12 +172,11 @@ def bench_agnostic(X, y, folds, subsets, epochs, seed=0):
     }, first
 
 
-def bench_missing(X, y, folds, epochs, seed=0, rate=0.5):
-    """Part 2: missing modalities at training and test time."""
-    X_missing = make_missing_modalities(X, rate, random_state=seed)
+def bench_missing(X_missing, y, folds, epochs, seed=0, rate=0.5):
+    """Part 2: missing modalities (``rate`` of the slots) at training and test time."""
     scores = {k: [] for k in ("OVA-IB mean+bits", "OVA-IB concat", "CLIP mean+bits",
                               "CLIP concat", "zero fill + indicators")}
-    baseline, _ = make_method("zero+indicator", seed)
+    baseline = zero_fill_probe()
     for train, test in folds:
         Xtr, Xte, ytr, yte = X_missing[train], X_missing[test], y[train], y[test]
         for name, est in _embedders(epochs, seed).items():
@@ -200,12 +190,10 @@ def bench_missing(X, y, folds, epochs, seed=0, rate=0.5):
         )
     print(f"\n[2] mfeat, {rate:.0%} of modality slots missing (MCAR) at training and "
           f"test time, {len(folds)}-fold linear-probe accuracy")
-    header = f"{'method':<26}{'accuracy':>10}{'std':>8}  per fold"
-    print(header)
-    print("-" * (len(header) + 6 * len(folds)))
-    for name, values in scores.items():
-        print(f"{name:<26}{np.mean(values):>10.3f}{np.std(values):>8.3f}  "
-              + " ".join(f"{v:.3f}" for v in values))
+    print_table(["method", "accuracy", "std", "per fold"], [
+        [name, np.mean(v), np.std(v), " ".join(f"{f:.3f}" for f in v)]
+        for name, v in scores.items()
+    ])
     base = np.array(scores["zero fill + indicators"])
     for name in ("OVA-IB mean+bits", "CLIP mean+bits"):
         above = int((np.array(scores[name]) > base).sum())
@@ -227,22 +215,25 @@ SWEEP = (
 )
 
 
-def bench_sweep(X, y, folds, seed=0, rate=0.5):
+def bench_sweep(X_missing, y, folds, seed=0, rate=0.5):
     """Part 5: the protocol of part 2 (mean fusion + presence bits) for :data:`SWEEP`."""
-    X_missing = make_missing_modalities(X, rate, random_state=seed)
     print(f"\n[5] parameter screen, {rate:.0%} missing at training and test time, "
           f"{len(folds)}-fold probe on the mean embedding + presence bits (parameters "
           "not listed: defaults)", flush=True)
     out = []
-    for label, cls, params in SWEEP:
-        values = []
-        for train, test in folds:
-            Xtr, Xte = X_missing[train], X_missing[test]
-            est = cls(random_state=seed, **params).fit(Xtr)
-            values.append(_probe_missing(est, Xtr, Xte, y[train], y[test]))
-        out.append({"method": label, "params": params, "accuracy": values})
-        print(f"{label:<7}{json.dumps(params):<42}{np.mean(values):>8.3f}  "
-              + " ".join(f"{v:.3f}" for v in values), flush=True)
+
+    def rows():
+        for label, cls, params in SWEEP:
+            values = []
+            for train, test in folds:
+                Xtr, Xte = X_missing[train], X_missing[test]
+                est = cls(random_state=seed, **params).fit(Xtr)
+                values.append(_probe_missing(est, Xtr, Xte, y[train], y[test]))
+            out.append({"method": label, "params": params, "accuracy": values})
+            yield [label, json.dumps(params), np.mean(values),
+                   " ".join(f"{v:.3f}" for v in values)]
+
+    print_table(["method", "parameters", "accuracy", "per fold"], rows())
     return out
 
 
@@ -264,20 +255,17 @@ def bench_retrieval(X, models, test):
     n = len(test)
     print(f"\n[3] mfeat cross-modal retrieval among the {n} test samples of fold 1 "
           f"(chance R@1 = {1 / n:.4f}, R@5 = {5 / n:.4f})")
-    header = (f"{'query -> candidates':<26}" + "".join(
-        f"{name + ' R@1':>16}{name + ' R@5':>16}" for name in res))
-    print(header)
-    print("-" * len(header))
     names = list(res)
     mean_pairs = {nm: np.mean(list(res[nm][0].values()), axis=0) for nm in names}
-    print(f"{'mean over 30 pairs':<26}" + "".join(
-        f"{mean_pairs[nm][0]:>16.3f}{mean_pairs[nm][1]:>16.3f}" for nm in names))
-    for q in mods:
-        print(f"{q + ' -> other 5':<26}" + "".join(
-            f"{res[nm][1][q][0]:>16.3f}{res[nm][1][q][1]:>16.3f}" for nm in names))
     mean_rest = {nm: np.mean(list(res[nm][1].values()), axis=0) for nm in names}
-    print(f"{'mean one-vs-rest':<26}" + "".join(
-        f"{mean_rest[nm][0]:>16.3f}{mean_rest[nm][1]:>16.3f}" for nm in names))
+    rows = [("mean over 30 pairs", mean_pairs)]
+    rows += [(f"{q} -> other 5", {nm: res[nm][1][q] for nm in names}) for q in mods]
+    rows += [("mean one-vs-rest", mean_rest)]
+    print_table(
+        ["query -> candidates"] + [f"{nm} R@{k}" for nm in names for k in (1, 5)],
+        [[label] + [float(r[nm][i]) for nm in names for i in (0, 1)]
+         for label, r in rows],
+    )
     return {nm: {"pairs_r1_r5": mean_pairs[nm].tolist(),
                  "one_vs_rest_r1_r5": mean_rest[nm].tolist()} for nm in names}
 
@@ -295,7 +283,7 @@ class Net(torch.nn.Module):  # z is the parameter: only the loss's memory is mea
         self.z = torch.nn.Parameter(torch.randn(rows, M, d))
     def forward(self, xs):
         return self.z
-net, present = Net(n), torch.ones(n, M, dtype=torch.bool)
+net, observed = Net(n), torch.ones(n, M, dtype=torch.bool)
 saved, largest = {}, [0]
 def pack(t):
     nbytes = t.untyped_storage().nbytes()
@@ -304,7 +292,7 @@ def pack(t):
     return t
 start = time.perf_counter()
 with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-    loss, _ = emb.batch_loss(net, None, present, epoch=1, generator=None)
+    loss, _ = emb.batch_loss(net, None, observed, epoch=1, generator=None)
 loss.backward()
 seconds = time.perf_counter() - start
 print(json.dumps({"saved_mb": sum(saved.values()) / 2**20,
@@ -333,15 +321,11 @@ def bench_cost(fit_times, epochs, n_train, threads, batch_sizes=(128, 256, 512, 
               f"folds): OVA-IB {ova:.1f} s, PairwiseCLIP {clip:.1f} s, ratio "
               f"{ova / clip:.2f} (per 100 epochs: OVA-IB {ova * 100 / epochs:.0f} s, "
               f"PairwiseCLIP {clip * 100 / epochs:.0f} s)")
-    header = (f"{'batch N':>8}{'loss fwd+bwd s':>16}{'saved MB':>10}{'largest MB':>12}"
-              f"{'N^2 M(M-1) f64 MB':>19}{'N^2 M d f64 MB':>16}")
     print("OVA-IB sufficiency + minimality loss alone (M = 6, d = 64; fresh process per "
           "N): tensors autograd keeps for backward (total, largest), against one float64 "
           "value per score input (N^2 M (M-1)) and the N x N x d projections P z of a "
           "direct implementation (N^2 M d):")
-    print(header)
-    print("-" * len(header))
-    rows = {}
+    rows, table = {}, []
     for n in batch_sizes:
         out = subprocess.run(
             [sys.executable, "-c", _MEMORY_CHILD, str(n), str(threads)],
@@ -351,8 +335,10 @@ def bench_cost(fit_times, epochs, n_train, threads, batch_sizes=(128, 256, 512, 
         ours = n * n * 6 * 5 * 8 / 2**20
         naive = n * n * 6 * 64 * 8 / 2**20
         rows[n] = r
-        print(f"{n:>8}{r['seconds']:>16.3f}{r['saved_mb']:>10.1f}{r['largest_mb']:>12.1f}"
-              f"{ours:>19.1f}{naive:>16.1f}")
+        table.append([n, r["seconds"], f"{r['saved_mb']:.1f}", f"{r['largest_mb']:.1f}",
+                      f"{ours:.1f}", f"{naive:.1f}"])
+    print_table(["batch N", "loss fwd+bwd s", "saved MB", "largest MB",
+                 "N^2 M(M-1) f64 MB", "N^2 M d f64 MB"], table)
     fit = None if fit_times is None else {"OVA-IB": ova, "CLIP": clip}
     return {"fit_seconds": fit, "loss_per_batch": rows}
 
@@ -383,7 +369,7 @@ def main(argv=None):
     n_folds = 2 if args.quick else 5
     n_random = args.subsets or (2 if args.quick else 5)
     seed = 0
-    X, y = load_multiple_features(return_X_y=True)
+    X, y, X_missing, _ = load_masked("mfeat", 0.5, random_state=seed)
     folds = list(StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(
         np.zeros(len(y)), y))
     subsets = _subsets(X.modalities, n_random, np.random.default_rng(seed))
@@ -401,9 +387,9 @@ def main(argv=None):
                           **({} if epochs is None else {"max_epochs": epochs}))
     models["OVA-IB t0.2"] = sharp.fit(X[folds[0][0]])
     part3 = bench_retrieval(X, models, test)
-    part2 = bench_missing(X, y, folds, epochs, seed)
+    part2 = bench_missing(X_missing, y, folds, epochs, seed)
     part4 = bench_cost(part1["fit_times"], shown, len(folds[0][0]), args.threads)
-    part5 = bench_sweep(X, y, folds, seed) if args.sweep else None
+    part5 = bench_sweep(X_missing, y, folds, seed) if args.sweep else None
     print(f"\ntotal {time.perf_counter() - start:.0f} s; peak RSS of this process "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     return {"agnostic": part1, "missing": part2, "retrieval": part3, "cost": part4,

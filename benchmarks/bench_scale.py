@@ -60,6 +60,7 @@ import resource  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
+from common import print_table  # noqa: E402
 
 GIB = 2**30
 
@@ -204,35 +205,35 @@ def main(argv=None):
     parser.add_argument("--rate", type=float, default=0.4, help="missing slot fraction")
     parser.add_argument("--quick", action="store_true", help="10x fewer rows")
     args = parser.parse_args(argv)
-    ctx = mp.get_context("spawn")
     print(f"load average at start: {os.getloadavg()}", flush=True)
-    header = (f"{'estimator':<30}{'rows':>10}{'fit s':>9}{'fit cpu s':>10}"
-              f"{'transform s':>12}{'input GiB':>10}{'RSS data':>9}{'peak fit':>9}"
-              f"{'peak transform':>15}  details")
-    print(header, flush=True)
-    for name in args.only:
-        kind = ESTIMATORS[name][0]
-        n = args.rows or (1_000_000 if kind == "imputer" else 200_000)
-        if args.quick:
-            n //= 10
-        queue = ctx.Queue()
-        proc = ctx.Process(target=_run_case, args=(name, n, args.width, args.rate, queue))
-        proc.start()
-        proc.join()
-        if proc.exitcode != 0:
-            print(f"{name:<30}{n:>10}  failed (exit code {proc.exitcode})", flush=True)
-            continue
-        r = queue.get()
-        note = "" if r["exact_peak"] else " (lifetime peaks)"
-        print(
-            f"{name:<30}{n:>10}{r['fit_s']:>9.1f}{r['fit_cpu']:>10.1f}"
-            f"{r['transform_s']:>12.1f}{r['input'] / GIB:>10.2f}"
-            f"{r['data_rss'] / GIB:>9.2f}{r['fit_peak'] / GIB:>9.2f}"
-            f"{r['transform_peak'] / GIB:>15.2f}  {r['detail']}, "
-            f"{100 * r['realised']:.1f}% slots missing, output finite: {r['finite']}"
-            f"{note}; load {os.getloadavg()[0]:.2f}",
-            flush=True,
-        )
+    print_table(
+        ["estimator", "rows", "fit s", "fit cpu s", "transform s", "input GiB",
+         "RSS data", "peak fit", "peak transform", "details"],
+        (_row(name, args) for name in args.only), digits=2,
+    )
+
+
+def _row(name, args):
+    """Run ``name`` in a fresh process; its table row."""
+    kind = ESTIMATORS[name][0]
+    n = args.rows or (1_000_000 if kind == "imputer" else 200_000)
+    if args.quick:
+        n //= 10
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_run_case, args=(name, n, args.width, args.rate, queue))
+    proc.start()
+    proc.join()
+    if proc.exitcode != 0:
+        return [name, n] + [""] * 7 + [f"failed (exit code {proc.exitcode})"]
+    r = queue.get()
+    note = "" if r["exact_peak"] else " (lifetime peaks)"
+    return [
+        name, n, r["fit_s"], r["fit_cpu"], r["transform_s"], r["input"] / GIB,
+        r["data_rss"] / GIB, r["fit_peak"] / GIB, r["transform_peak"] / GIB,
+        f"{r['detail']}, {100 * r['realised']:.1f}% slots missing, output finite: "
+        f"{r['finite']}{note}; load {os.getloadavg()[0]:.2f}",
+    ]
 
 
 if __name__ == "__main__":
