@@ -21,6 +21,45 @@ def _is_torch_tensor(obj):
     return type(obj).__module__.split(".")[0] == "torch" and hasattr(obj, "detach")
 
 
+def is_dask_array(obj):
+    """Whether ``obj`` is a ``dask.array.Array`` (without importing dask)."""
+    return type(obj).__module__.split(".")[0] == "dask" and hasattr(obj, "chunks")
+
+
+def _dask_2d_float(name, values):
+    """A Dask modality, checked from its metadata only and left lazy: 2-D, real
+    floats (bool and integers up to 32 bits become float64, exactly), one column block,
+    known row blocks. Its values are checked where they are computed."""
+    if values.ndim != 2:
+        raise ValueError(
+            f"Modality {name!r} must be a 2-D array of shape (n_samples, n_features); "
+            f"got a {values.ndim}-D Dask array."
+        )
+    dtype = values.dtype
+    if dtype.kind in "iu" and dtype.itemsize > 4:
+        raise TypeError(
+            f"Modality {name!r} is a Dask array of {dtype}: its values beyond 2**53 "
+            "would change in float64 and cannot be checked without computing them; "
+            "convert it first (a.astype('float64'))."
+        )
+    if dtype.kind in "biu" or (dtype.kind == "f" and dtype.itemsize < 4):
+        values = values.astype(np.float64)
+    elif dtype.kind != "f" or dtype.itemsize > 8:
+        raise TypeError(
+            f"Modality {name!r} is a Dask array of {dtype}; skmm needs float32 or "
+            "float64 (a.astype('float64'))."
+        )
+    if any(np.isnan(c) for c in values.chunks[0]):
+        raise ValueError(
+            f"Modality {name!r} is a Dask array with unknown row blocks; call "
+            "a.compute_chunk_sizes() first."
+        )
+    if values.numblocks[1] > 1:  # whole rows in every block
+        values = values.rechunk({1: -1})
+    names = np.asarray([str(j) for j in range(values.shape[1])], dtype=object)
+    return values, names
+
+
 def check_modality_name(name):
     """Raise unless ``name`` survives the ``"modality__feature"`` round trip.
 
@@ -126,6 +165,8 @@ def _as_2d_float(name, values):
     become float64; float32 and float64 are kept.
     """
     feature_names = None
+    if is_dask_array(values):
+        return _dask_2d_float(name, values)
     if sparse.issparse(values):
         raise TypeError(
             f"Modality {name!r} is a scipy sparse matrix; skmm needs dense arrays "
@@ -605,9 +646,17 @@ class MultiModalData(Mapping):
         return np.result_type(*self._arrays.values())
 
     @property
+    def lazy(self):
+        """Whether some modality is a Dask array, computed block by block on demand
+        (see :ref:`out_of_core`)."""
+        return any(is_dask_array(a) for a in self._arrays.values())
+
+    @property
     def observed(self):
+        """Boolean ``(n_samples, n_modalities)`` mask: which rows are not all NaN
+        (a NumPy array, computed from lazy modalities too)."""
         return np.column_stack(
-            [~np.isnan(a).all(axis=1) for a in self._arrays.values()]
+            [np.asarray(~np.isnan(a).all(axis=1)) for a in self._arrays.values()]
         ).reshape(self.n_samples, len(self._arrays))
 
     def _validated_observed(self):
@@ -621,7 +670,7 @@ class MultiModalData(Mapping):
         return self.observed if mask is None else mask
 
     def __array__(self, dtype=None, copy=None):
-        stacked = np.hstack(list(self._arrays.values()))
+        stacked = np.hstack([np.asarray(a) for a in self._arrays.values()])  # computed
         return stacked if dtype is None else stacked.astype(dtype, copy=False)
 
     def to_numpy(self):
@@ -644,9 +693,15 @@ class MultiModalData(Mapping):
 
     def __repr__(self):
         n = self.n_samples
-        missing = 1.0 - self.observed.mean(axis=0) if n else np.zeros(len(self._arrays))
         width = max(len(k) for k in self._arrays)
         lines = [f"MultiModalData: {n} samples x {len(self._arrays)} modalities"]
+        if self.lazy:  # a repr must not read the data
+            for k, a in self._arrays.items():
+                blocks = f"Dask, {len(a.chunks[0])} row blocks" if is_dask_array(a) else ""
+                lines.append(f"  {k:<{width}}  {a.shape[1]:>5} features  {a.dtype}  "
+                             f"{blocks}".rstrip())
+            return "\n".join(lines)
+        missing = 1.0 - self.observed.mean(axis=0) if n else np.zeros(len(self._arrays))
         for (k, a), rate in zip(self._arrays.items(), missing):
             lines.append(
                 f"  {k:<{width}}  {a.shape[1]:>5} features  {a.dtype}  "

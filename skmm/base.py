@@ -7,7 +7,7 @@ from sklearn import get_config
 from sklearn.base import TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._data import SEPARATOR, MultiModalData, _is_dataframe
+from ._data import SEPARATOR, MultiModalData, _is_dataframe, is_dask_array
 from .utils._validation import (
     check_multimodal,
     is_multimodal_input,
@@ -83,6 +83,11 @@ class MultiModalMixin:
     ``validate_data`` first so that the usual checks and messages apply.
     """
 
+    #: Whether the estimator takes Dask modalities (:ref:`out_of_core`): their values
+    #: are scanned block by block at fit and left lazy at inference, whose blocks the
+    #: estimator checks itself. Others get a TypeError before anything is computed.
+    _accepts_dask = False
+
     def _validate_multimodal(self, X, *, reset, allow_empty_samples=None):
         """Validate ``X``; return ``(MultiModalData, input_was_2d_array)``.
 
@@ -93,6 +98,7 @@ class MultiModalMixin:
             allow_empty_samples = not reset
         if X is None:
             raise TypeError("Expected multimodal data or a 2-D array; got None.")
+        _check_dask_input(self, X)
         as_array = not is_multimodal_input(X)
         index = None
         if as_array:
@@ -120,6 +126,7 @@ class MultiModalMixin:
                     m: self._modality_feature_names(m) for m in self.modalities_
                 },
                 allow_empty_samples=allow_empty_samples,
+                scan_lazy=False,
             )
         return X, as_array
 
@@ -165,6 +172,24 @@ class MultiModalMixin:
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         return tags
+
+
+def _check_dask_input(estimator, X):
+    """Raise if ``X`` holds Dask arrays that ``estimator`` cannot take (before any
+    block is computed)."""
+    if is_dask_array(X):
+        raise TypeError(
+            "X is one Dask array; give Dask data as modalities, {name: dask array} or "
+            "MultiModalData (a single modality: {'x0': X})."
+        )
+    arrays = (X.values() if isinstance(X, (MultiModalData, dict))
+              else X if isinstance(X, (list, tuple)) else ())
+    if not estimator._accepts_dask and any(is_dask_array(a) for a in arrays):
+        raise TypeError(
+            f"{type(estimator).__name__} needs its data in memory and got Dask "
+            "modalities; compute them first ({m: a.compute() for m, a in X.items()}). "
+            "Out of core: CalMRLImputer (see the user guide's 'Out of core' section)."
+        )
 
 
 def _wraps_output(method):

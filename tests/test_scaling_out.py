@@ -57,3 +57,38 @@ def test_grid_search_on_a_local_dask_cluster():
     assert search.best_params_ == local.best_params_
     np.testing.assert_allclose(search.best_score_, local.best_score_)
     assert MissingModalityIndicator().fit_transform(X).shape == (90, 2)
+
+
+@pytest.mark.dask
+@pytest.mark.skipif(
+    "PYTEST_XDIST_WORKER" in os.environ,
+    reason="a LocalCluster's worker processes can hang inside a pytest-xdist worker",
+)
+def test_calmrl_em_on_a_local_dask_cluster_equals_the_in_memory_fit():
+    """Each EM iteration's statistics computed by two worker processes, block by
+    block: the same log-likelihoods and parameters as one in-memory fit."""
+    distributed = pytest.importorskip("distributed")
+    da = pytest.importorskip("dask.array")
+    from skmm.impute import CalMRLImputer
+
+    rng = np.random.default_rng(0)
+    latent = rng.normal(size=(3000, 3))
+    X = make_missing_modalities(MultiModalData({
+        f"m{j}": latent @ rng.normal(size=(3, 6)) + 0.3 * rng.normal(size=(3000, 6))
+        for j in range(3)
+    }), 0.4, random_state=0)
+    lazy = MultiModalData({m: da.from_array(a, chunks=(500, -1)) for m, a in X.items()})
+    memory = CalMRLImputer(n_components=3, random_state=0).fit(X)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster, distributed.Client(cluster):
+        spread = CalMRLImputer(n_components=3, random_state=0).fit(lazy)
+        filled = spread.transform(lazy)["m1"].compute()
+    assert spread.n_iter_ == memory.n_iter_
+    np.testing.assert_allclose(spread.log_likelihood_, memory.log_likelihood_,
+                               rtol=1e-8, atol=1e-8)
+    for m in X.modalities:
+        np.testing.assert_allclose(spread.loadings_[m], memory.loadings_[m],
+                                   rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(filled, memory.transform(X)["m1"], rtol=1e-8, atol=1e-8)

@@ -35,6 +35,7 @@ __all__ = [
     "Posterior",
     "SharedLatentParams",
     "Totals",
+    "block_moments",
     "e_step",
     "feature_noise_params",
     "fit_em",
@@ -47,6 +48,7 @@ __all__ = [
     "noise_floors",
     "noise_of",
     "pattern_covariances",
+    "pca_rows",
     "predictive_mean",
     "predictive_variance",
     "prepare",
@@ -140,9 +142,8 @@ class EMData(NamedTuple):
 
     def feature_variances(self, modality):
         """Per-feature variance of one modality's rows (0 where it has none)."""
-        n = max(self.values[modality].shape[0], 1)
-        mean = self.col_sums[modality] / n
-        return np.maximum(self.col_sq_sums[modality] / n - mean * mean, 0.0)
+        return _variances(self.values[modality].shape[0], self.col_sums[modality],
+                          self.col_sq_sums[modality])
 
 
 class Posterior(NamedTuple):
@@ -259,14 +260,69 @@ def standardize(data):
     return _with_sums(data), centers, scales
 
 
+class Totals(NamedTuple):
+    """Sums over the observed rows that no iteration changes, per modality.
+
+    n_samples : int
+        Samples, observed in some modality or not.
+    counts : int ndarray (n_modalities,)
+        Rows that observe each modality, ``|N_m|``.
+    col_sums, col_sq_sums : tuple of ndarray (d_m,)
+        Column sums and column sums of squares of those rows.
+    sq_norms : ndarray (n_modalities,)
+        Sum of their squared norms.
+    """
+
+    n_samples: int
+    counts: np.ndarray
+    col_sums: tuple
+    col_sq_sums: tuple
+    sq_norms: np.ndarray
+
+    @classmethod
+    def of(cls, data):
+        """The totals of an :class:`EMData` (itself if already :class:`Totals`)."""
+        if isinstance(data, Totals):
+            return data
+        return cls(
+            data.n_samples, np.array([v.shape[0] for v in data.values]), data.col_sums,
+            data.col_sq_sums, np.array([float(sq.sum()) for sq in data.sq_norms]),
+        )
+
+    def __add__(self, other):
+        """The totals of two sets of rows together."""
+        return Totals(
+            self.n_samples + other.n_samples, self.counts + other.counts,
+            tuple(a + b for a, b in zip(self.col_sums, other.col_sums)),
+            tuple(a + b for a, b in zip(self.col_sq_sums, other.col_sq_sums)),
+            self.sq_norms + other.sq_norms,
+        )
+
+    @property
+    def n_features(self):
+        return tuple(c.shape[0] for c in self.col_sums)
+
+    def feature_variances(self, modality):
+        """Per-feature variance of one modality's rows (0 where it has none)."""
+        return _variances(int(self.counts[modality]), self.col_sums[modality],
+                          self.col_sq_sums[modality])
+
+
+def _variances(count, col_sums, col_sq_sums):
+    n = max(count, 1)
+    mean = col_sums / n
+    return np.maximum(col_sq_sums / n - mean * mean, 0.0)
+
+
 def noise_floors(data, relative_floor, *, per_feature=False):
     """``relative_floor`` times each modality's mean per-feature variance (1 if zero).
 
-    With ``per_feature``, a tuple of ``(d_m,)`` floors instead: ``relative_floor``
-    times each feature's variance, or its modality's floor for a constant feature.
+    ``data`` is an :class:`EMData` or the :class:`Totals` of one. With ``per_feature``,
+    a tuple of ``(d_m,)`` floors instead: ``relative_floor`` times each feature's
+    variance, or its modality's floor for a constant feature.
     """
     floors, feature_floors = [], []
-    for j in range(len(data.values)):
+    for j in range(len(data.col_sums)):
         variances = data.feature_variances(j)
         var = float(variances.mean())
         floors.append(relative_floor * (var if var > 0 else 1.0))
@@ -301,21 +357,21 @@ def _with_feature_noise(components, means, noise):
 
 
 # --- initialisation --------------------------------------------------------------------
-def _finish_init(data, W_full, floors):
+def _finish_init(totals, W_full, floors):
     """Split stacked loadings per modality; noise = leftover variance per modality."""
-    bounds = np.cumsum((0,) + data.n_features)
+    bounds = np.cumsum((0,) + totals.n_features)
     components, means, noise = [], [], []
-    for j, v in enumerate(data.values):
+    for j, d in enumerate(totals.n_features):
         W = np.ascontiguousarray(W_full[bounds[j]:bounds[j + 1]])
-        mean = data.col_sums[j] / max(v.shape[0], 1)
-        total = float(data.feature_variances(j).sum())
+        mean = totals.col_sums[j] / max(int(totals.counts[j]), 1)
+        total = float(totals.feature_variances(j).sum())
         explained = float(np.sum(W * W))
         if explained > 0.9 * total:  # leave the noise a tenth of the variance at least
             W *= np.sqrt(0.9 * total / explained)
             explained = 0.9 * total
         components.append(W)
         means.append(mean)
-        noise.append(max((total - explained) / v.shape[1], floors[j]))
+        noise.append(max((total - explained) / d, floors[j]))
     return SharedLatentParams(tuple(components), tuple(means), np.asarray(noise))
 
 
@@ -330,19 +386,36 @@ def _top_right_singular(X, k, rng, n_oversamples=10, n_iter=3):
     return s[:k], Vt[:k]
 
 
-def init_params_pca(data, n_components, *, floors, random_state, max_rows=20000):
+def pca_rows(n_samples, random_state, max_rows=20000):
+    """The samples :func:`init_params_pca` reads: None (all) up to ``max_rows``
+    samples, else ``max_rows`` of them drawn from ``random_state``, sorted."""
+    if n_samples <= max_rows:
+        return None
+    return np.sort(random_state.choice(n_samples, max_rows, replace=False))
+
+
+def init_params_pca(data, n_components, *, floors, random_state, max_rows=20000,
+                    totals=None):
     """PCA of the mean-filled stacked data (a random subset of ``max_rows`` rows).
 
     Loadings are the top principal axes scaled by ``sqrt(eigenvalue - leftover)``
     (Tipping & Bishop's closed form), each modality's block divided by the square root of
     its observed fraction to undo the shrinkage of mean filling.
+
+    ``data`` holds every sample; or, with ``totals`` (the :class:`Totals` of every
+    sample), only the rows that :func:`pca_rows` drew from ``random_state``, in order
+    (data read in blocks: only those rows are gathered).
     """
-    n = data.n_samples
     rng = random_state
-    position = np.arange(n)  # row of each sample in the subset, -1 if left out
-    if n > max_rows:
-        position = np.full(n, -1)
-        position[np.sort(rng.choice(n, max_rows, replace=False))] = np.arange(max_rows)
+    if totals is None:
+        totals, n = Totals.of(data), data.n_samples
+        subset = pca_rows(n, rng, max_rows)
+        position = np.arange(n)  # row of each sample in the subset, -1 if left out
+        if subset is not None:
+            position = np.full(n, -1)
+            position[subset] = np.arange(max_rows)
+    else:
+        n, position = totals.n_samples, np.arange(data.n_samples)
     widths = data.n_features
     bounds = np.cumsum((0,) + widths)
     n_rows = min(n, max_rows)
@@ -351,9 +424,10 @@ def init_params_pca(data, n_components, *, floors, random_state, max_rows=20000)
     for j, (rows, v) in enumerate(zip(data.rows, data.values)):
         pos = position[rows]
         hit = pos >= 0
-        mean = data.col_sums[j] / max(v.shape[0], 1)  # = v.mean(axis=0), one pass less
+        # the mean of all rows (= v.mean(axis=0) in memory, one pass less)
+        mean = totals.col_sums[j] / max(int(totals.counts[j]), 1)
         filled[pos[hit], bounds[j]:bounds[j + 1]] = v[hit] - mean
-        fractions.append(max(rows.size / n, 1.0 / n))
+        fractions.append(max(int(totals.counts[j]) / n, 1.0 / n))
     k = min(n_components, *filled.shape)
     s, Vt = _top_right_singular(filled, k, rng)
     eig = s**2 / n_rows
@@ -366,17 +440,19 @@ def init_params_pca(data, n_components, *, floors, random_state, max_rows=20000)
         W_full[:, k:] = 1e-2 * rng.standard_normal((bounds[-1], n_components - k))
     for j in range(len(widths)):
         W_full[bounds[j]:bounds[j + 1]] /= np.sqrt(fractions[j])
-    return _finish_init(data, W_full, floors)
+    return _finish_init(totals, W_full, floors)
 
 
 def init_params_random(data, n_components, *, floors, random_state):
-    """Gaussian loadings with variance a tenth of each modality's mean feature variance."""
+    """Gaussian loadings with variance a tenth of each modality's mean feature variance
+    (``data``: an :class:`EMData` or its :class:`Totals`)."""
+    totals = Totals.of(data)
     blocks = []
-    for j, d in enumerate(data.n_features):
-        var = float(data.feature_variances(j).mean())
+    for j, d in enumerate(totals.n_features):
+        var = float(totals.feature_variances(j).mean())
         scale = np.sqrt(0.1 * (var if var > 0 else 1.0) / n_components)
         blocks.append(scale * random_state.standard_normal((d, n_components)))
-    return _finish_init(data, np.vstack(blocks), floors)
+    return _finish_init(totals, np.vstack(blocks), floors)
 
 
 # --- E-step ------------------------------------------------------------------------------
@@ -542,31 +618,6 @@ def m_step(data, posterior, floors, *, expand=True, noise="modality"):
     return _m_step(data, sorted_posterior, floors, expand=expand, noise=noise)
 
 
-class Totals(NamedTuple):
-    """Sums over the observed rows that no iteration changes, per modality.
-
-    counts : int ndarray (n_modalities,)
-        Rows that observe each modality, ``|N_m|``.
-    col_sums, col_sq_sums : tuple of ndarray (d_m,)
-        Column sums and column sums of squares of those rows.
-    sq_norms : ndarray (n_modalities,)
-        Sum of their squared norms.
-    """
-
-    counts: np.ndarray
-    col_sums: tuple
-    col_sq_sums: tuple
-    sq_norms: np.ndarray
-
-    @classmethod
-    def of(cls, data):
-        """The totals of an :class:`EMData`."""
-        return cls(
-            np.array([v.shape[0] for v in data.values]), data.col_sums,
-            data.col_sq_sums, np.array([float(sq.sum()) for sq in data.sq_norms]),
-        )
-
-
 class Moments(NamedTuple):
     """What the M-step needs of an E-step: sums over samples of the posterior means.
 
@@ -620,6 +671,14 @@ def moments(data, posterior, pattern_ids=None, n_patterns=None):
         cross.append(B)
     return Moments(counts, grams, sums, tuple(cross),
                    float(posterior.log_likelihood.sum()))
+
+
+def block_moments(data, params, patterns):
+    """:class:`Moments` of the E-step of one block of rows (``data``) under
+    ``params``, on the pattern table ``patterns`` of all the blocks."""
+    row = {p.tobytes(): g for g, p in enumerate(np.asarray(patterns, dtype=bool))}
+    ids = [row[p.tobytes()] for p in data.patterns]
+    return moments(data, _e_step(data, params), ids, len(patterns))
 
 
 def _m_step(data, posterior, floors, *, expand=True, noise="modality"):

@@ -18,12 +18,15 @@ from ..utils._scaling import (
     max_abs,
     power_of_two_scale,
 )
+from ..utils._blocks import lazy_rows
 from ..utils._validation import (
     _first_rows,
+    check_multimodal,
     check_random_state_param,
     check_scalar_param,
 )
 from . import _calmrl_em as em
+from ._calmrl_blocks import fit_blocks
 
 __all__ = ["CalMRLImputer"]
 
@@ -237,6 +240,8 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         "verbose": ["verbose"],
     }
 
+    _accepts_dask = True
+
     @fit_context()
     def fit(self, X, y=None):
         """Fit the shared-latent model by EM on the observed modalities.
@@ -301,6 +306,9 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
                 "of the data."
             )
         observed = X._validated_observed()
+        if X.lazy:
+            self._fit_blocks(X, observed)
+            return X, None, None
         arrays = list(X.values())
         with np.errstate(over="ignore"):  # sums of huge values: recomputed below
             data = em.prepare(arrays, observed)
@@ -321,8 +329,6 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         else:
             self._center = [np.zeros(d) for d in data.n_features]
             self._scale = [np.ones(d) * u for d, u in zip(data.n_features, units)]
-        # log-Jacobian of the standardisation, per observed modality
-        self._log_scale = np.array([np.log(s).sum() for s in self._scale])
         floors = em.noise_floors(data, self.min_noise_variance)
         rng = check_random_state_param(self.random_state)
         init = em.init_params_pca if self.init == "pca" else em.init_params_random
@@ -334,6 +340,36 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
             data, params, floors=floors, max_iter=self.max_iter, tol=self.tol,
             expand=self.algorithm == "px-em", verbose=self.verbose,
         )
+        # NaN rows are ignored by fmin/fmax; each modality is observed somewhere
+        self._record_fit(
+            params, history, converged, observed,
+            [np.fmin.reduce(a, axis=0) for a in X.values()],
+            [np.fmax.reduce(a, axis=0) for a in X.values()],
+        )
+        # transform standardises with the same center and scale, in the same
+        # operations, so its posterior is this one unless it rescales or splits rows
+        if all(map(is_unit, units)) and not _far(data).any():
+            return X, data, posterior
+        return X, None, None
+
+    def _fit_blocks(self, X, observed):
+        """:meth:`_fit` on lazy ``X``: EM over its row blocks (:ref:`out_of_core`)."""
+        fitted = fit_blocks(
+            X, observed, n_components=self.n_components, standardize=self.standardize,
+            min_noise_variance=self.min_noise_variance, init=self.init,
+            noise=self.noise, max_iter=self.max_iter, tol=self.tol,
+            expand=self.algorithm == "px-em", verbose=self.verbose,
+            random_state=check_random_state_param(self.random_state),
+        )
+        self._center, self._scale = fitted.center, fitted.scale
+        self._record_fit(fitted.params, fitted.history, fitted.converged, observed,
+                         fitted.data_min, fitted.data_max)
+
+    def _record_fit(self, params, history, converged, observed, data_min, data_max):
+        """Set the fitted attributes from EM's result (``self._center`` and
+        ``self._scale`` set) and warn if it did not converge."""
+        # log-Jacobian of the standardisation, per observed modality
+        self._log_scale = np.array([np.log(s).sum() for s in self._scale])
         self._params = params
         jacobian = float(np.mean(observed @ self._log_scale))
         self.log_likelihood_ = np.asarray(history) - jacobian
@@ -345,9 +381,8 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
                 f"(tol={self.tol}); increase max_iter or tol.",
                 ConvergenceWarning,
             )
-        # NaN rows are ignored by fmin/fmax; each modality is observed somewhere
-        self.data_min_ = {m: np.fmin.reduce(a, axis=0) for m, a in X.items()}
-        self.data_max_ = {m: np.fmax.reduce(a, axis=0) for m, a in X.items()}
+        self.data_min_ = dict(zip(self.modalities_, data_min))
+        self.data_max_ = dict(zip(self.modalities_, data_max))
         self.loadings_, self.mean_, self.noise_variance_ = {}, {}, {}
         for j, m in enumerate(self.modalities_):
             s = self._scale[j]
@@ -355,11 +390,6 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
             self.mean_[m] = self._center[j] + s * params.means[j]
             with np.errstate(over="ignore"):  # inf above 1e154 input units, documented
                 self.noise_variance_[m] = em.noise_of(params, j) * s**2
-        # transform standardises with the same center and scale, in the same
-        # operations, so its posterior is this one unless it rescales or splits rows
-        if all(map(is_unit, units)) and not _far(data).any():
-            return X, data, posterior
-        return X, None, None
 
     @property
     def components_(self):
@@ -488,6 +518,15 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         """
         check_scalar_param(return_std, "return_std", bool)
         X = self._validate_for_inference(X)
+        if X.lazy:
+            n_out = 2 if return_std else 1
+
+            def fill(block, _):
+                out = self.transform(block, return_std=return_std)
+                return np.hstack([np.asarray(o) for o in (out if return_std else [out])])
+
+            parts = self._split(self._lazy(fill, X, n_out * X.shape[1], X.dtype), X, n_out)
+            return tuple(parts) if return_std else parts[0]
         return self._impute(X, self._posterior_chunks(X), return_std)
 
     def _impute(self, X, parts, return_std=False):
@@ -521,6 +560,28 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
     def _container(arrays, like):
         return MultiModalData(arrays, feature_names=like.feature_names, index=like.index)
 
+    # --- lazy (Dask) input: the in-memory methods block by block ----------------------
+    def _lazy(self, func, X, width, dtype):
+        """Lazy ``func(block, start)`` over the row blocks of ``X`` (``start``: the
+        block's first row), each block checked as an in-memory input is (its rows
+        numbered in the whole input)."""
+        def compute(block, start):
+            return func(check_multimodal(block, modalities=self.modalities_,
+                                         row_offset=start), start)
+
+        return lazy_rows(compute, X, width, dtype)
+
+    def _split(self, stacked, like, n_copies):
+        """``n_copies`` containers like ``like`` from the columns of ``stacked``."""
+        bounds = np.cumsum([0] + list(like.n_features.values()))
+        return [
+            self._container({
+                m: stacked[:, offset + lo:offset + hi].astype(a.dtype, copy=False)
+                for m, a, lo, hi in zip(like.modalities, like.values(), bounds, bounds[1:])
+            }, like)
+            for offset in range(0, n_copies * like.shape[1], like.shape[1])
+        ]
+
     def transform_latent(self, X):
         """Posterior mean ``E[beta | observed modalities]`` of the shared latent.
 
@@ -536,6 +597,9 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         ndarray of shape (n_samples, n_components)
         """
         X = self._validate_for_inference(X)
+        if X.lazy:
+            return self._lazy(lambda block, _: self.transform_latent(block), X,
+                              self._params.n_components, np.float64)
         out = np.empty((X.n_samples, self._params.n_components))
         for rows, data, post in self._posterior_chunks(X):
             out[rows] = self._checked(
@@ -596,6 +660,16 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
         """
         check_scalar_param(n_imputations, "n_imputations", int, low=1)
         X = self._validate_for_inference(X)
+        if X.lazy:  # each block draws from its own seed, spawned from random_state
+            seed = check_random_state_param(random_state).randint(2**31)
+
+            def draw(block, start):
+                rng = np.random.default_rng([seed, start])
+                return np.hstack([np.asarray(d) for d in self.sample_imputations(
+                    block, n_imputations, np.random.RandomState(rng.integers(2**31)))])
+
+            stacked = self._lazy(draw, X, n_imputations * X.shape[1], X.dtype)
+            return self._split(stacked, X, n_imputations)
         parts = list(self._infer(
             list(X.values()), X._validated_observed(), np.arange(X.n_samples)
         ))
@@ -639,6 +713,9 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
             ``log p(observed rows)``; 0 for a sample with nothing observed.
         """
         X = self._validate_for_inference(X)
+        if X.lazy:
+            return self._lazy(lambda block, _: self.score_samples(block), X, None,
+                              np.float64)
         out = np.empty(X.n_samples)
         for rows, data, post in self._posterior_chunks(X):
             jacobian = data.patterns[data.pattern_index] @ self._log_scale

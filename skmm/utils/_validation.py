@@ -214,6 +214,8 @@ def check_multimodal(
     feature_names=None,
     allow_empty_samples=True,
     require_all_observed=False,
+    scan_lazy=True,
+    row_offset=0,
 ):
     """Turn any accepted input into a validated :class:`~skmm.MultiModalData`.
 
@@ -238,6 +240,13 @@ def check_multimodal(
         Whether a sample may have no modality at all.
     require_all_observed : bool, default=False
         Whether every modality must be observed in at least one sample (true at fit).
+    scan_lazy : bool, default=True
+        Whether the values of Dask modalities are checked now, block by block (their
+        observed mask is then kept, as for arrays), or left to whoever computes their
+        blocks (lazy inference checks each block with ``row_offset``).
+    row_offset : int, default=0
+        Added to the row numbers of the messages: the position of ``X``'s first row in
+        a larger input of which ``X`` is a block.
 
     Returns
     -------
@@ -306,29 +315,27 @@ def check_multimodal(
         raise ValueError(
             f"Found 0 samples (modalities {list(X.modalities)}); at least 1 is required."
         )
-    observed = []
     for m, a in X.items():
         if a.shape[1] == 0:
             raise ValueError(f"Modality {m!r} has 0 features; at least 1 is required.")
-        # A finite row sum (one BLAS product) proves a row finite; only the other rows
-        # (NaN, inf, or finite values whose sum overflows) take the exact scans below.
-        with np.errstate(over="ignore", invalid="ignore"):
-            row_sums = a @ np.ones(a.shape[1], dtype=a.dtype)
-        rows = np.flatnonzero(~np.isfinite(row_sums))
-        all_nan, any_nan, inf = _nan_inf_rows(a, rows)
+    if X.lazy and not scan_lazy:
+        return X
+    observed = []
+    for m, (rows, all_nan, any_nan, inf) in zip(X.modalities, _scan_modalities(X)):
         partial = any_nan & ~all_nan
         if partial.any():
             raise ValueError(
                 f"Modality {m!r} has rows that are only partly NaN: rows "
-                f"{_first_rows(rows[partial])}. A missing modality is a whole row of "
-                "NaN; impute single features first or mark the whole row missing."
+                f"{_first_rows(rows[partial] + row_offset)}. A missing modality is a "
+                "whole row of NaN; impute single features first or mark the whole row "
+                "missing."
             )
         if inf.any():
             raise ValueError(
                 f"Modality {m!r} contains infinite values in rows "
-                f"{_first_rows(rows[inf])}."
+                f"{_first_rows(rows[inf] + row_offset)}."
             )
-        seen = np.ones(a.shape[0], dtype=bool)
+        seen = np.ones(X.n_samples, dtype=bool)
         seen[rows[any_nan]] = False
         observed.append(seen)
     observed = np.column_stack(observed)
@@ -344,10 +351,47 @@ def check_multimodal(
         if empty.any():
             raise ValueError(
                 f"{int(empty.sum())} samples have no observed modality: rows "
-                f"{_first_rows(empty)}. Drop them first."
+                f"{_first_rows(np.flatnonzero(empty) + row_offset)}. Drop them first."
             )
     X._observed_at_validation = observed  # see MultiModalData._validated_observed
     return X
+
+
+def _scan_modalities(X):
+    """``(rows, all_nan, any_nan, inf)`` of each modality: the rows that are not all
+    finite, and whether each is all NaN, has a NaN, has an inf. Dask modalities are
+    scanned block by block, all in one computation."""
+    scans = [_scan_array(a) if isinstance(a, np.ndarray) else _scan_lazy(a)
+             for a in X.values()]
+    lazy = [j for j, scan in enumerate(scans) if not isinstance(scan, tuple)]
+    if lazy:
+        import dask
+
+        for j, flags in zip(lazy, dask.compute(*[scans[j] for j in lazy])):
+            rows = np.flatnonzero(flags[:, 1] | flags[:, 2])
+            scans[j] = (rows, *flags[rows].T)
+    return scans
+
+
+def _scan_array(a):
+    # A finite row sum (one BLAS product) proves a row finite; only the other rows
+    # (NaN, inf, or finite values whose sum overflows) take the exact scans.
+    with np.errstate(over="ignore", invalid="ignore"):
+        row_sums = a @ np.ones(a.shape[1], dtype=a.dtype)
+    rows = np.flatnonzero(~np.isfinite(row_sums))
+    return (rows, *_nan_inf_rows(a, rows))
+
+
+def _row_flags(block):
+    """``(n, 3)`` bool: each row of ``block`` is all NaN, has a NaN, has an inf."""
+    rows, *flags = _scan_array(block)
+    out = np.zeros((block.shape[0], 3), dtype=bool)
+    out[rows] = np.column_stack(flags)
+    return out
+
+
+def _scan_lazy(a):
+    return a.map_blocks(_row_flags, dtype=bool, chunks=(a.chunks[0], (3,)))
 
 
 def _nan_inf_rows(a, rows, block=1 << 16):
