@@ -8,6 +8,7 @@ from sklearn.base import TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._data import SEPARATOR, MultiModalData, _is_dataframe, is_dask_array
+from .utils._blocks import lazy_rows
 from .utils._validation import (
     check_multimodal,
     is_multimodal_input,
@@ -130,6 +131,33 @@ class MultiModalMixin:
             )
         return X, as_array
 
+    # --- lazy (Dask) input: the in-memory methods, block by block --------------------
+    def _lazy(self, func, X, width, dtype, *, allow_empty_samples=True):
+        """Lazy ``func(block, start)`` over the row blocks of the lazy ``X``: a Dask
+        array of ``(n_samples, width)`` (``width=None``: ``(n_samples,)``). Each block
+        (``start``: its first row) is checked when computed, as an in-memory input is,
+        its bad rows named by their row in ``X``."""
+        def compute(block, start):
+            block = check_multimodal(block, modalities=self.modalities_,
+                                     allow_empty_samples=allow_empty_samples,
+                                     row_offset=start)
+            return func(block, start)
+
+        return lazy_rows(compute, X, width, dtype)
+
+    @staticmethod
+    def _lazy_containers(stacked, like, n_copies=1):
+        """``n_copies`` containers shaped like ``like`` from the columns of the lazy
+        ``stacked`` (copy after copy, modality after modality)."""
+        bounds = np.cumsum([0] + list(like.n_features.values()))
+        return [
+            MultiModalData({
+                m: stacked[:, offset + lo:offset + hi].astype(a.dtype, copy=False)
+                for m, a, lo, hi in zip(like.modalities, like.values(), bounds, bounds[1:])
+            }, feature_names=like.feature_names, index=like.index)
+            for offset in range(0, n_copies * like.shape[1], like.shape[1])
+        ]
+
     def _record_fitted_input(self, X, as_array):
         """Set the fitted input attributes from the validated ``X`` (a fit's data)."""
         self._fit_on_array = as_array
@@ -188,7 +216,8 @@ def _check_dask_input(estimator, X):
         raise TypeError(
             f"{type(estimator).__name__} needs its data in memory and got Dask "
             "modalities; compute them first ({m: a.compute() for m, a in X.items()}). "
-            "Out of core: CalMRLImputer (see the user guide's 'Out of core' section)."
+            "Out of core: CalMRLImputer, PartialModalityKMeans and "
+            "PartialModalityKMeansImputer (the user guide's 'Out of core' section)."
         )
 
 
@@ -314,6 +343,8 @@ class MultiModalTransformerMixin(TransformerMixin, auto_wrap_output_keys=None):
             return pd.DataFrame(
                 np.asarray(Xt), columns=self.get_feature_names_out(), index=index
             )
+        if not container and is_dask_array(Xt):  # lazy output stays lazy
+            return Xt
         if not container or not is_multimodal_input(X):
             return np.asarray(Xt)
         if Xt.index is None:

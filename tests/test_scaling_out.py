@@ -92,3 +92,37 @@ def test_calmrl_em_on_a_local_dask_cluster_equals_the_in_memory_fit():
         np.testing.assert_allclose(spread.loadings_[m], memory.loadings_[m],
                                    rtol=1e-8, atol=1e-8)
     np.testing.assert_allclose(filled, memory.transform(X)["m1"], rtol=1e-8, atol=1e-8)
+
+
+@pytest.mark.dask
+@pytest.mark.skipif(
+    "PYTEST_XDIST_WORKER" in os.environ,
+    reason="a LocalCluster's worker processes can hang inside a pytest-xdist worker",
+)
+def test_partial_kmeans_on_a_local_dask_cluster_equals_the_in_memory_fit():
+    """Each Lloyd pass assigned by two worker processes, block by block: the same
+    labels and centres as the in-memory fit from the same initial centres."""
+    distributed = pytest.importorskip("distributed")
+    da = pytest.importorskip("dask.array")
+    from skmm.cluster import PartialModalityKMeans
+
+    rng = np.random.default_rng(1)
+    labels = rng.integers(4, size=3000)
+    centres = 4.0 * rng.normal(size=(4, 5))
+    X = make_missing_modalities(MultiModalData({
+        f"m{j}": centres[labels] + rng.normal(size=(3000, 5)) for j in range(3)
+    }), 0.4, random_state=0)
+    init = X[np.flatnonzero(X.observed.all(axis=1))[:4]]
+    lazy = MultiModalData({m: da.from_array(a, chunks=(500, -1)) for m, a in X.items()})
+    memory = PartialModalityKMeans(4, init=init).fit(X)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster, distributed.Client(cluster):
+        spread = PartialModalityKMeans(4, init=init).fit(lazy)
+        predicted = spread.predict(lazy).compute()
+    np.testing.assert_array_equal(spread.labels_, memory.labels_)
+    np.testing.assert_array_equal(predicted, memory.labels_)
+    for m in X.modalities:
+        np.testing.assert_allclose(spread.cluster_centers_[m], memory.cluster_centers_[m],
+                                   rtol=1e-10, atol=1e-10)

@@ -39,6 +39,8 @@ __all__ = [
     "input_rows",
     "kmeans_plusplus",
     "lloyd_pass",
+    "merge_moments",
+    "modality_moments",
     "modality_stats",
     "norm_bounds",
     "overflowed",
@@ -224,20 +226,16 @@ def stacked_norms(arrays, obs, mean, scale):
     return out
 
 
-def modality_stats(arrays, obs, eps, bounds=None):
-    """Per-feature mean and ``std + eps[m]`` of each modality over its observed rows.
-
-    One pass over the data: the means and sums of squared deviations of chunks of
-    rows are merged as in Chan, Golub and LeVeque's pairwise update. A list given as
-    ``bounds`` receives, per modality, ``|mean| + sqrt(sum of squared deviations)``,
-    which bounds each feature's magnitude (``inf`` or NaN when the sums overflow).
-    """
-    means, scales = [], []
+def modality_moments(arrays, obs):
+    """Per modality ``(count, mean, sum of squared deviations)`` of the observed rows,
+    per feature, in one pass: the moments of chunks of rows are merged as in Chan,
+    Golub and LeVeque's pairwise update (:func:`merge_moments`)."""
+    out = []
     for m, a in enumerate(arrays):
         n, d = a.shape
         o = obs[:, m]
         every = bool(o.all())
-        count, mean, sq = 0, np.zeros(d), np.zeros(d)
+        total = (0, np.zeros(d), np.zeros(d))
         for sl in gen_batches(n, input_rows(n, d)):
             rows = a[sl] if every else a[sl][o[sl]]
             size = rows.shape[0]
@@ -245,12 +243,35 @@ def modality_stats(arrays, obs, eps, bounds=None):
                 continue
             chunk_mean = rows.sum(axis=0, dtype=np.float64) / size
             deviation = rows - chunk_mean
-            chunk_sq = np.einsum("ij,ij->j", deviation, deviation)
-            delta = chunk_mean - mean
-            total = count + size
-            mean += delta * (size / total)
-            sq += chunk_sq + delta**2 * (count * size / total)
-            count = total
+            total = merge_moments(
+                total, (size, chunk_mean, np.einsum("ij,ij->j", deviation, deviation))
+            )
+        out.append(total)
+    return out
+
+
+def merge_moments(a, b):
+    """The ``(count, mean, sum of squared deviations)`` of two sets of rows together."""
+    count, mean, sq = a
+    size, chunk_mean, chunk_sq = b
+    if size == 0:
+        return a
+    delta = chunk_mean - mean
+    total = count + size
+    return (total, mean + delta * (size / total),
+            sq + (chunk_sq + delta**2 * (count * size / total)))
+
+
+def modality_stats(arrays, obs, eps, bounds=None, moments=None):
+    """Per-feature mean and ``std + eps[m]`` of each modality over its observed rows.
+
+    From :func:`modality_moments` of the data (or the ``moments`` given, e.g. merged
+    over blocks of rows). A list given as ``bounds`` receives, per modality,
+    ``|mean| + sqrt(sum of squared deviations)``, which bounds each feature's magnitude
+    (``inf`` or NaN when the sums overflow).
+    """
+    means, scales = [], []
+    for m, (count, mean, sq) in enumerate(moments or modality_moments(arrays, obs)):
         means.append(mean)
         scales.append(np.sqrt(sq / count) + eps[m])
         if bounds is not None:

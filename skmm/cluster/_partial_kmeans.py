@@ -38,6 +38,7 @@ from ..utils._scaling import (
     is_unit,
     max_abs,
     power_of_two_scale,
+    unscaled,
 )
 from ._partial_distance import (
     CentreGeometry,
@@ -47,11 +48,20 @@ from ._partial_distance import (
     far_rows,
     kmeans_plusplus,
     lloyd_pass,
+    modality_moments,
     modality_stats,
     norm_bounds,
     overflowed,
     stacked_norms,
     table_rows,
+)
+
+from ._partial_kmeans_blocks import (
+    SEEDING_ROWS,
+    BlockLloyd,
+    block_max_abs,
+    block_moments,
+    seeding_sample,
 )
 
 __all__ = ["PartialModalityKMeans"]
@@ -313,30 +323,27 @@ class PartialModalityKMeans(
                 centres.append(c)
         return centres, presence
 
-    def _run(self, arrays, obs, norms, centres, presence, threads):
-        """Lloyd iterations from one initialisation; returns the fitted run."""
+    def _run(self, lloyd, obs, centres, presence):
+        """Lloyd iterations from one initialisation; returns the fitted run.
+
+        ``lloyd`` makes the passes over the data (:class:`_InMemoryLloyd` or
+        :class:`~._partial_kmeans_blocks.BlockLloyd`); ``obs`` is the observed mask.
+        """
         mean, scale = self._stats()
-        dtypes = [a.dtype for a in arrays]
         k = presence.shape[0]
         previous = None
         converged = False
-        group_sums = {}
         for n_iter in range(1, self.max_iter + 1):
-            geometry = CentreGeometry(centres, presence, mean, scale, dtypes)
-            labels, closest = lloyd_pass(
-                arrays, obs, norms, geometry, threads, group_sums, previous
-            )
-            sums = [sum(group[m] for group in group_sums.values())
-                    for m in range(len(arrays))]
+            geometry = CentreGeometry(centres, presence, mean, scale, lloyd.dtypes)
+            labels, sums = lloyd.assign(geometry, previous)
             if self.verbose:
-                inertia = closest_distances(closest, geometry, obs, norms).sum()
-                print(f"Iteration {n_iter}, inertia {inertia:.6g}.")
+                print(f"Iteration {n_iter}, inertia {lloyd.inertia(geometry):.6g}.")
             if previous is not None and np.array_equal(labels, previous):
                 converged = True
                 break
             new_centres = [c.copy() for c in centres]
             new_presence = presence.copy()
-            for m in range(len(arrays)):
+            for m in range(obs.shape[1]):
                 members = np.bincount(labels[obs[:, m]], minlength=k)
                 has = members > 0
                 new_centres[m][has] = (
@@ -348,10 +355,11 @@ class PartialModalityKMeans(
             if shift <= self.tol:
                 break
         if not converged:
-            geometry = CentreGeometry(centres, presence, mean, scale, dtypes)
-            labels, closest = lloyd_pass(arrays, obs, norms, geometry, threads)
-        distances = closest_distances(closest, geometry, obs, norms)
-        return centres, presence, labels, float(distances.sum()), n_iter
+            geometry = CentreGeometry(centres, presence, mean, scale, lloyd.dtypes)
+            labels, _ = lloyd.assign(geometry, sums=False)
+        return centres, presence, labels, lloyd.inertia(geometry), n_iter
+
+    _accepts_dask = True
 
     @fit_context()
     def fit(self, X, y=None):
@@ -383,52 +391,21 @@ class PartialModalityKMeans(
                 stacklevel=3,
             )
             n_init = 1
-        arrays = [X[m] for m in self.modalities_]
-        # Features too large to square are divided by a power of two (a working copy
-        # of their modality, whose statistics are then taken again); the 1e-8 added to
-        # the deviations stays 1e-8 in input units. The first statistics pass also
-        # bounds the magnitudes (|x - mean| <= sqrt of the sum of squared deviations);
-        # only a modality whose bound comes near the limit (or overflows) takes the
-        # exact max_abs pass.
-        bounds = []
-        with np.errstate(over="ignore", invalid="ignore"):
-            means, scales = modality_stats(
-                arrays, obs, [_STD_EPS] * len(arrays), bounds
-            )
-        units = [
-            1.0 if np.all(b <= dtype_limit(a.dtype) / 2)
-            else power_of_two_scale(max_abs(a, axis=0), dtype_limit(a.dtype))
-            for b, a in zip(bounds, arrays)
-        ]
-        self._input_scale = dict(zip(self.modalities_, units))
-        arrays = self._working(arrays)
-        again = [m for m, u in enumerate(units) if not is_unit(u)]
-        if again:
-            redone = modality_stats(
-                [arrays[m] for m in again], obs[:, again],
-                [_STD_EPS / units[m] for m in again],
-            )
-            for m, mean, scale in zip(again, *redone):
-                means[m], scales[m] = mean, scale
-        self.mean_, self.scale_ = {}, {}
-        for m, mean, scale, u in zip(self.modalities_, means, scales, units):
-            self.mean_[m] = mean if is_unit(u) else mean * u
-            self.scale_[m] = scale if is_unit(u) else scale * u
-        norms = functools.cache(lambda: stacked_norms(arrays, obs, means, scales))
         rng = check_random_state(self.random_state)
-        stats = self._stats()
+        if X.lazy:
+            lloyd, seed = self._blocks_passes(X, obs, rng)
+        else:
+            lloyd, seed = self._in_memory_passes(X, obs)
         best = None
         with Threads() as threads:
             for _ in range(n_init):
                 if isinstance(self.init, str):
-                    centres, presence = kmeans_plusplus(
-                        arrays, obs, norms(), *stats, k, self._n_trials(), rng, threads
-                    )
+                    centres, presence = seed(rng, threads)
                 else:
                     centres, presence = self._initial_centres()
                 if self.verbose:
                     print("Initialization complete.")
-                run = self._run(arrays, obs, norms, centres, presence, threads)
+                run = self._run(lloyd.using(threads), obs, centres, presence)
                 if best is None or run[3] < best[3]:
                     best = run
         centres, presence, labels, inertia, n_iter = best
@@ -453,19 +430,91 @@ class PartialModalityKMeans(
             )
         return self
 
+    def _in_memory_passes(self, X, obs):
+        """Set the statistics and units of the validated in-memory ``X``; return
+        its Lloyd passes and its k-means++ seeding ``seed(rng, threads)``."""
+        arrays = [X[m] for m in self.modalities_]
+        # Features too large to square are divided by a power of two (a working copy
+        # of their modality, whose statistics are then taken again); the 1e-8 added to
+        # the deviations stays 1e-8 in input units. The first statistics pass also
+        # bounds the magnitudes (|x - mean| <= sqrt of the sum of squared deviations);
+        # only a modality whose bound comes near the limit (or overflows) takes the
+        # exact max_abs pass.
+        with np.errstate(over="ignore", invalid="ignore"):
+            moments = modality_moments(arrays, obs)
+        units = [
+            1.0 if np.all(_bound(mo) <= dtype_limit(a.dtype) / 2)
+            else power_of_two_scale(max_abs(a, axis=0), dtype_limit(a.dtype))
+            for mo, a in zip(moments, arrays)
+        ]
+        arrays = [unscaled(a, u) for a, u in zip(arrays, units)]
+        again = [m for m, u in enumerate(units) if not is_unit(u)]
+        if again:
+            redone = modality_moments([arrays[m] for m in again], obs[:, again])
+            for m, mo in zip(again, redone):
+                moments[m] = mo
+        self._set_stats(moments, units)
+        norms = functools.cache(lambda: stacked_norms(arrays, obs, *self._stats()))
+        k, trials = int(self.n_clusters), self._n_trials()
+
+        def seed(rng, threads):
+            return kmeans_plusplus(arrays, obs, norms(), *self._stats(), k, trials, rng,
+                                   threads)
+
+        return _InMemoryLloyd(arrays, obs, norms), seed
+
+    def _blocks_passes(self, X, obs, rng):
+        """:meth:`_in_memory_passes` for the lazy ``X``: passes over its row blocks,
+        and k-means++ on :func:`~._partial_kmeans_blocks.seeding_sample`."""
+        units = [1.0] * len(self.modalities_)
+        with np.errstate(over="ignore", invalid="ignore"):
+            moments = block_moments(X, obs, units)
+        limits = [dtype_limit(a.dtype) / 2 for a in X.values()]
+        if not all(np.all(_bound(mo) <= t) for mo, t in zip(moments, limits)):
+            units = [
+                1.0 if np.all(_bound(mo) <= t) else power_of_two_scale(size, 2 * t)
+                for mo, t, size in zip(moments, limits, block_max_abs(X, obs))
+            ]
+            moments = block_moments(X, obs, units)
+        self._set_stats(moments, units)
+        k, trials = int(self.n_clusters), self._n_trials()
+        sample = None
+
+        def seed(rng, threads):
+            nonlocal sample
+            if sample is None:
+                arrays, sample_obs = seeding_sample(X, obs, units, rng,
+                                                    max(SEEDING_ROWS, 10 * k))
+                norms = stacked_norms(arrays, sample_obs, *self._stats())
+                sample = arrays, sample_obs, norms
+            return kmeans_plusplus(*sample, *self._stats(), k, trials, rng, threads)
+
+        return BlockLloyd(X, obs, units, *self._stats()), seed
+
+    def _set_stats(self, moments, units):
+        """``mean_``, ``scale_`` (input units) and the units from the moments of the
+        working data (``std + 1e-8`` in input units)."""
+        eps = [_STD_EPS if is_unit(u) else _STD_EPS / u for u in units]
+        means, scales = modality_stats(None, None, eps, moments=moments)
+        self._input_scale = dict(zip(self.modalities_, units))
+        self.mean_, self.scale_ = {}, {}
+        for m, mean, scale, u in zip(self.modalities_, means, scales, units):
+            self.mean_[m] = mean if is_unit(u) else mean * u
+            self.scale_[m] = scale if is_unit(u) else scale * u
+
     def _stats(self):
         """Per-modality mean and scale in working units (input units over the
         features' powers of two, which are 1 for ordinary data)."""
         units = [self._input_scale[m] for m in self.modalities_]
         return (
-            [_unscaled(self.mean_[m], u) for m, u in zip(self.modalities_, units)],
-            [_unscaled(self.scale_[m], u) for m, u in zip(self.modalities_, units)],
+            [unscaled(self.mean_[m], u) for m, u in zip(self.modalities_, units)],
+            [unscaled(self.scale_[m], u) for m, u in zip(self.modalities_, units)],
         )
 
     def _working(self, arrays):
         """Input arrays (or chunks) divided by their features' powers of two."""
         return [
-            _unscaled(a, self._input_scale[m]) for m, a in zip(self.modalities_, arrays)
+            unscaled(a, self._input_scale[m]) for m, a in zip(self.modalities_, arrays)
         ]
 
     def _centres_in_input_space(self):
@@ -662,6 +711,8 @@ class PartialModalityKMeans(
         """
         check_is_fitted(self, "standardized_centers_")
         X, _ = self._validate_multimodal(X, reset=False)
+        if X.lazy:
+            return self._lazy(lambda block, _: self.predict(block), X, None, np.intp)
         labels = np.empty(X.n_samples, dtype=np.intp)
 
         def assign(sl, obs, d2):
@@ -701,6 +752,9 @@ class PartialModalityKMeans(
         X, _ = self._validate_multimodal(X, reset=False)
         # float32 when every modality is float32 (as KMeans.transform), else float64
         dtype = np.result_type(np.float32, *(X[m].dtype for m in self.modalities_))
+        if X.lazy:
+            return self._lazy(lambda block, _: self.transform(block), X,
+                              self.n_clusters, dtype)
         out = np.empty((X.n_samples, self.n_clusters), dtype=dtype)
         # squared distances above this do not fit the output dtype once rooted
         top = float(np.finfo(dtype).max) ** 2 if dtype == np.float32 else np.inf
@@ -740,19 +794,31 @@ class PartialModalityKMeans(
         """
         check_is_fitted(self, "standardized_centers_")
         X, _ = self._validate_multimodal(X, reset=False, allow_empty_samples=False)
+        if X.lazy:  # each block's squared distances to its closest centres
+            closest = self._lazy(lambda block, _: self._closest_squared(block), X, None,
+                                 np.float64, allow_empty_samples=False).compute()
+        else:
+            closest = self._closest_squared(X)
+        total = float(closest.sum())
+        if not np.isfinite(total):  # each term is finite; their sum overflowed
+            rows = np.flatnonzero(closest > np.finfo(np.float64).max / closest.size)
+            X = X[rows]
+            X = MultiModalData({m: np.asarray(a) for m, a in X.items()})  # computed
+            raise self._far_rows_error(
+                self._norms(X, slice(None)), rows, "the inertia of X overflows float64"
+            )
+        return -total
+
+    def _closest_squared(self, X):
+        """Squared partial distance of each sample of validated ``X`` to its closest
+        centre."""
         closest = np.empty(X.n_samples)
 
         def nearest(sl, obs, d2):
             closest[sl] = d2.min(axis=1)
-            return closest[sl].sum()
 
-        total = float(sum(self._map_squared(X, nearest)))
-        if not np.isfinite(total):  # each term is finite; their sum overflowed
-            rows = np.flatnonzero(closest > np.finfo(np.float64).max / closest.size)
-            raise self._far_rows_error(
-                self._norms(X, rows), rows, "the inertia of X overflows float64"
-            )
-        return -total
+        self._map_squared(X, nearest)
+        return closest
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -760,9 +826,36 @@ class PartialModalityKMeans(
         return tags
 
 
-def _unscaled(a, unit):
-    """``a / unit`` for powers of two ``unit`` (exact, in ``a``'s dtype, along the last
-    axis); ``a`` itself when ``unit`` is 1."""
-    if is_unit(unit):
-        return a
-    return a / np.asarray(unit, dtype=a.dtype)
+def _bound(moments):
+    """``|mean| + sqrt(sum of squared deviations)``, which bounds each feature's
+    magnitude (``inf`` or NaN when the sums overflowed)."""
+    _, mean, sq = moments
+    return np.abs(mean) + np.sqrt(sq)
+
+
+class _InMemoryLloyd:
+    """The Lloyd passes of :class:`PartialModalityKMeans` over in-memory arrays (in
+    working units), in threads; members' sums are updated by the rows that moved."""
+
+    def __init__(self, arrays, obs, norms, threads=None):
+        self.arrays, self.obs, self.norms, self.threads = arrays, obs, norms, threads
+        self.dtypes = [a.dtype for a in arrays]
+        self._group_sums, self._closest = {}, None
+
+    def using(self, threads):
+        """A fresh copy (no sums kept) running in ``threads``."""
+        return _InMemoryLloyd(self.arrays, self.obs, self.norms, threads)
+
+    def assign(self, geometry, previous=None, sums=True):
+        groups = self._group_sums if sums else None
+        labels, self._closest = lloyd_pass(
+            self.arrays, self.obs, self.norms, geometry, self.threads, groups, previous
+        )
+        if not sums:
+            return labels, None
+        return labels, [sum(group[m] for group in self._group_sums.values())
+                        for m in range(len(self.arrays))]
+
+    def inertia(self, geometry):
+        return float(closest_distances(self._closest, geometry, self.obs,
+                                       self.norms).sum())

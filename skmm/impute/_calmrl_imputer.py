@@ -18,10 +18,8 @@ from ..utils._scaling import (
     max_abs,
     power_of_two_scale,
 )
-from ..utils._blocks import lazy_rows
 from ..utils._validation import (
     _first_rows,
-    check_multimodal,
     check_random_state_param,
     check_scalar_param,
 )
@@ -525,7 +523,8 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
                 out = self.transform(block, return_std=return_std)
                 return np.hstack([np.asarray(o) for o in (out if return_std else [out])])
 
-            parts = self._split(self._lazy(fill, X, n_out * X.shape[1], X.dtype), X, n_out)
+            stacked = self._lazy(fill, X, n_out * X.shape[1], X.dtype)
+            parts = self._lazy_containers(stacked, X, n_out)
             return tuple(parts) if return_std else parts[0]
         return self._impute(X, self._posterior_chunks(X), return_std)
 
@@ -559,28 +558,6 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
     @staticmethod
     def _container(arrays, like):
         return MultiModalData(arrays, feature_names=like.feature_names, index=like.index)
-
-    # --- lazy (Dask) input: the in-memory methods block by block ----------------------
-    def _lazy(self, func, X, width, dtype):
-        """Lazy ``func(block, start)`` over the row blocks of ``X`` (``start``: the
-        block's first row), each block checked as an in-memory input is (its rows
-        numbered in the whole input)."""
-        def compute(block, start):
-            return func(check_multimodal(block, modalities=self.modalities_,
-                                         row_offset=start), start)
-
-        return lazy_rows(compute, X, width, dtype)
-
-    def _split(self, stacked, like, n_copies):
-        """``n_copies`` containers like ``like`` from the columns of ``stacked``."""
-        bounds = np.cumsum([0] + list(like.n_features.values()))
-        return [
-            self._container({
-                m: stacked[:, offset + lo:offset + hi].astype(a.dtype, copy=False)
-                for m, a, lo, hi in zip(like.modalities, like.values(), bounds, bounds[1:])
-            }, like)
-            for offset in range(0, n_copies * like.shape[1], like.shape[1])
-        ]
 
     def transform_latent(self, X):
         """Posterior mean ``E[beta | observed modalities]`` of the shared latent.
@@ -669,7 +646,7 @@ class CalMRLImputer(MultiModalMixin, MultiModalTransformerMixin, BaseEstimator):
                     block, n_imputations, np.random.RandomState(rng.integers(2**31)))])
 
             stacked = self._lazy(draw, X, n_imputations * X.shape[1], X.dtype)
-            return self._split(stacked, X, n_imputations)
+            return self._lazy_containers(stacked, X, n_imputations)
         parts = list(self._infer(
             list(X.values()), X._validated_observed(), np.arange(X.n_samples)
         ))

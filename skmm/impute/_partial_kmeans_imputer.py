@@ -117,6 +117,8 @@ class PartialModalityKMeansImputer(
            [4.6, 5. , 5.5]])
     """
 
+    _accepts_dask = True
+
     @fit_context()
     def fit(self, X, y=None):
         """Cluster the incomplete data.
@@ -152,7 +154,8 @@ class PartialModalityKMeansImputer(
         MultiModalData (ndarray for 2-D input)
             As :meth:`transform` returns.
         """
-        return self._completed(*self._fit(X))
+        X, obs = self._fit(X)
+        return self.transform(X) if X.lazy else self._completed(X, obs)
 
     def _fit(self, X):
         """Validate ``X`` and cluster it; return it and its observed mask."""
@@ -195,6 +198,10 @@ class PartialModalityKMeansImputer(
         """
         check_is_fitted(self, "kmeans_")
         X, _ = self._validate_multimodal(X, reset=False)
+        if X.lazy:
+            stacked = self._lazy(lambda block, _: np.asarray(self.transform(block)), X,
+                                 X.shape[1], X.dtype)
+            return self._lazy_containers(stacked, X)[0]
         return self._completed(X, X._validated_observed())
 
     def _completed(self, X, obs):

@@ -10,7 +10,7 @@ import numpy as np
 
 __all__ = [
     "FLOAT32_LIMIT", "FLOAT64_LIMIT", "dtype_limit", "far_rows_error", "is_unit",
-    "max_abs", "power_of_two_scale",
+    "max_abs", "power_of_two_scale", "unscaled",
 ]
 
 # Magnitudes above which squares summed over many values risk overflowing float64
@@ -57,6 +57,14 @@ def power_of_two_scale(magnitude, limit=FLOAT64_LIMIT):
 def is_unit(scale):
     """Whether a :func:`power_of_two_scale` result leaves every value unchanged."""
     return bool(np.all(np.asarray(scale) == 1.0))
+
+
+def unscaled(a, unit):
+    """``a / unit`` for powers of two ``unit`` (exact, in ``a``'s dtype, along the last
+    axis); ``a`` itself when ``unit`` is 1."""
+    if is_unit(unit):
+        return a
+    return a / np.asarray(unit, dtype=a.dtype)
 
 
 def dtype_limit(dtype):
