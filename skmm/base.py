@@ -1,6 +1,7 @@
 """Base classes shared by skmm estimators: modality bookkeeping and container output."""
 
 import functools
+from collections.abc import Mapping
 
 import numpy as np
 from sklearn import get_config
@@ -202,6 +203,13 @@ class MultiModalMixin:
         return tags
 
 
+def holds_dask(X):
+    """Whether the input ``X`` (not yet validated) has Dask modalities."""
+    arrays = (X.values() if isinstance(X, Mapping)
+              else X if isinstance(X, (list, tuple)) else ())
+    return any(is_dask_array(a) for a in arrays)
+
+
 def _check_dask_input(estimator, X):
     """Raise if ``X`` holds Dask arrays that ``estimator`` cannot take (before any
     block is computed)."""
@@ -210,9 +218,7 @@ def _check_dask_input(estimator, X):
             "X is one Dask array; give Dask data as modalities, {name: dask array} or "
             "MultiModalData (a single modality: {'x0': X})."
         )
-    arrays = (X.values() if isinstance(X, (MultiModalData, dict))
-              else X if isinstance(X, (list, tuple)) else ())
-    if not estimator._accepts_dask and any(is_dask_array(a) for a in arrays):
+    if not estimator._accepts_dask and holds_dask(X):
         raise TypeError(
             f"{type(estimator).__name__} needs its data in memory and got Dask "
             "modalities; compute them first ({m: a.compute() for m, a in X.items()}). "

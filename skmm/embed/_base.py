@@ -45,7 +45,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from sklearn.utils import check_random_state
 
-from ..base import MultiModalMixin, MultiModalTransformerMixin, fit_atomically
+from ..base import (
+    MultiModalMixin,
+    MultiModalTransformerMixin,
+    fit_atomically,
+    holds_dask,
+)
+from ..utils._blocks import iter_blocks
+from ..utils._validation import check_multimodal
 from ..utils._param_validation import (
     Device,
     Interval,
@@ -424,6 +431,8 @@ class TorchEmbedder(
     estimator as it was.
     """
 
+    _accepts_dask = True  # partial_fit streams the row blocks; transform stays lazy
+
     _parameter_constraints = {
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
@@ -800,6 +809,12 @@ class TorchEmbedder(
         -------
         self
         """
+        if holds_dask(X):
+            raise TypeError(
+                f"{type(self).__name__}.fit takes in-memory data; stream Dask "
+                "modalities with partial_fit, one epoch per call: for _ in "
+                "range(n_epochs): embedder.partial_fit(X)."
+            )
         fresh = not (self.warm_start and hasattr(self, "module_"))
         self._fit(X, n_epochs=None, fresh=fresh, allow_validation=True)
         return self
@@ -810,7 +825,10 @@ class TorchEmbedder(
 
         Use it to stream chunks: the first call fixes the modalities and the
         standardisation; no validation split is made (``early_stopping`` is ignored).
-        A call that raises leaves the estimator as it was.
+        Dask modalities (:ref:`out_of_core`) are streamed for you: one epoch on each
+        row block in turn, each read when its turn comes (the first block then fixes
+        the standardisation, and every block counts in ``n_iter_`` and
+        ``history_``). A call that raises leaves the estimator as it was.
 
         Parameters
         ----------
@@ -822,6 +840,14 @@ class TorchEmbedder(
         -------
         self
         """
+        if holds_dask(X):
+            X = check_multimodal(X, scan_lazy=False)
+            for start, block in iter_blocks(X):
+                block = check_multimodal(block, allow_empty_samples=False,
+                                         row_offset=start)
+                self._fit(block, n_epochs=1, fresh=not hasattr(self, "module_"),
+                          allow_validation=False)
+            return self
         fresh = not hasattr(self, "module_")
         self._fit(X, n_epochs=1, fresh=fresh, allow_validation=False)
         return self
@@ -1226,6 +1252,9 @@ class TorchEmbedder(
         """
         check_is_fitted(self, "module_")
         X, _ = self._validate_multimodal(X, reset=False)
+        if X.lazy:
+            return self._lazy(lambda block, _: self.transform(block), X,
+                              len(self.get_feature_names_out()), np.float64)
         torch = _import_torch()
         device = self._resolve_device()
         module = self._inference_module(device)

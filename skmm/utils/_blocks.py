@@ -14,7 +14,7 @@ import numpy as np
 
 from .._data import MultiModalData, is_dask_array
 
-__all__ = ["RowBlocks", "lazy_rows", "map_blocks", "row_blocks"]
+__all__ = ["RowBlocks", "iter_blocks", "lazy_rows", "map_blocks", "row_blocks"]
 
 
 class RowBlocks(NamedTuple):
@@ -64,6 +64,20 @@ def map_blocks(func, blocks, *per_block, shared=()):
         for arrays, *extra in zip(zip(*columns), *per_block)
     ]
     return list(dask.compute(*tasks))
+
+
+def iter_blocks(X):
+    """Yield ``(start, block)`` for the row blocks of the lazy ``X`` in order: ``block``
+    an in-memory :class:`~skmm.MultiModalData` of rows ``start:...`` (not validated),
+    each computed when its turn comes (one computation for all its modalities)."""
+    import dask
+
+    blocks = row_blocks(X)
+    columns = [a.to_delayed().ravel() for a in blocks.arrays]
+    for sl, arrays in zip(blocks.slices(), zip(*columns)):
+        values = dask.compute(*arrays)
+        yield sl.start, MultiModalData(dict(zip(X.modalities, values)),
+                                       feature_names=X.feature_names)
 
 
 def lazy_rows(func, X, width, dtype):

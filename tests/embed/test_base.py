@@ -663,3 +663,28 @@ def test_importing_skmm_does_not_import_torch():
         "assert 'torch' not in sys.modules, 'torch imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_partial_fit_streams_the_row_blocks_of_dask_modalities(linked_data):
+    """One partial_fit on Dask modalities is one partial_fit per row block, in order;
+    transform stays lazy; fit refuses them (it needs every row at once)."""
+    da = pytest.importorskip("dask.array")
+    X = make_missing_modalities(linked_data(120), 0.3, random_state=0)
+    lazy = MultiModalData({m: da.from_array(a, chunks=(40, -1)) for m, a in X.items()})
+    streamed, chunked = TinyEmbedder(random_state=0), TinyEmbedder(random_state=0)
+    streamed.partial_fit(lazy)
+    for start in range(0, 120, 40):
+        chunked.partial_fit(X[start:start + 40])
+    assert streamed.n_iter_ == chunked.n_iter_ == 3
+    Z = streamed.transform(lazy)
+    assert isinstance(Z, da.Array)
+    np.testing.assert_allclose(Z.compute(), chunked.transform(X), rtol=1e-12, atol=1e-12)
+    with pytest.raises(TypeError, match="stream Dask modalities with partial_fit"):
+        TinyEmbedder().fit(lazy)
+    row = np.flatnonzero(X.observed[:, 0])[-1]
+    X["a"][row, 0] = np.inf
+    bad = MultiModalData({m: da.from_array(a, chunks=(40, -1)) for m, a in X.items()})
+    before = streamed.n_iter_
+    with pytest.raises(ValueError, match=rf"'a' contains infinite values .*\[{row}\]"):
+        streamed.partial_fit(bad)
+    assert streamed.n_iter_ == before  # the blocks before the bad one are undone
