@@ -56,11 +56,10 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import multiprocessing as mp  # noqa: E402
-import resource  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
-from common import print_table  # noqa: E402
+from common import PeakRSS, print_table, scale_data  # noqa: E402
 
 GIB = 2**30
 
@@ -77,19 +76,9 @@ ESTIMATORS = {
 }
 
 
-def _slot_rate(target, n_modalities):
-    """Per-slot rate ``r`` hiding ``target`` of the slots once samples that would lose
-    every modality are redrawn: the root in (0, 1) of ``(r - r^M) / (1 - r^M) = target``.
-    """
-    coefs = np.zeros(n_modalities + 1)
-    coefs[0], coefs[-2], coefs[-1] = target - 1.0, 1.0, -target
-    roots = np.roots(coefs)
-    return float(next(r.real for r in roots if abs(r.imag) < 1e-9 and 0 < r.real < 1))
-
-
 def make_scale_data(n, width=128, n_modalities=3, rate=0.4, rank=8, seed=0):
     """``n`` samples of ``n_modalities`` float64 modalities, ``rate`` of the slots
-    missing, generated in chunks (no temporary larger than a chunk).
+    missing (:func:`common.scale_data`, in memory).
 
     Returns
     -------
@@ -99,59 +88,13 @@ def make_scale_data(n, width=128, n_modalities=3, rate=0.4, rank=8, seed=0):
     """
     from skmm import MultiModalData
 
-    rng = np.random.default_rng(seed)
-    slot_rate = _slot_rate(rate, n_modalities)
-    observed = rng.random((n, n_modalities)) >= slot_rate
-    empty = np.flatnonzero(~observed.any(axis=1))
-    while empty.size:  # redraw samples left with no modality
-        observed[empty] = rng.random((empty.size, n_modalities)) >= slot_rate
-        empty = empty[~observed[empty].any(axis=1)]
-    loadings = [rng.normal(size=(rank, width)) for _ in range(n_modalities)]
+    observed, blocks = scale_data(n, width, n_modalities, rate, rank, seed)
     arrays = [np.empty((n, width)) for _ in range(n_modalities)]
-    step = 100_000
-    for start in range(0, n, step):
-        rows = slice(start, min(start + step, n))
-        latent = rng.normal(size=(rows.stop - start, rank))
-        for j, a in enumerate(arrays):
-            a[rows] = latent @ loadings[j]
-            a[rows] += 0.5 * rng.standard_normal((rows.stop - start, width))
-            a[rows][~observed[rows, j]] = np.nan
+    for rows, values in blocks:
+        for a, v in zip(arrays, values):
+            a[rows] = v
     X = MultiModalData({f"m{j}": a for j, a in enumerate(arrays)})
     return X, float(1.0 - observed.mean())
-
-
-class _PeakRSS:
-    """Peak resident memory of this process since the last :meth:`reset`, in bytes.
-
-    Resets the kernel's high-water mark (``/proc/self/clear_refs``, Linux >= 4.0);
-    where that is refused it falls back to the lifetime peak (``ru_maxrss``).
-    """
-
-    def reset(self):
-        try:
-            with open("/proc/self/clear_refs", "w") as f:
-                f.write("5")
-            self.resettable = True
-        except OSError:
-            self.resettable = False
-
-    @staticmethod
-    def _status(key):
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1]) * 1024
-        return None
-
-    def current(self):
-        return self._status("VmRSS") or 0
-
-    def peak(self):
-        if getattr(self, "resettable", False):
-            value = self._status("VmHWM")
-            if value is not None:
-                return value
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def _run_case(name, n, width, rate, queue):
@@ -165,7 +108,7 @@ def _run_case(name, n, width, rate, queue):
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")
     kind, params = ESTIMATORS[name]
-    rss = _PeakRSS()
+    rss = PeakRSS()
     X, realised = make_scale_data(n, width, rate=rate)
     input_bytes = sum(a.nbytes for a in X.values())
     data_rss = rss.current()

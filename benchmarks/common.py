@@ -22,12 +22,16 @@ the loops it would otherwise repeat live here, with one protocol for all:
   the pipelines of :mod:`skmm.benchmark` (``python -m skmm``), built there;
 - time: ``time.perf_counter`` around the call, the median of ``repeats`` calls
   (:func:`median_time`);
+- memory: the peak resident set size of a phase (:class:`PeakRSS`);
+- missing slots: the per-slot rate that hides a target fraction once samples left with
+  no modality are redrawn (:func:`slot_rate`);
 - output: a markdown table (:func:`print_table`).
 
 Scripts import it as ``from common import ...``: Python puts the script's folder on the
 path when it runs ``benchmarks/<script>.py``.
 """
 
+import resource
 import time
 from collections import namedtuple
 
@@ -42,8 +46,8 @@ from skmm.datasets import BENCHMARK_DATASETS, make_missing_modalities
 from skmm.metrics import imputation_rmse
 
 __all__ = ["Masked", "cv_accuracy", "embedding_probe", "fold_scores", "heldout_rmse",
-           "linear_probe", "load_masked", "median_time", "print_table", "probe_imputer",
-           "split", "zero_fill_probe"]
+           "linear_probe", "load_masked", "median_time", "PeakRSS", "print_table",
+           "probe_imputer", "scale_data", "slot_rate", "split", "zero_fill_probe"]
 
 #: A data set with modalities hidden: the complete data ``X`` (what was observed before
 #: hiding), labels ``y``, the masked data ``X_missing`` and the ``hidden`` mask
@@ -146,6 +150,83 @@ def median_time(func, repeats=1):
         out = func()
         times.append(time.perf_counter() - start)
     return float(np.median(times)), out
+
+
+def slot_rate(target, n_modalities):
+    """Per-slot rate ``r`` hiding ``target`` of the slots once samples that would lose
+    every modality are redrawn: the root in (0, 1) of ``(r - r^M) / (1 - r^M) = target``.
+    """
+    coefs = np.zeros(n_modalities + 1)
+    coefs[0], coefs[-2], coefs[-1] = target - 1.0, 1.0, -target
+    roots = np.roots(coefs)
+    return float(next(r.real for r in roots if abs(r.imag) < 1e-9 and 0 < r.real < 1))
+
+
+def scale_data(n, width=128, n_modalities=3, rate=0.4, rank=8, seed=0, step=100_000):
+    """Synthetic data at any scale: a rank-``rank`` signal plus noise per modality,
+    ``rate`` of the (sample, modality) slots missing (MCAR at :func:`slot_rate`,
+    samples left with no modality redrawn).
+
+    Returns ``(observed, blocks)``: the ``(n, n_modalities)`` mask, and an iterator
+    of ``(rows, arrays)``, ``step`` rows at a time (float64, NaN rows where missing),
+    so that no temporary is larger than a block.
+    """
+    rng = np.random.default_rng(seed)
+    per_slot = slot_rate(rate, n_modalities)
+    observed = rng.random((n, n_modalities)) >= per_slot
+    empty = np.flatnonzero(~observed.any(axis=1))
+    while empty.size:  # redraw samples left with no modality
+        observed[empty] = rng.random((empty.size, n_modalities)) >= per_slot
+        empty = empty[~observed[empty].any(axis=1)]
+
+    def blocks():
+        loadings = [rng.normal(size=(rank, width)) for _ in range(n_modalities)]
+        for start in range(0, n, step):
+            rows = slice(start, min(start + step, n))
+            latent = rng.normal(size=(rows.stop - start, rank))
+            arrays = []
+            for j in range(n_modalities):
+                a = latent @ loadings[j]
+                a += 0.5 * rng.standard_normal((rows.stop - start, width))
+                a[~observed[rows, j]] = np.nan
+                arrays.append(a)
+            yield rows, arrays
+
+    return observed, blocks()
+
+
+class PeakRSS:
+    """Peak resident memory of this process since the last :meth:`reset`, in bytes.
+
+    Resets the kernel's high-water mark (``/proc/self/clear_refs``, Linux >= 4.0);
+    where that is refused it falls back to the lifetime peak (``ru_maxrss``).
+    """
+
+    def reset(self):
+        try:
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")
+            self.resettable = True
+        except OSError:
+            self.resettable = False
+
+    @staticmethod
+    def _status(key):
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) * 1024
+        return None
+
+    def current(self):
+        return self._status("VmRSS") or 0
+
+    def peak(self):
+        if getattr(self, "resettable", False):
+            value = self._status("VmHWM")
+            if value is not None:
+                return value
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def _cell(value, digits):
