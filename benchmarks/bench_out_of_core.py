@@ -47,11 +47,10 @@ from common import PeakRSS, print_table, scale_data  # noqa: E402
 GIB = 2**30
 
 # name: (parameters, Dask computations of a fit before its iterations: the validation
-# scan, the column statistics (CalMRL: sums, deviations, totals), the rows of the start
-# (one per modality))
+# scan, the column statistics (CalMRL: sums, then deviations), the rows of the start)
 ESTIMATORS = {
-    "CalMRLImputer": ({"n_components": 32}, 7),
-    "PartialModalityKMeansImputer": ({"n_clusters": 64}, 5),
+    "CalMRLImputer": ({"n_components": 32}, 4),
+    "PartialModalityKMeansImputer": ({"n_clusters": 64}, 3),
 }
 
 

@@ -36,8 +36,8 @@ print(lazy)
 # %%
 # The EM of the shared-latent imputer over the blocks
 # ---------------------------------------------------
-# The fit reads the blocks once per EM iteration (plus three passes for the
-# standardisation and its totals); it follows the in-memory fit step for step.
+# The fit reads the blocks once per EM iteration (plus the validation scan and two
+# passes for the standardisation); it follows the in-memory fit step for step.
 blocks = CalMRLImputer(n_components=16, random_state=0).fit(lazy)
 memory = CalMRLImputer(n_components=16, random_state=0).fit(X)
 gap = np.abs(blocks.log_likelihood_ - memory.log_likelihood_).max()

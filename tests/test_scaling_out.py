@@ -14,6 +14,7 @@ from sklearn.pipeline import make_pipeline
 from skmm import MultiModalData
 from skmm.compose import MissingModalityIndicator, ModalityTransformer
 from skmm.datasets import make_missing_modalities
+from skmm.utils._testing import as_dask
 
 
 def _search():
@@ -68,7 +69,7 @@ def test_calmrl_em_on_a_local_dask_cluster_equals_the_in_memory_fit():
     """Each EM iteration's statistics computed by two worker processes, block by
     block: the same log-likelihoods and parameters as one in-memory fit."""
     distributed = pytest.importorskip("distributed")
-    da = pytest.importorskip("dask.array")
+    pytest.importorskip("dask.array")
     from skmm.impute import CalMRLImputer
 
     rng = np.random.default_rng(0)
@@ -77,7 +78,7 @@ def test_calmrl_em_on_a_local_dask_cluster_equals_the_in_memory_fit():
         f"m{j}": latent @ rng.normal(size=(3, 6)) + 0.3 * rng.normal(size=(3000, 6))
         for j in range(3)
     }), 0.4, random_state=0)
-    lazy = MultiModalData({m: da.from_array(a, chunks=(500, -1)) for m, a in X.items()})
+    lazy = as_dask(X, 500)
     memory = CalMRLImputer(n_components=3, random_state=0).fit(X)
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
@@ -103,7 +104,7 @@ def test_partial_kmeans_on_a_local_dask_cluster_equals_the_in_memory_fit():
     """Each Lloyd pass assigned by two worker processes, block by block: the same
     labels and centres as the in-memory fit from the same initial centres."""
     distributed = pytest.importorskip("distributed")
-    da = pytest.importorskip("dask.array")
+    pytest.importorskip("dask.array")
     from skmm.cluster import PartialModalityKMeans
 
     rng = np.random.default_rng(1)
@@ -113,7 +114,7 @@ def test_partial_kmeans_on_a_local_dask_cluster_equals_the_in_memory_fit():
         f"m{j}": centres[labels] + rng.normal(size=(3000, 5)) for j in range(3)
     }), 0.4, random_state=0)
     init = X[np.flatnonzero(X.observed.all(axis=1))[:4]]
-    lazy = MultiModalData({m: da.from_array(a, chunks=(500, -1)) for m, a in X.items()})
+    lazy = as_dask(X, 500)
     memory = PartialModalityKMeans(4, init=init).fit(X)
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",

@@ -21,7 +21,7 @@ import functools
 import numpy as np
 from sklearn.utils import gen_batches
 
-from ..utils._blocks import map_blocks, row_blocks
+from ..utils._blocks import map_blocks, row_blocks, take_rows
 from ..utils._scaling import unscaled
 from ._partial_distance import (
     closest_distances,
@@ -77,8 +77,7 @@ def seeding_sample(X, observed, units, rng, size=SEEDING_ROWS):
     rows = slice(None)
     if X.n_samples > size:
         rows = np.sort(rng.choice(X.n_samples, size, replace=False))
-    arrays = [np.asarray(a[rows]) for a in X.values()]
-    return _working(arrays, units), observed[rows]
+    return _working(take_rows(X, rows), units), observed[rows]
 
 
 class BlockLloyd:

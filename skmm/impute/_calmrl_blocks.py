@@ -7,8 +7,9 @@ from its source and standardised as :meth:`CalMRLImputer.transform` standardises
 1. column sums and sums of squares (and extremes, for ``data_min_`` / ``data_max_``
    and the power-of-two units of values too large to square);
 2. with ``standardize``, the sums of squared deviations from the means;
-3. the :class:`~._calmrl_em.Totals` of the standardised rows (noise floors, M-step);
-4. one pass per EM iteration: the E-step of each block reduced to its
+   (the :class:`~._calmrl_em.Totals` of the standardised rows, for the noise floors
+   and the M-step, follow from these sums without a pass of their own);
+3. one pass per EM iteration: the E-step of each block reduced to its
    :class:`~._calmrl_em.Moments` (per-pattern sums and grams of the posterior means,
    cross products, log-likelihood), from which the M-step is exact.
 
@@ -19,11 +20,13 @@ the parameters one way and the per-block statistics back. With the same data, th
 to the order of floating-point sums.
 """
 
+import functools
+import operator
 from types import SimpleNamespace
 
 import numpy as np
 
-from ..utils._blocks import map_blocks, row_blocks
+from ..utils._blocks import map_blocks, row_blocks, take_rows
 from ..utils._scaling import FLOAT64_LIMIT, is_unit, power_of_two_scale
 from . import _calmrl_em as em
 
@@ -71,17 +74,22 @@ def fit_blocks(X, observed, *, n_components, standardize, min_noise_variance, in
         scale = [np.sqrt(d[1] / max(n, 1)) for d, n in zip(deviations, counts)]
         for s in scale:
             s[s == 0] = 1.0
+        # the standardised rows (z / u - center) / scale: their sums follow
+        sums = [(d[0] / s, d[1] / s**2) for d, s in zip(deviations, scale)]
         center = [c if is_unit(u) else c * u for c, u in zip(center, units)]
         scale = [s if is_unit(u) else s * u for s, u in zip(scale, units)]
     else:
         center = [np.zeros(a.shape[1]) for a in blocks.arrays]
         scale = [np.ones(a.shape[1]) * u for a, u in zip(blocks.arrays, units)]
-    totals = _reduce(map_blocks(_totals, blocks, obs, shared=(center, scale)))
+        sums = [(r[0], r[1]) for r in raw]  # of z / u
+    totals = em.Totals(
+        X.n_samples, counts, tuple(s for s, _ in sums), tuple(q for _, q in sums),
+        np.array([q.sum() for _, q in sums]),
+    )
     floors = em.noise_floors(totals, min_noise_variance)
     if init == "pca":
         rows = em.pca_rows(X.n_samples, random_state)
-        sample = X if rows is None else X[rows]
-        arrays = [np.asarray(a) for a in sample.values()]
+        arrays = take_rows(X, slice(None) if rows is None else rows)
         sample_obs = observed if rows is None else observed[rows]
         data = em.prepare(arrays, sample_obs, center=center, scale=scale)
         params = em.init_params_pca(data, n_components, floors=floors,
@@ -95,8 +103,8 @@ def fit_blocks(X, observed, *, n_components, standardize, min_noise_variance, in
     patterns = em.missing_patterns(observed)[0]
 
     def expect(params):
-        stats = _reduce(map_blocks(_moments, blocks, obs,
-                                   shared=(center, scale, params, patterns)))
+        stats = functools.reduce(operator.add, map_blocks(
+            _moments, blocks, obs, shared=(center, scale, params, patterns)))
         return None, stats, em.pattern_covariances(params, patterns)[0]
 
     params, _, history, converged = em.run_em(
@@ -105,13 +113,6 @@ def fit_blocks(X, observed, *, n_components, standardize, min_noise_variance, in
     )
     return SimpleNamespace(center=center, scale=scale, params=params, history=history,
                            converged=converged, data_min=data_min, data_max=data_max)
-
-
-def _reduce(parts):
-    total = parts[0]
-    for part in parts[1:]:
-        total = total + part
-    return total
 
 
 # --- per-block work (runs on the workers) ---------------------------------------------
@@ -135,11 +136,6 @@ def _sums(*args):
                       v.max(axis=0) if len(v) else empty]
         out.append(stats)
     return out
-
-
-def _totals(*args):
-    *arrays, observed, center, scale = args
-    return em.Totals.of(em.prepare(arrays, observed, center=center, scale=scale))
 
 
 def _moments(*args):

@@ -289,15 +289,6 @@ class Totals(NamedTuple):
             data.col_sq_sums, np.array([float(sq.sum()) for sq in data.sq_norms]),
         )
 
-    def __add__(self, other):
-        """The totals of two sets of rows together."""
-        return Totals(
-            self.n_samples + other.n_samples, self.counts + other.counts,
-            tuple(a + b for a, b in zip(self.col_sums, other.col_sums)),
-            tuple(a + b for a, b in zip(self.col_sq_sums, other.col_sq_sums)),
-            self.sq_norms + other.sq_norms,
-        )
-
     @property
     def n_features(self):
         return tuple(c.shape[0] for c in self.col_sums)

@@ -14,7 +14,8 @@ import numpy as np
 
 from .._data import MultiModalData, is_dask_array
 
-__all__ = ["RowBlocks", "iter_blocks", "lazy_rows", "map_blocks", "row_blocks"]
+__all__ = ["RowBlocks", "iter_blocks", "lazy_rows", "map_blocks", "row_blocks",
+           "take_rows"]
 
 
 class RowBlocks(NamedTuple):
@@ -64,6 +65,14 @@ def map_blocks(func, blocks, *per_block, shared=()):
         for arrays, *extra in zip(zip(*columns), *per_block)
     ]
     return list(dask.compute(*tasks))
+
+
+def take_rows(X, rows):
+    """In-memory arrays of the ``rows`` (sorted indices, or a slice) of every modality
+    of the lazy ``X``, in one computation (each block read once)."""
+    import dask
+
+    return list(dask.compute(*[a[rows] for a in X.values()]))
 
 
 def iter_blocks(X):

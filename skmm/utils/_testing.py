@@ -329,3 +329,19 @@ BAD_PARAMS = {
         ({"transformers": {m: "drop" for m in BAD_PARAMS_WIDTHS}}, _V, "drop"),
     ],
 }
+
+
+def as_dask(X, rows):
+    """``X`` with every modality a Dask array in blocks of ``rows`` rows (the tests of
+    the out-of-core paths; needs dask)."""
+    import dask.array as da
+
+    from .._data import MultiModalData
+
+    return MultiModalData({m: da.from_array(a, chunks=(rows, -1)) for m, a in X.items()})
+
+
+def forbidden_scheduler(*args, **kwargs):
+    """A Dask scheduler that fails: ``dask.config.set(scheduler=...)`` around code that
+    must build lazy results without computing any."""
+    raise AssertionError("a Dask computation ran")

@@ -8,6 +8,7 @@ from skmm import MultiModalData
 from skmm.cluster import PartialModalityKMeans
 from skmm.cluster import _partial_kmeans
 from skmm.datasets import make_missing_modalities
+from skmm.utils._testing import as_dask, forbidden_scheduler
 from skmm.impute import PartialModalityKMeansImputer
 
 da = pytest.importorskip("dask.array")
@@ -30,11 +31,7 @@ def _data(n=3000, seed=0, dtype=np.float64):
 
 
 def _lazy(X, rows=700):
-    return MultiModalData({m: da.from_array(a, chunks=(rows, -1)) for m, a in X.items()})
-
-
-def _forbidden(*args, **kwargs):
-    raise AssertionError("a Dask computation ran")
+    return as_dask(X, rows)
 
 
 def assert_same_clustering(a, b):
@@ -90,7 +87,7 @@ def test_inference_is_lazy_and_equals_in_memory():
     memory = PartialModalityKMeans(5, random_state=0).fit(X)
     lazy = PartialModalityKMeans(5, random_state=0).fit(_lazy(X))
     Xd = _lazy(X, rows=1000)
-    with dask.config.set(scheduler=_forbidden):
+    with dask.config.set(scheduler=forbidden_scheduler):
         labels, distances = lazy.predict(Xd), lazy.transform(Xd)
     np.testing.assert_array_equal(labels.compute(), memory.predict(X))
     np.testing.assert_allclose(distances.compute(), memory.transform(X), rtol=RTOL)

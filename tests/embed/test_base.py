@@ -21,6 +21,7 @@ from skmm.datasets import make_missing_modalities  # noqa: E402
 from skmm.utils import all_estimators  # noqa: E402
 from skmm.embed import TorchEmbedder, _base  # noqa: E402
 from skmm.embed._base import TensorData, _batch_sizes  # noqa: E402
+from skmm.utils._testing import as_dask  # noqa: E402
 
 
 class TinyEmbedder(TorchEmbedder):
@@ -670,7 +671,7 @@ def test_partial_fit_streams_the_row_blocks_of_dask_modalities(linked_data):
     transform stays lazy; fit refuses them (it needs every row at once)."""
     da = pytest.importorskip("dask.array")
     X = make_missing_modalities(linked_data(120), 0.3, random_state=0)
-    lazy = MultiModalData({m: da.from_array(a, chunks=(40, -1)) for m, a in X.items()})
+    lazy = as_dask(X, 40)
     streamed, chunked = TinyEmbedder(random_state=0), TinyEmbedder(random_state=0)
     streamed.partial_fit(lazy)
     for start in range(0, 120, 40):
@@ -683,7 +684,7 @@ def test_partial_fit_streams_the_row_blocks_of_dask_modalities(linked_data):
         TinyEmbedder().fit(lazy)
     row = np.flatnonzero(X.observed[:, 0])[-1]
     X["a"][row, 0] = np.inf
-    bad = MultiModalData({m: da.from_array(a, chunks=(40, -1)) for m, a in X.items()})
+    bad = as_dask(X, 40)
     before = streamed.n_iter_
     with pytest.raises(ValueError, match=rf"'a' contains infinite values .*\[{row}\]"):
         streamed.partial_fit(bad)

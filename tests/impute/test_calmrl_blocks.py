@@ -6,6 +6,7 @@ import pytest
 
 from skmm import MultiModalData
 from skmm.datasets import make_missing_modalities
+from skmm.utils._testing import as_dask, forbidden_scheduler
 from skmm.impute import CalMRLImputer
 
 da = pytest.importorskip("dask.array")
@@ -28,11 +29,7 @@ def _data(n=2500, seed=0, rate=0.4):
 
 
 def _lazy(X, rows=700):
-    return MultiModalData({m: da.from_array(a, chunks=(rows, -1)) for m, a in X.items()})
-
-
-def _forbidden(*args, **kwargs):
-    raise AssertionError("a Dask computation ran")
+    return as_dask(X, rows)
 
 
 def assert_same_fit(a, b):
@@ -99,7 +96,8 @@ def test_inference_is_lazy_and_equals_in_memory():
     memory = CalMRLImputer(n_components=3, random_state=0).fit(X)
     lazy = CalMRLImputer(n_components=3, random_state=0).fit(_lazy(X))
     Xd = _lazy(X, rows=500)
-    with dask.config.set(scheduler=_forbidden):  # building the results computes nothing
+    # building the results computes nothing
+    with dask.config.set(scheduler=forbidden_scheduler):
         filled, std = lazy.transform(Xd, return_std=True)
         latent = lazy.transform_latent(Xd)
         scores = lazy.score_samples(Xd)
